@@ -1,0 +1,109 @@
+"""
+### TICKIT sales by category: Redshift to the data lake
+
+Runs when every table the aggregate reads has been merged by
+`tickit__redshift_load`. It UNLOADs the gold aggregate
+(`sql/tickit/unload/sales_by_category.sql`) as Parquet partitioned by
+category group and name, has a Glue crawler catalog it, and reads it back
+through Athena to prove files, partitions and catalog agree.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.amazon.aws.hooks.athena import AthenaHook
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
+from airflow.providers.amazon.aws.transfers.redshift_to_s3 import RedshiftToS3Operator
+from airflow.sdk import DAG, chain, task
+from lakehouse.athena import result_rows
+from lakehouse.conventions import (
+    DEFAULT_ARGS,
+    REDSHIFT_DATA_API,
+    Conn,
+    Tag,
+    Team,
+    Var,
+    failure_notifier,
+    sql_searchpath,
+    var,
+)
+from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SALES_BY_CATEGORY, TABLES_BY_NAME
+
+DAG_ID = "tickit__sales_by_category"
+GOLD_URI = "s3://" + var(Var.LAKE_BUCKET) + "/" + GOLD_SALES_BY_CATEGORY_PREFIX
+SOURCE_TABLES = ("sales", "listing", "users", "event", "date", "category")
+
+with DAG(
+    dag_id=DAG_ID,
+    description="UNLOAD TICKIT sales by category to the lake as Parquet, crawl it, verify in Athena",
+    doc_md=__doc__,
+    schedule=[TABLES_BY_NAME[name].asset for name in SOURCE_TABLES],
+    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=2),
+    default_args={**DEFAULT_ARGS, "owner": Team.ANALYTICS_ENGINEERING.value},
+    tags=[Tag.PROJECT, Tag.TICKIT, Tag.REDSHIFT, Tag.DATA_LAKE, Tag.GLUE, Tag.ATHENA],
+    template_searchpath=sql_searchpath(__file__),
+    on_failure_callback=failure_notifier(),
+) as dag:
+    unload = RedshiftToS3Operator(
+        task_id="unload_sales_by_category",
+        select_query="tickit/unload/sales_by_category.sql",
+        s3_bucket=var(Var.LAKE_BUCKET),
+        s3_key=GOLD_SALES_BY_CATEGORY_PREFIX,
+        # CLEANPATH: the aggregate is rebuilt whole, so stale partitions go.
+        unload_options=["FORMAT AS PARQUET", "PARTITION BY (catgroup, catname)", "CLEANPATH"],
+        table_as_file_name=False,
+        redshift_conn_id=Conn.AWS,
+        aws_conn_id=Conn.REDSHIFT_S3_ROLE,
+        redshift_data_api_kwargs=REDSHIFT_DATA_API,
+    )
+    crawl = GlueCrawlerOperator(
+        task_id="crawl_sales_by_category",
+        config={
+            "Name": "tickit_gold_sales_by_category",
+            "Role": var(Var.GLUE_CRAWLER_ROLE_ARN),
+            "DatabaseName": var(Var.GLUE_DATABASE),
+            "Targets": {"S3Targets": [{"Path": GOLD_URI}]},
+            "SchemaChangePolicy": {
+                "UpdateBehavior": "UPDATE_IN_DATABASE",
+                "DeleteBehavior": "DEPRECATE_IN_DATABASE",
+            },
+            "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
+        },
+        aws_conn_id=Conn.AWS,
+        deferrable=True,
+        poll_interval=15,
+    )
+    query = AthenaOperator(
+        task_id="query_with_athena",
+        query="tickit/athena/verify_sales_by_category.sql",
+        database=var(Var.GLUE_DATABASE),
+        workgroup=var(Var.ATHENA_WORKGROUP),
+        output_location="s3://" + var(Var.LAKE_BUCKET) + "/athena-results/",
+        aws_conn_id=Conn.AWS,
+        deferrable=True,
+        sleep_time=10,
+    )
+
+    @task(outlets=[SALES_BY_CATEGORY])
+    def verify_athena_result(query_execution_id: str) -> dict:
+        """Fail unless Athena reads rows back from the crawled table."""
+        response = AthenaHook(aws_conn_id=Conn.AWS).get_query_results(query_execution_id)
+        (summary,) = result_rows(response)
+        if not summary["sales_rows"] or int(summary["sales_rows"]) == 0:
+            raise ValueError(
+                f"Athena read no rows from sales_by_category under {GOLD_SALES_BY_CATEGORY_PREFIX}: "
+                "the UNLOAD wrote nothing or the crawler did not catalog it"
+            )
+        return summary
+
+    chain(unload, crawl, query, verify_athena_result(query.output))
+
+
+if __name__ == "__main__":
+    dag.test()

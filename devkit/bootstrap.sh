@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Creates .venv from requirements/lock.txt, or does nothing when it already
+# matches the lock. Every entry point (run, gate, hooks, CI) calls this first,
+# so a fresh clone needs no manual set-up.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/.venv"
+python="${PYTHON:-python3}"
+
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "bootstrap: need Python 3.11 or newer as '$python' (set PYTHON=/path/to/python3.11)" >&2
+  exit 1
+fi
+
+want="$("$python" - "$root/requirements/lock.txt" "$root/requirements/bootstrap.txt" <<'PY'
+import hashlib, sys
+digest = hashlib.sha256()
+for path in sys.argv[1:]:
+    digest.update(open(path, "rb").read())
+print(digest.hexdigest())
+PY
+)"
+stamp="$venv/.lock-sha256"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  exit 0
+fi
+
+echo "bootstrap: installing the locked environment into .venv (first run takes a minute or two)" >&2
+[[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/requirements/bootstrap.txt"
+VIRTUAL_ENV="$venv" "$venv/bin/uv" pip sync --quiet "$root/requirements/lock.txt"
+echo "$want" >"$stamp"
+echo "bootstrap: .venv ready" >&2

@@ -1,0 +1,1 @@
+"""Shared, slow-changing code for the DAGs; shipped to MWAA in plugins.zip."""

@@ -1,0 +1,116 @@
+"""House conventions every DAG uses: one place for owners, tags, defaults and alerts.
+
+DAG files import from here instead of repeating default_args, so a policy change
+is one edit. Nothing here does I/O at import time: values that differ per
+environment are Jinja templates resolved when a task runs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+
+class Domain(StrEnum):
+    """Allowed dag_id prefixes: `<domain>__<name>`."""
+
+    TICKIT = "tickit"
+
+
+class Tag(StrEnum):
+    """Tag taxonomy; the DAG validation tests reject tags outside it."""
+
+    PROJECT = "mwaa-pipelines"
+    TICKIT = "tickit"
+    REDSHIFT = "redshift"
+    DATA_LAKE = "data-lake"
+    GLUE = "glue"
+    ATHENA = "athena"
+    NIGHTLY = "nightly"
+
+
+class Team(StrEnum):
+    """Owners are teams that answer alerts, never the default `airflow`."""
+
+    DATA_PLATFORM = "data-platform"
+    ANALYTICS_ENGINEERING = "analytics-engineering"
+
+
+class Conn(StrEnum):
+    """Connection ids, defined per environment (MWAA secrets backend or env vars)."""
+
+    AWS = "aws_default"
+    # Redshift over a DB-API connection: used by the common-sql check operators.
+    REDSHIFT_SQL = "redshift_default"
+    # Carries only extra.role_arn: the IAM role Redshift assumes for COPY/UNLOAD,
+    # so no access keys are ever rendered into SQL.
+    REDSHIFT_S3_ROLE = "aws_redshift_iam_role"
+
+
+class Var(StrEnum):
+    """Airflow Variables the DAGs read at run time, each named in the README."""
+
+    LANDING_BUCKET = "landing_bucket"
+    LAKE_BUCKET = "lake_bucket"
+    REDSHIFT_DATABASE = "redshift_database"
+    REDSHIFT_WORKGROUP = "redshift_workgroup"
+    GLUE_CRAWLER_ROLE_ARN = "glue_crawler_role_arn"
+    GLUE_DATABASE = "glue_database"
+    ATHENA_WORKGROUP = "athena_workgroup"
+    ALERTS_TOPIC_ARN = "alerts_sns_topic_arn"
+
+
+def var(name: Var) -> str:
+    """Jinja for a Variable, resolved at run time (never `Variable.get` at parse time)."""
+    return "{{ var.value.%s }}" % name.value
+
+
+def sql_searchpath(dag_file: str) -> list[str]:
+    """template_searchpath for a DAG file: `<dags>/sql` on MWAA, `<repo>/sql` locally.
+
+    SQL lives in the repository's sql/ folder; the deploy tool ships it to the
+    bucket's dags/sql/ prefix, the only place MWAA workers can read. Listing
+    both lets one DAG file work in both places without touching the disk.
+    """
+    dags_dir = Path(dag_file).resolve().parent
+    return [str(dags_dir / "sql"), str(dags_dir.parent / "sql")]
+
+
+# Redshift Serverless through the Data API; a provisioned cluster would use
+# cluster_identifier instead of workgroup_name (change it here, once).
+REDSHIFT_DATA_API = {
+    "database": var(Var.REDSHIFT_DATABASE),
+    "workgroup_name": var(Var.REDSHIFT_WORKGROUP),
+    "poll_interval": 5,
+}
+
+
+
+def failure_notifier() -> SnsNotifier:
+    """A DAG-level on_failure_callback publishing to the alerts topic.
+
+    A new instance per DAG: notifiers render their templates in place, so a
+    shared instance would carry one DAG's rendered subject into the next.
+    """
+    return SnsNotifier(
+        aws_conn_id=Conn.AWS.value,
+        target_arn=var(Var.ALERTS_TOPIC_ARN),
+        subject="Airflow failure: {{ dag.dag_id }}",
+        message=(
+            "DAG {{ dag.dag_id }} failed for logical date {{ logical_date }}.\n"
+            "Run: {{ run_id }}\n"
+            "Reason: {{ reason | default('see the task logs') }}"
+        ),
+    )
+
+DEFAULT_ARGS = {
+    "owner": Team.DATA_PLATFORM.value,
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+    "email_on_failure": False,
+    "email_on_retry": False,
+}

@@ -1,0 +1,10 @@
+CREATE TABLE IF NOT EXISTS tickit.date (
+    dateid SMALLINT NOT NULL DISTKEY SORTKEY,
+    caldate DATE NOT NULL,
+    day CHAR(3) NOT NULL,
+    week SMALLINT NOT NULL,
+    month CHAR(5) NOT NULL,
+    qtr CHAR(5) NOT NULL,
+    year SMALLINT NOT NULL,
+    holiday BOOLEAN DEFAULT FALSE
+);
