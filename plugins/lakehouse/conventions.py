@@ -88,23 +88,26 @@ REDSHIFT_DATA_API = {
 }
 
 
+def notify_failure(context) -> None:
+    """Task on_failure_callback: publish the failure to the alerts topic.
 
-def failure_notifier() -> SnsNotifier:
-    """A DAG-level on_failure_callback publishing to the alerts topic.
-
-    A new instance per DAG: notifiers render their templates in place, so a
-    shared instance would carry one DAG's rendered subject into the next.
+    Task-level, so the message names the task and its error; runs on final
+    failure only, not on retries. A fresh notifier per call, because notifiers
+    render their templates in place and must not carry one task's text into
+    the next.
     """
-    return SnsNotifier(
+    SnsNotifier(
         aws_conn_id=Conn.AWS.value,
         target_arn=var(Var.ALERTS_TOPIC_ARN),
-        subject="Airflow failure: {{ dag.dag_id }}",
+        subject="Airflow task failed: {{ ti.dag_id }}.{{ ti.task_id }}",
         message=(
-            "DAG {{ dag.dag_id }} failed for logical date {{ logical_date }}.\n"
+            "Task {{ ti.task_id }} of DAG {{ ti.dag_id }} failed.\n"
+            "Logical date: {{ logical_date }}\n"
             "Run: {{ run_id }}\n"
-            "Reason: {{ reason | default('see the task logs') }}"
+            "Error: {{ exception }}"
         ),
-    )
+    )(context)
+
 
 DEFAULT_ARGS = {
     "owner": Team.DATA_PLATFORM.value,
@@ -113,4 +116,5 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "email_on_failure": False,
     "email_on_retry": False,
+    "on_failure_callback": notify_failure,
 }

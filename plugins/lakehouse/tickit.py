@@ -34,8 +34,12 @@ class TickitTable:
         """The Asset a successful merge updates; downstream DAGs schedule on it."""
         return Asset(name=f"redshift.{SCHEMA}.{self.name}")
 
-    def landing_prefix(self, ds: str = "{{ ds }}") -> str:
-        """Folder of one night's extract: `part-*` data files and a `_SUCCESS` marker."""
+    def landing_prefix(self, ds: str = "{{ data_interval_start | ds }}") -> str:
+        """Folder of one night's extract: `part-*` data files and a `_SUCCESS` marker.
+
+        Keyed by the data interval's start day (the day the rows belong to),
+        not the run's logical date, which differs between scheduled and manual runs.
+        """
         return f"{LANDING_PREFIX}/{self.name}/ds={ds}/"
 
     def sql_params(self) -> dict:

@@ -3,5 +3,5 @@
 SELECT
     COUNT(*) > 0 AS has_rows,
     COUNT({{ params.key_column }}) = COUNT(*) AS keys_not_null,
-    COUNT(DISTINCT {{ params.key_column }}) = COUNT(*) AS keys_unique
+    COUNT(DISTINCT {{ params.key_column }}) = COUNT({{ params.key_column }}) AS keys_unique
 FROM {{ params.schema }}.{{ params.staging_table }};

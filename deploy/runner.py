@@ -1,0 +1,246 @@
+"""The three commands as functions: plan (dry run), deploy, status.
+
+Deploy order matters: validate, check the bucket and environment, upload
+plugins/requirements/startup and update the environment (new DAGs may need
+them), upload DAG-side files, delete last, write the manifest. Any failure
+stops the run before the deletes, and a rerun converges because every
+decision compares content hashes and versions, never what a run "did".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from deploy import environment as env_mod
+from deploy import manifest as manifest_mod
+from deploy import s3sync
+from deploy.aws import Clients
+from deploy.errors import DeployError
+from deploy.plan import Plan, compute, delete_guard
+from deploy.plugins_zip import plugins_object
+from deploy.settings import Settings
+from deploy.sources import ARTIFACTS, LocalObject, collect_dag_side, sha256_bytes
+from deploy.validation import run_validation
+
+Say = Callable[[str], None]
+Validator = Callable[[Path], "tuple[bool, str]"]
+
+
+@dataclass
+class State:
+    """Working tree, bucket, manifest and environment, read once per run."""
+
+    local: dict[str, LocalObject]
+    remote: dict[str, s3sync.RemoteObject]
+    manifest: dict | None
+    versioning: str
+    env: dict | None
+
+
+@dataclass
+class Summary:
+    """What a deploy did, for the final line and for tests."""
+
+    uploaded: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    environment_update: dict[str, str] = field(default_factory=dict)
+    manifest_written: bool = False
+    seconds: float = 0.0
+
+
+def collect_local(repo: Path) -> dict[str, LocalObject]:
+    """Every object the bucket should hold, built from the working tree."""
+    objects = collect_dag_side(repo)
+    for artifact in ARTIFACTS:
+        if artifact.local is None:
+            built = plugins_object(repo)
+            if built is not None:
+                objects[built.key] = built
+            continue
+        path = repo / artifact.local
+        if path.is_file():
+            objects[artifact.key] = LocalObject(artifact.key, sha256_bytes(path.read_bytes()), path)
+    return objects
+
+
+def gather(settings: Settings, clients: Clients, say: Say, strict: bool) -> State:
+    """Read everything a decision needs; strict=True refuses an unversioned bucket."""
+    local = collect_local(settings.repo)
+    versioning = s3sync.versioning_status(clients.s3, settings.bucket)
+    if strict:
+        s3sync.require_versioning(clients.s3, settings.bucket)
+    elif versioning != "Enabled":
+        say(f"warning: bucket versioning is {versioning}; deploy will refuse until Enabled")
+    document = s3sync.read_manifest(clients.s3, settings.bucket)
+    known = manifest_mod.entries(document)
+    remote = s3sync.remote_state(clients.s3, settings.bucket, local, known)
+    env = None
+    if settings.environment:
+        env = env_mod.describe(clients.mwaa, settings.environment)
+    return State(local, remote, document, versioning, env)
+
+
+def environment_changes(state: State, plan: Plan) -> dict[str, str]:
+    """Artifact key -> why the environment would be updated (dry-run view)."""
+    reasons: dict[str, str] = {}
+    if state.env is None:
+        return reasons
+    uploading = {c.key for c in plan.artifact_uploads}
+    for artifact in ARTIFACTS:
+        if artifact.key not in state.local:
+            continue
+        remote = state.remote.get(artifact.key)
+        if artifact.key in uploading:
+            reasons[artifact.key] = "new content"
+            continue
+        version = remote.version_id if remote else None
+        if env_mod.pending(state.env, {artifact.key: version}):
+            reasons[artifact.key] = "environment runs another version"
+    return reasons
+
+
+def run_plan(settings: Settings, clients: Clients, say: Say) -> tuple[Plan, dict[str, str]]:
+    """Dry run: compute and return the plan; writes nothing."""
+    state = gather(settings, clients, say, strict=False)
+    plan = compute(state.local, state.remote)
+    return plan, environment_changes(state, plan)
+
+
+def run_deploy(
+    settings: Settings,
+    clients: Clients,
+    say: Say,
+    validate: Validator = run_validation,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Summary:
+    """Validate, then converge bucket and environment onto the working tree."""
+    started = time.monotonic()
+    if not settings.environment:
+        raise DeployError("no environment: set MWAA_ENVIRONMENT or pass --environment")
+    validation = _validate(settings, say, validate)
+    state = gather(settings, clients, say, strict=True)
+    assert state.env is not None
+    env_mod.check_ready(state.env, settings.bucket, say)
+    plan = compute(state.local, state.remote)
+    refusal = delete_guard(plan, settings.max_delete_share, settings.force_delete)
+    if refusal:
+        raise DeployError(refusal)
+    say(
+        f"plan: {len(plan.artifact_uploads) + len(plan.uploads)} to upload, "
+        f"{len(plan.deletes)} to delete, {len(plan.unchanged)} unchanged"
+    )
+    summary = Summary(unchanged=len(plan.unchanged))
+    written: dict[str, s3sync.RemoteObject] = {}
+
+    for change in plan.artifact_uploads:
+        written[change.key] = s3sync.upload(clients.s3, settings.bucket, state.local[change.key])
+        summary.uploaded.append(change.key)
+        say(f"  uploaded  {change.key} ({change.reason})")
+    versions = {
+        key: (written.get(key) or state.remote[key]).version_id
+        for key in state.local
+        if key in {a.key for a in ARTIFACTS}
+    }
+    params = env_mod.pending(state.env, versions)
+    if params:
+        env_mod.update_and_wait(
+            clients.mwaa,
+            state.env,
+            params,
+            settings.poll_interval,
+            settings.timeout,
+            say,
+            settings.worker_replacement,
+            sleep,
+        )
+        summary.environment_update = params
+
+    for change in plan.uploads:
+        written[change.key] = s3sync.upload(clients.s3, settings.bucket, state.local[change.key])
+        summary.uploaded.append(change.key)
+        say(f"  uploaded  {change.key} ({change.reason})")
+
+    deletes = [c.key for c in plan.deletes]
+    s3sync.delete(clients.s3, settings.bucket, deletes, say)
+    summary.deleted = deletes
+
+    objects = _manifest_objects(state, written)
+    if objects != manifest_mod.entries(state.manifest):
+        document = manifest_mod.build(settings.repo, objects, settings.environment, validation)
+        s3sync.write_manifest(clients.s3, settings.bucket, document)
+        summary.manifest_written = True
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _validate(settings: Settings, say: Say, validate: Validator) -> str:
+    if settings.skip_validation:
+        say("WARNING: --skip-validation: DAG validation tests NOT run (recorded in the manifest)")
+        return "skipped"
+    say("validating DAGs (tests/dags/test_dag_validation.py) ...")
+    passed, tail = validate(settings.repo)
+    if not passed:
+        raise DeployError(f"DAG validation failed; nothing was deployed.\n{tail}")
+    return "passed"
+
+
+def _manifest_objects(
+    state: State, written: dict[str, s3sync.RemoteObject]
+) -> dict[str, dict[str, str]]:
+    objects: dict[str, dict[str, str]] = {}
+    for key, local in state.local.items():
+        remote = written.get(key) or state.remote[key]
+        entry = {"sha256": local.sha256, "etag": remote.etag}
+        if remote.version_id and key in {a.key for a in ARTIFACTS}:
+            entry["version_id"] = remote.version_id
+        objects[key] = entry
+    return objects
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One difference between working tree, bucket, manifest and environment."""
+
+    key: str
+    kind: str
+    detail: str
+
+
+def run_status(settings: Settings, clients: Clients, say: Say) -> list[Drift]:
+    """Everything that differs; an empty list means the bucket matches the repo."""
+    state = gather(settings, clients, say, strict=False)
+    known = manifest_mod.entries(state.manifest)
+    drift: list[Drift] = []
+    for key in sorted(set(state.local) | set(state.remote) | set(known)):
+        item = _drift_for(key, state.local.get(key), state.remote.get(key), known.get(key))
+        if item:
+            drift.append(item)
+    for key, reason in environment_changes(state, compute(state.local, state.remote)).items():
+        if reason != "new content":
+            drift.append(Drift(key, "environment-stale", reason))
+    return drift
+
+
+def _drift_for(
+    key: str,
+    local: LocalObject | None,
+    remote: s3sync.RemoteObject | None,
+    known: dict[str, str] | None,
+) -> Drift | None:
+    if local and not remote:
+        return Drift(key, "missing", "in the repo, not in the bucket")
+    if remote and not local:
+        where = "deployed earlier, removed from the repo" if known else "not written by deploy"
+        return Drift(key, "extra", f"in the bucket, not in the repo ({where})")
+    if not local and not remote:
+        return Drift(key, "missing", "in the manifest only: deleted from the bucket out of band")
+    assert local and remote
+    if local.sha256 == remote.sha256:
+        return None
+    if known and known.get("etag") == remote.etag:
+        return Drift(key, "changed", "changed in the repo since the last deploy")
+    return Drift(key, "changed-out-of-band", "the bucket copy was changed outside deploy")

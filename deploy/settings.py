@@ -1,0 +1,22 @@
+"""Run settings, from flags or MWAA_BUCKET / MWAA_ENVIRONMENT / AWS_REGION."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know; nothing is hard-coded."""
+
+    repo: Path
+    bucket: str
+    environment: str | None = None
+    region: str | None = None
+    poll_interval: float = 30.0
+    timeout: float = 3600.0
+    max_delete_share: float = 0.2
+    force_delete: bool = False
+    skip_validation: bool = False
+    worker_replacement: str | None = None

@@ -1,0 +1,89 @@
+"""Run Redshift statements on PostgreSQL: one transaction per submission, like Redshift.
+
+COPY and UNLOAD are executed against moto's S3; everything else is translated by
+devkit.redshift_sql and run as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from devkit import redshift_sql
+from devkit.emulator import copy_load, unload
+from devkit.emulator.errors import RedshiftError
+
+
+@dataclass
+class Outcome:
+    """What one submitted SQL string did."""
+
+    sql: str
+    status: str = "SUBMITTED"
+    error: str | None = None
+    description: Any = None
+    rows: list[tuple] = field(default_factory=list)
+    row_count: int = -1
+
+    @property
+    def has_result_set(self) -> bool:
+        return self.description is not None
+
+
+def _message(err: Exception) -> str:
+    if isinstance(err, RedshiftError):
+        return f"ERROR: {err}"
+    diag = getattr(err, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if primary:
+        context = getattr(diag, "context", None)
+        detail = f"\n  Detail: {context.strip()}" if context else ""
+        return f"ERROR: {primary}{detail}"
+    text = str(err).strip()
+    return text if text.startswith("ERROR") else f"ERROR: {text}"
+
+
+def _run_one(cur, sql: str, outcome: Outcome) -> None:
+    for statement in redshift_sql.split_statements(sql):
+        kind = redshift_sql.statement_kind(statement)
+        if kind == "transaction":
+            continue
+        outcome.description, outcome.rows = None, []
+        if kind == "copy":
+            outcome.row_count = copy_load.run_copy(cur, redshift_sql.parse_copy(statement))
+        elif kind == "unload":
+            outcome.row_count = unload.run_unload(cur, redshift_sql.parse_unload(statement))
+        else:
+            cur.execute(redshift_sql.to_postgres(statement))
+            outcome.row_count = cur.rowcount
+            if cur.description is not None:
+                outcome.description = cur.description
+                outcome.rows = cur.fetchall()
+                outcome.row_count = len(outcome.rows)
+
+
+def run_batch(connect: Callable[[], Any], sqls: list[str]) -> list[Outcome]:
+    """Run ``sqls`` in one transaction; on the first failure roll back and abort the rest."""
+    outcomes = [Outcome(sql) for sql in sqls]
+    try:
+        conn = connect()
+    except Exception as err:
+        for outcome in outcomes:
+            outcome.status, outcome.error = "FAILED", _message(err)
+        return outcomes
+    try:
+        with conn.cursor() as cur:
+            for index, outcome in enumerate(outcomes):
+                try:
+                    _run_one(cur, outcome.sql, outcome)
+                except Exception as err:  # any failure fails the whole submission
+                    conn.rollback()
+                    outcome.status, outcome.error = "FAILED", _message(err)
+                    for later in outcomes[index + 1 :]:
+                        later.status = "ABORTED"
+                    return outcomes
+                outcome.status = "FINISHED"
+        conn.commit()
+    finally:
+        conn.close()
+    return outcomes

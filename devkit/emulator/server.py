@@ -1,0 +1,166 @@
+"""LocalAws: a moto server on loopback plus the patches that make our services behave."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+import boto3
+import psycopg2
+from moto.server import ThreadedMotoServer
+
+from devkit.emulator import athena, glue_crawler, redshift_data
+from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
+from devkit.emulator.s3store import ACCOUNT_ID
+
+FAKE_KEY = "testing"  # moto's documented dummy credentials, not a secret
+REDSHIFT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/local-redshift-s3"
+_active: "LocalAws | None" = None
+
+
+class LocalAws:
+    """Emulated AWS on ``127.0.0.1:<free port>``; Redshift runs on the given EmbeddedPostgres.
+
+    Only one instance may run per process: moto's backends are process-global.
+    """
+
+    def __init__(self, postgres, region: str = "us-east-1", database: str = "dev", port: int = 0):
+        self.postgres = postgres
+        self.port = port
+        self.region = region
+        self.database = database
+        self.account_id = ACCOUNT_ID
+        self._server: ThreadedMotoServer | None = None
+        self._redshift: RedshiftDataService | None = None
+
+    def __enter__(self) -> "LocalAws":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        global _active
+        if _active is not None:
+            raise RuntimeError("a LocalAws is already running in this process")
+        self.postgres.create_database(self.database, exist_ok=True)
+        self._redshift = RedshiftDataService(self._connect)
+        redshift_data.install(self._redshift)
+        glue_crawler.install()
+        athena.install()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        _active = self
+
+    def stop(self) -> None:
+        global _active
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        redshift_data.install(None)
+        if _active is self:
+            _active = None
+
+    def reset(self) -> None:
+        """Forget all AWS state (buckets, catalog, statements); Postgres data is kept."""
+        from moto.backends import get_backend
+
+        for service in ("s3", "glue", "athena", "sns", "sts", "emr-serverless"):
+            for account in get_backend(service).values():
+                for backend in account.values():
+                    backend.reset()
+        if self._redshift is not None:
+            self._redshift.records.clear()
+
+    def _connect(self, database: str):
+        return psycopg2.connect(**self.postgres.dsn_for(database))
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("LocalAws is not started")
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def statements(self) -> list[StatementRecord]:
+        """Every Redshift Data API SQL received, in order."""
+        return list(self._redshift.records) if self._redshift else []
+
+    def client(self, service: str):
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=FAKE_KEY,
+            aws_secret_access_key=FAKE_KEY,
+        )
+
+    def s3_client(self):
+        return self.client("s3")
+
+    def create_bucket(self, bucket: str) -> None:
+        kwargs = {}
+        if self.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        self.s3_client().create_bucket(Bucket=bucket, **kwargs)
+
+    def put_object(self, bucket: str, key: str, body: bytes | str) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.s3_client().put_object(Bucket=bucket, Key=key, Body=data)
+
+    def list_keys(self, bucket: str, prefix: str = "") -> list[str]:
+        paginator = self.s3_client().get_paginator("list_objects_v2")
+        keys = []
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return sorted(keys)
+
+    def _aws_extra(self, **extra) -> dict:
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self.region,
+            "aws_access_key_id": FAKE_KEY,
+            "aws_secret_access_key": FAKE_KEY,
+            **extra,
+        }
+
+    def airflow_connections(self) -> dict[str, str]:
+        """``AIRFLOW_CONN_*`` environment variables (JSON form) for the DAGs' connections."""
+        aws = {"conn_type": "aws", "extra": self._aws_extra()}
+        role = {"conn_type": "aws", "extra": self._aws_extra(role_arn=REDSHIFT_ROLE_ARN)}
+        return {
+            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
+            "AIRFLOW_CONN_REDSHIFT_DEFAULT": self.postgres.airflow_conn_json(self.database),
+            "AIRFLOW_CONN_AWS_REDSHIFT_IAM_ROLE": json.dumps(role),
+        }
+
+    def environment(self) -> dict[str, str]:
+        """Connections plus plain AWS variables, so bare boto3 also lands on the emulator."""
+        return {
+            **self.airflow_connections(),
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": FAKE_KEY,
+            "AWS_SECRET_ACCESS_KEY": FAKE_KEY,
+        }
+
+
+@contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, restoring the previous values after."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

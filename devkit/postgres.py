@@ -1,0 +1,156 @@
+"""A real PostgreSQL server for local runs and tests, standing in for Redshift.
+
+Uses the ``pgserver`` wheel (it ships the PostgreSQL binaries), so no Docker and no system
+install is needed. The server listens on a unix socket only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_DIR = REPO_ROOT / ".cache" / "postgres"
+_DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    """pgserver only stops the server when the last *registered* process exits; a killed
+    process stays registered and the server would then never stop. Drop dead pids."""
+    handles = data_dir / ".handle_pids.json"
+    try:
+        import psutil
+
+        pids = json.loads(handles.read_text())
+        handles.write_text(json.dumps([p for p in pids if psutil.pid_exists(p)]))
+    except (OSError, ValueError, TypeError, ImportError):
+        pass
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server could not start."""
+
+
+class EmbeddedPostgres:
+    """Start (or reuse) a PostgreSQL server in ``data_dir``; stop it on exit.
+
+    ``data_dir=None`` uses a throw-away temporary directory; pass ``DEFAULT_DATA_DIR`` (or any
+    path) to keep data and make later starts faster.
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, database: str = "postgres"):
+        self._data_dir = Path(data_dir) if data_dir else None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._server = None
+        self.database = database
+
+    def __enter__(self) -> "EmbeddedPostgres":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        try:
+            import pgserver
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            raise EmbeddedPostgresError(
+                "The embedded PostgreSQL needs the 'pgserver' package: "
+                "run devkit/bootstrap.sh (or pip install pgserver psycopg2-binary)."
+            ) from err
+        if self._data_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="devkit-pg-")
+            self._data_dir = Path(self._tmp.name) / "data"
+        self._data_dir.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(self._data_dir)
+        try:
+            self._server = pgserver.get_server(self._data_dir, cleanup_mode="stop")
+        except Exception as err:
+            raise EmbeddedPostgresError(
+                f"Could not start the embedded PostgreSQL in {self._data_dir}: {err}. "
+                "Check the server log in that directory; if the data dir is stale, delete it. "
+                "pgserver needs a Linux/macOS x86_64 or arm64 wheel (pip install pgserver)."
+            ) from err
+        if self.database != "postgres":
+            self.create_database(self.database, exist_ok=True)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    @property
+    def socket_dir(self) -> str:
+        return parse_qs(urlsplit(self._require().get_uri()).query)["host"][0]
+
+    @property
+    def user(self) -> str:
+        return "postgres"
+
+    def uri_for(self, database: str) -> str:
+        """SQLAlchemy/psycopg2 URI of ``database`` (unix socket, trust auth)."""
+        return f"postgresql://{self.user}@/{database}?host={quote(self.socket_dir, safe='/')}"
+
+    @property
+    def uri(self) -> str:
+        return self.uri_for(self.database)
+
+    def dsn_for(self, database: str) -> dict[str, str]:
+        return {"host": self.socket_dir, "user": self.user, "dbname": database}
+
+    @property
+    def dsn(self) -> dict[str, str]:
+        """Keyword arguments for ``psycopg2.connect``."""
+        return self.dsn_for(self.database)
+
+    def connect(self, database: str | None = None):
+        import psycopg2
+
+        return psycopg2.connect(**self.dsn_for(database or self.database))
+
+    def database_exists(self, name: str) -> bool:
+        with self.connect("postgres") as conn, conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            found = cur.fetchone() is not None
+        conn.close()
+        return found
+
+    def create_database(self, name: str, exist_ok: bool = False) -> str:
+        """Create an empty database (tests use one each for isolation); return its URI."""
+        if not _DB_NAME.match(name):
+            raise ValueError(f"database name must match {_DB_NAME.pattern}: {name!r}")
+        if not (exist_ok and self.database_exists(name)):
+            conn = self.connect("postgres")
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}"')
+            conn.close()
+        return self.uri_for(name)
+
+    def airflow_conn_uri(self, database: str | None = None) -> str:
+        """Airflow connection URI (conn type postgres) for ``database``."""
+        host = quote(self.socket_dir, safe="")
+        return f"postgres://{self.user}@/{database or self.database}?host={host}"
+
+    def airflow_conn_json(self, database: str | None = None) -> str:
+        """The same connection in Airflow's JSON form (used for AIRFLOW_CONN_* env vars)."""
+        return json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": self.socket_dir,
+                "login": self.user,
+                "schema": database or self.database,
+            }
+        )
+
+    def _require(self):
+        if self._server is None:
+            raise EmbeddedPostgresError("EmbeddedPostgres is not started")
+        return self._server

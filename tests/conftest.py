@@ -1,0 +1,49 @@
+"""Test-wide Airflow settings: a throw-away home, no examples, the repo's folders.
+
+Set before anything imports Airflow, so every test (and every subprocess a
+test starts) sees the same configuration. Variables and Connections are
+faked with AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, never a DB.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW_HOME = REPO / ".cache" / "airflow-test"
+AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # Integration tests talk to the local emulation only.
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+)
+for name in list(os.environ):
+    if name.startswith(("AIRFLOW_VAR_", "AIRFLOW_CONN_")) or name in (
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ):
+        del os.environ[name]
+
+
+# --- shared fixtures -------------------------------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def embedded_postgres(tmp_path_factory):
+    """One real PostgreSQL server for the whole session (pgserver ships the binaries)."""
+    from devkit.postgres import EmbeddedPostgres
+
+    with EmbeddedPostgres(data_dir=tmp_path_factory.mktemp("pg") / "data") as server:
+        yield server

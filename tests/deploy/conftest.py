@@ -1,0 +1,201 @@
+"""Fixtures: a moto S3 server, a fake MWAA endpoint, fake repositories, write counters."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from deploy.aws import Clients
+from deploy.settings import Settings
+from tests.deploy import fake_mwaa
+
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+REPO_FILES: dict[str, str] = {
+    "dags/.airflowignore": "sql/\nspark/\nrecipes/\n",
+    "dags/redshift_demo__create_tables.py": "# dag 1\n",
+    "dags/redshift_demo__initial_load.py": "# dag 2\n",
+    "dags/data_lake__raw.py": "# dag 3\n",
+    "dags/__pycache__/data_lake__raw.cpython-311.pyc": "junk",
+    "dags/.DS_Store": "junk",
+    "dags/tests/test_local_only.py": "def test(): pass\n",
+    "sql/tickit/create_tables.sql": "create table users (userid int);\n",
+    "sql/tickit/merge_users.sql": "delete from users using stage_users;\n",
+    "sql/tickit/unload_sales.sql": "unload ('select 1') to 's3://x/';\n",
+    "plugins/lakehouse/__init__.py": '"""Lakehouse helpers."""\n',
+    "plugins/lakehouse/redshift.py": "def table_name(x):\n    return x\n",
+    "plugins/lakehouse/__pycache__/redshift.cpython-311.pyc": "junk",
+    "plugins/lakehouse/tests/test_redshift.py": "def test(): pass\n",
+    "requirements/requirements.txt": "--constraint /usr/local/airflow/dags/constraints.txt\n",
+}
+DAG_SIDE_KEYS = {
+    "dags/.airflowignore",
+    "dags/redshift_demo__create_tables.py",
+    "dags/redshift_demo__initial_load.py",
+    "dags/data_lake__raw.py",
+    "dags/sql/tickit/create_tables.sql",
+    "dags/sql/tickit/merge_users.sql",
+    "dags/sql/tickit/unload_sales.sql",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def endpoints():
+    """moto S3 in server mode plus the fake MWAA endpoint, shared by all tests."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
+    port = _free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    fake = fake_mwaa.FakeMwaa()
+    server, mwaa_url = fake_mwaa.start(fake)
+    yield {"s3": f"http://127.0.0.1:{port}", "mwaa": mwaa_url, "fake": fake}
+    server.shutdown()
+    moto.stop()
+
+
+@dataclass
+class Recorder:
+    """S3 writes and MWAA updates seen by the clients, by botocore event hooks."""
+
+    puts: list[str] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    copies: list[str] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    fail_on_put: int | None = None  # raise on this (1-based) PutObject of the run
+
+    def reset(self) -> None:
+        self.puts.clear()
+        self.deletes.clear()
+        self.copies.clear()
+        self.updates.clear()
+
+    def on_put(self, params, **_):
+        if self.fail_on_put is not None and len(self.puts) + 1 == self.fail_on_put:
+            raise ClientError(
+                {"Error": {"Code": "InternalError", "Message": "injected"}}, "PutObject"
+            )
+        self.puts.append(params["Key"])
+
+    def on_delete(self, params, **_):
+        self.deletes.append(params["Key"])
+
+    def on_delete_many(self, params, **_):
+        self.deletes.extend(o["Key"] for o in params["Delete"]["Objects"])
+
+    def on_copy(self, params, **_):
+        self.copies.append(params["Key"])
+
+    def on_update(self, params, **_):
+        self.updates.append(dict(params))
+
+    @property
+    def writes(self) -> int:
+        return len(self.puts) + len(self.deletes) + len(self.copies)
+
+
+@dataclass
+class World:
+    """One isolated bucket + environment, with clients that record their writes."""
+
+    bucket: str
+    environment: str
+    clients: Clients
+    raw_s3: object
+    fake: fake_mwaa.FakeMwaa
+    recorder: Recorder
+    endpoints: dict
+
+    def settings(self, repo: Path, **overrides) -> Settings:
+        values = dict(
+            repo=repo,
+            bucket=self.bucket,
+            environment=self.environment,
+            region=REGION,
+            poll_interval=0,
+            timeout=30,
+        )
+        values.update(overrides)
+        return Settings(**values)
+
+    def keys(self) -> set[str]:
+        pages = self.raw_s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        return {o["Key"] for p in pages for o in p.get("Contents", [])}
+
+
+def _client(service: str, url: str, **config):
+    retry = {"mode": "adaptive", "max_attempts": 3}
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        config=Config(retries=retry, **config),
+        **CREDENTIALS,
+    )
+
+
+@pytest.fixture
+def world(endpoints) -> World:
+    """A fresh versioned bucket and AVAILABLE environment with recording clients."""
+    name = f"mwaa-{uuid.uuid4().hex[:10]}"
+    raw_s3 = _client("s3", endpoints["s3"])
+    raw_s3.create_bucket(Bucket=name)
+    raw_s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    endpoints["fake"].add(name, name)
+    s3 = _client("s3", endpoints["s3"])
+    mwaa = _client("mwaa", endpoints["mwaa"], inject_host_prefix=False)
+    recorder = Recorder()
+    events = s3.meta.events
+    events.register("before-parameter-build.s3.PutObject", recorder.on_put)
+    events.register("before-parameter-build.s3.DeleteObject", recorder.on_delete)
+    events.register("before-parameter-build.s3.DeleteObjects", recorder.on_delete_many)
+    events.register("before-parameter-build.s3.CopyObject", recorder.on_copy)
+    mwaa.meta.events.register("before-parameter-build.mwaa.UpdateEnvironment", recorder.on_update)
+    return World(name, name, Clients(s3, mwaa), raw_s3, endpoints["fake"], recorder, endpoints)
+
+
+def write_tree(root: Path, files: dict[str, str], mtime: float | None = None) -> Path:
+    """Create files (in the given order); optionally force one mtime on all of them."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+    return root
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """A small fake repository (independent of the real dags/ being finished)."""
+    return write_tree(tmp_path / "repo", REPO_FILES)
+
+
+def fresh_copy(src: Path, dst: Path, mtime: float) -> Path:
+    """What a new CI checkout looks like: same content, all-new mtimes."""
+    shutil.copytree(src, dst)
+    for path in dst.rglob("*"):
+        os.utime(path, (mtime, mtime))
+    return dst
+
+
+def passed(_repo: Path) -> tuple[bool, str]:
+    """Injected validation step that always passes."""
+    return True, "1 passed"

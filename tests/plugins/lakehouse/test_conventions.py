@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lakehouse import conventions
+from lakehouse.conventions import DEFAULT_ARGS, REDSHIFT_DATA_API, Team, Var
+
+
+def test_var_renders_a_run_time_lookup_of_that_variable():
+    assert conventions.var(Var.LAKE_BUCKET) == "{{ var.value.lake_bucket }}"
+
+
+def test_sql_searchpath_covers_mwaa_and_the_repository(tmp_path):
+    dag_file = tmp_path / "dags" / "tickit__x.py"
+    assert conventions.sql_searchpath(str(dag_file)) == [
+        str(tmp_path / "dags" / "sql"),
+        str(tmp_path / "sql"),
+    ]
+
+
+def test_sql_searchpath_of_a_real_dag_reaches_the_sql_folder():
+    repo = Path(__file__).resolve().parents[3]
+    paths = conventions.sql_searchpath(str(repo / "dags" / "tickit__redshift_load.py"))
+    assert any((Path(p) / "tickit" / "merge" / "delete_matching.sql").is_file() for p in paths)
+
+
+def test_default_args_follow_house_policy():
+    assert DEFAULT_ARGS["owner"] in {t.value for t in Team}
+    assert DEFAULT_ARGS["retries"] <= 3
+    assert DEFAULT_ARGS["email_on_failure"] is False
+    assert DEFAULT_ARGS["email_on_retry"] is False
+
+
+def test_data_api_targets_exactly_one_redshift_endpoint():
+    endpoints = {"workgroup_name", "cluster_identifier", "session_id"} & REDSHIFT_DATA_API.keys()
+    assert len(endpoints) == 1
+    assert "{{ var.value." in REDSHIFT_DATA_API["database"]
+
+
+def test_failures_notify_from_every_task_by_default():
+    assert DEFAULT_ARGS["on_failure_callback"] is conventions.notify_failure
+
+
+@pytest.mark.parametrize("name", list(Var))
+def test_variable_names_are_valid_env_var_suffixes(name):
+    assert name.value.isidentifier() and name.value == name.value.lower()
