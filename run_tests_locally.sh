@@ -36,7 +36,7 @@ step "workflow schema (check-jsonschema)" \
 step "workflow audit (zizmor --offline)" zizmor --offline --quiet .github/workflows
 step "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
-step "pytest" python -m pytest "$@"
+step "pytest" python -m pytest -n 2 --dist loadfile "$@"
 
 echo
 echo "Gate summary (total ${SECONDS}s):"

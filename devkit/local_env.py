@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,9 +18,25 @@ from pathlib import Path
 from devkit.tickit_data import TickitData, extract_objects
 
 REPO = Path(__file__).resolve().parents[1]
-LANDING_BUCKET = "local-landing"
-LAKE_BUCKET = "local-lake"
-ALERTS_TOPIC = "local-airflow-alerts"
+
+
+@dataclass(frozen=True)
+class LocalNames:
+    """What the one-time AWS set-up would create; tests use unique ones per module."""
+
+    landing_bucket: str = "local-landing"
+    lake_bucket: str = "local-lake"
+    database: str = "dev"
+    glue_database: str = "tickit_gold"
+    alerts_topic: str = "local-airflow-alerts"
+
+    @classmethod
+    def unique(cls) -> "LocalNames":
+        tag = uuid.uuid4().hex[:10]
+        return cls(f"landing-{tag}", f"lake-{tag}", f"dev_{tag}", f"gold_{tag}", f"alerts-{tag}")
+
+    def topic_arn(self, aws) -> str:
+        return f"arn:aws:sns:{aws.region}:{aws.account_id}:{self.alerts_topic}"
 
 
 def airflow_settings(home: Path) -> dict[str, str]:
@@ -33,41 +51,62 @@ def airflow_settings(home: Path) -> dict[str, str]:
     }
 
 
-def local_variables(aws) -> dict[str, str]:
-    """Values for every Airflow Variable the DAGs read (lakehouse.conventions.Var)."""
+def local_variables(aws, names: LocalNames) -> dict[str, str]:
+    """AIRFLOW_VAR_* for every Variable the DAGs read (lakehouse.conventions.Var)."""
     from lakehouse.conventions import Var
 
     values = {
-        Var.LANDING_BUCKET: LANDING_BUCKET,
-        Var.LAKE_BUCKET: LAKE_BUCKET,
-        Var.REDSHIFT_DATABASE: "dev",
+        Var.LANDING_BUCKET: names.landing_bucket,
+        Var.LAKE_BUCKET: names.lake_bucket,
+        Var.REDSHIFT_DATABASE: names.database,
         Var.REDSHIFT_WORKGROUP: "local",
         Var.GLUE_CRAWLER_ROLE_ARN: f"arn:aws:iam::{aws.account_id}:role/local-glue-crawler",
-        Var.GLUE_DATABASE: "tickit_gold",
+        Var.GLUE_DATABASE: names.glue_database,
         Var.ATHENA_WORKGROUP: "primary",
-        Var.ALERTS_TOPIC_ARN: f"arn:aws:sns:{aws.region}:{aws.account_id}:{ALERTS_TOPIC}",
+        Var.ALERTS_TOPIC_ARN: names.topic_arn(aws),
     }
     missing = set(Var) - set(values)
     assert not missing, f"devkit.local_env has no local value for Variables {sorted(missing)}"
     return {f"AIRFLOW_VAR_{name.value.upper()}": value for name, value in values.items()}
 
 
-def provision(aws) -> None:
-    """Create what the one-time AWS set-up creates: buckets and the alerts topic."""
-    for bucket in (LANDING_BUCKET, LAKE_BUCKET):
+def local_environment(aws, names: LocalNames) -> dict[str, str]:
+    """Every env var a local run needs: AWS endpoint, Connections and Variables.
+
+    The SQL check operators' connection points at the same Postgres database
+    the Data API writes to, so checks read what the merges wrote.
+    """
+    return {
+        **aws.environment(),
+        "AIRFLOW_CONN_REDSHIFT_DEFAULT": aws.postgres.airflow_conn_json(names.database),
+        **local_variables(aws, names),
+    }
+
+
+def provision(aws, names: LocalNames) -> None:
+    """Create what the one-time AWS set-up creates: buckets, warehouse DB, alerts topic."""
+    for bucket in (names.landing_bucket, names.lake_bucket):
         aws.create_bucket(bucket)
-    aws.client("sns").create_topic(Name=ALERTS_TOPIC)
+    aws.postgres.create_database(names.database, exist_ok=True)
+    aws.client("sns").create_topic(Name=names.alerts_topic)
 
 
-def land_extracts(aws, data: TickitData, days: list[date]) -> int:
+def land_extracts(aws, bucket: str, data: TickitData, days: list[date]) -> int:
     """Upload each night's extracts to the landing bucket; returns the object count."""
-    s3 = aws.s3_client()
     count = 0
     for day in days:
         for key, body in extract_objects(data, day).items():
-            s3.put_object(Bucket=LANDING_BUCKET, Key=key, Body=body)
+            aws.put_object(bucket, key, body)
             count += 1
     return count
+
+
+def sent_alerts(aws, names: LocalNames) -> list[tuple[str, str]]:
+    """(subject, message) of every alert published to the local topic."""
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[aws.account_id][aws.region].topics[names.topic_arn(aws)]
+    return [(subject, message) for _, message, subject, *_ in topic.sent_notifications]
 
 
 def migrate_metadata_db() -> None:
@@ -127,14 +166,20 @@ def reuse_in_process_api() -> None:
         supervisor.in_process_api_server = functools.cache(original)
 
 
-def run_dag(dag_id: str, logical_date: datetime) -> DagRunResult:
+def run_dag(dag_id: str, logical_date: datetime, only: str | None = None) -> DagRunResult:
     """Run one DagRun in-process with dag.test() (deferred tasks run their triggers inline).
 
     Retries are switched off: locally a failure should show at once, not after
-    the production back-off.
+    the production back-off. `only` is a task-id regex: run those tasks and
+    their upstreams (like `airflow tasks test` for a slice of the DAG).
     """
     reuse_in_process_api()
     dag = load_dag(dag_id)
+    if only:
+        wanted = [task_id for task_id in dag.task_ids if re.fullmatch(only, task_id)]
+        if not wanted:
+            raise ValueError(f"no task of {dag_id} matches {only!r}")
+        dag = dag.partial_subset(task_ids=wanted, include_upstream=True)
     for task in dag.tasks:
         task.retries = 0
     started = time.monotonic()

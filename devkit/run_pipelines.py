@@ -66,18 +66,17 @@ def print_summary(results, effects: dict[str, object]) -> None:
         print(f"  {name}: {value}")
 
 
-def observed_effects(aws, postgres) -> dict[str, object]:
+def observed_effects(aws, names) -> dict[str, object]:
     """What the run left behind, read back from the emulated services."""
-    from devkit.local_env import LAKE_BUCKET
     from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
 
     counts = {}
-    with postgres.connect(aws.database) as conn, conn.cursor() as cur:
+    with aws.postgres.connect(names.database) as conn, conn.cursor() as cur:
         for table in TABLES:
             cur.execute(f"SELECT COUNT(*) FROM {SCHEMA}.{table.name}")
             counts[table.name] = cur.fetchone()[0]
-    parquet = [k for k in aws.list_keys(LAKE_BUCKET, GOLD_SALES_BY_CATEGORY_PREFIX)]
-    tables = aws.client("glue").get_tables(DatabaseName="tickit_gold")["TableList"]
+    parquet = aws.list_keys(names.lake_bucket, GOLD_SALES_BY_CATEGORY_PREFIX)
+    tables = aws.client("glue").get_tables(DatabaseName=names.glue_database)["TableList"]
     return {
         "Redshift (emulated) rows": counts,
         "Redshift Data API statements": len(aws.statements),
@@ -113,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_airflow()
     from devkit.emulator import LocalAws
     from devkit.local_env import (
+        LocalNames,
         interval_end,
         land_extracts,
-        local_variables,
+        local_environment,
         migrate_metadata_db,
         provision,
         run_dag,
@@ -128,18 +128,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Local run: {days[0]} .. {days[-1]}, scale {args.scale}")
     migrate_metadata_db()
     with EmbeddedPostgres(data_dir=PG_DATA) as postgres:
-        reset_database(postgres, "dev")
-        with LocalAws(postgres, database="dev") as aws:
-            aws_env = {**aws.environment(), **local_variables(aws)}
+        names = LocalNames()
+        reset_database(postgres, names.database)
+        with LocalAws(postgres, database=names.database) as aws:
+            aws_env = local_environment(aws, names)
             os.environ.update(aws_env)
-            provision(aws)
-            objects = land_extracts(aws, generate(scale=args.scale), days)
+            provision(aws, names)
+            objects = land_extracts(aws, names.landing_bucket, generate(args.scale), days)
             print(f"Emulated AWS at {aws.endpoint_url}; landed {objects} extract objects")
 
             results = [run_dag("tickit__redshift_load", interval_end(day)) for day in days]
             results.append(run_dag("tickit__sales_by_category", interval_end(days[-1])))
 
-            print_summary(results, observed_effects(aws, postgres))
+            print_summary(results, observed_effects(aws, names))
             failed = [(r.dag_id, t.task_id, t.state) for r in results for t in r.failed]
             elapsed = time.monotonic() - started
             if failed:

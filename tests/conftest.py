@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-AIRFLOW_HOME = REPO / ".cache" / "airflow-test"
+# One home per xdist worker: SQLite does not take two writers.
+AIRFLOW_HOME = REPO / ".cache" / f"airflow-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
 
 os.environ.update(
@@ -47,3 +48,12 @@ def embedded_postgres(tmp_path_factory):
 
     with EmbeddedPostgres(data_dir=tmp_path_factory.mktemp("pg") / "data") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def local_aws(embedded_postgres):
+    """The emulated AWS (moto server on loopback + Redshift on Postgres); one per process."""
+    from devkit.emulator import LocalAws
+
+    with LocalAws(postgres=embedded_postgres, region="us-east-1") as aws:
+        yield aws

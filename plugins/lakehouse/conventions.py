@@ -104,7 +104,7 @@ def notify_failure(context) -> None:
             "Task {{ ti.task_id }} of DAG {{ ti.dag_id }} failed.\n"
             "Logical date: {{ logical_date }}\n"
             "Run: {{ run_id }}\n"
-            "Error: {{ exception }}"
+            "Error: {{ exception | default('see the task log') }}"
         ),
     )(context)
 

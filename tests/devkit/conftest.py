@@ -1,8 +1,4 @@
-"""Session fixture ``local_aws`` (one emulation per run) plus per-test database and bucket.
-
-``embedded_postgres`` comes from tests/conftest.py; ``local_aws`` is self-contained so it can
-move there unchanged (only one LocalAws may run per process).
-"""
+"""Per-test database, bucket and a small Data API client (``local_aws`` is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +8,6 @@ import uuid
 import pytest
 
 from devkit.emulator import LocalAws
-
-
-@pytest.fixture(scope="session")
-def local_aws(embedded_postgres):
-    with LocalAws(postgres=embedded_postgres, region="us-east-1") as aws:
-        yield aws
 
 
 @pytest.fixture

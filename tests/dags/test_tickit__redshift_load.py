@@ -1,0 +1,135 @@
+"""tickit__redshift_load, run with dag.test() against the emulated AWS.
+
+Asserts effects: rows merged in the warehouse, the SQL submitted for the
+logical date, idempotent re-runs, and what a bad extract or a missing
+Variable/Connection does.
+"""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date
+
+import pytest
+from lakehouse.tickit import TABLES
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "tickit__redshift_load"
+DAY1, DAY2, DAY3 = date(2008, 1, 2), date(2008, 1, 3), date(2008, 1, 4)
+
+
+def failures(result) -> dict[str, str]:
+    return {t.task_id: t.state for t in result.failed}
+
+
+def keys(pipeline, table) -> list:
+    return [
+        r[0]
+        for r in pipeline.query(f"SELECT {table.key_column} FROM tickit.{table.name} ORDER BY 1")
+    ]
+
+
+def expected_keys(data, table, days) -> list:
+    index = 0  # every TICKIT key is the first column
+    rows = {r[index] for day in days for r in data.rows_for_day(table.name, day)}
+    return sorted(rows)
+
+
+@pytest.fixture(scope="module")
+def loaded(new_pipeline):
+    pipeline = new_pipeline()
+    pipeline.land(DAY1, DAY2)
+    mark = len(pipeline.aws.statements)
+    results = [pipeline.run(DAG_ID, DAY1), pipeline.run(DAG_ID, DAY2)]
+    return pipeline, results, pipeline.statements_since(mark)
+
+
+def test_every_task_succeeds_for_two_nights(loaded):
+    _, results, _ = loaded
+    for result in results:
+        assert result.state == "success", failures(result)
+        assert len(result.tasks) == 46
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+def test_targets_hold_exactly_the_landed_rows(loaded, table):
+    pipeline, _, _ = loaded
+    assert keys(pipeline, table) == expected_keys(pipeline.data, table, [DAY1, DAY2])
+
+
+def test_statements_are_rendered_for_each_logical_date(loaded):
+    pipeline, _, statements = loaded
+    bucket = pipeline.names.landing_bucket
+    for day, next_day in ((DAY1, DAY2), (DAY2, DAY3)):
+        copy = [s for s in statements if f"FROM 's3://{bucket}/tickit/sales/ds={day}/part-'" in s]
+        assert len(copy) == 1, f"one COPY of the sales extract for {day}"
+        assert "aws_iam_role=arn:aws:iam::" in copy[0], "COPY must use the IAM role"
+        window = (
+            f"saletime >= '{day} 00:00:00+00:00'\n    AND saletime < '{next_day} 00:00:00+00:00'"
+        )
+        assert sum(window in s for s in statements) == 1, f"one interval delete for {day}"
+    assert not any("aws_access_key_id" in s or "aws_secret" in s for s in statements)
+
+
+def test_re_running_a_night_leaves_the_same_rows(loaded):
+    pipeline, _, _ = loaded
+    before = {t.name: pipeline.query(f"SELECT * FROM tickit.{t.name} ORDER BY 1") for t in TABLES}
+
+    result = pipeline.run(DAG_ID, DAY2)
+
+    assert result.state == "success", failures(result)
+    after = {t.name: pipeline.query(f"SELECT * FROM tickit.{t.name} ORDER BY 1") for t in TABLES}
+    assert after == before
+
+
+def test_a_malformed_row_fails_the_load_and_leaves_the_target_untouched(loaded):
+    pipeline, _, _ = loaded
+    pipeline.land(DAY3)
+    key = f"tickit/sales/ds={DAY3}/part-0000.txt.gz"
+    good = gzip.decompress(pipeline.aws.s3_client().get_object(
+        Bucket=pipeline.names.landing_bucket, Key=key)["Body"].read())  # fmt: skip
+    pipeline.aws.put_object(
+        pipeline.names.landing_bucket, key, gzip.compress(good + b"999999|not-a-number|x\n")
+    )
+    sales_before = pipeline.query("SELECT * FROM tickit.sales ORDER BY 1")
+
+    result = pipeline.run(DAG_ID, DAY3, only=r"(sales|users)\.check_reconciles")
+
+    states = {t.task_id: t.state for t in result.tasks}
+    assert result.state == "failed"
+    assert states["sales.copy_to_staging"] == "failed"
+    assert states["sales.merge_into_target"] == "upstream_failed"
+    assert states["users.check_reconciles"] == "success", "other lanes still load"
+    assert pipeline.query("SELECT * FROM tickit.sales ORDER BY 1") == sales_before
+    alerts = pipeline.alerts()
+    assert any(f"{DAG_ID}.sales.copy_to_staging" in subject for subject, _ in alerts)
+
+
+def test_a_missing_variable_fails_naming_it(new_pipeline, capfd):
+    pipeline = new_pipeline()
+    pipeline.land(DAY1)
+
+    result = pipeline.run(
+        DAG_ID, DAY1, without=("AIRFLOW_VAR_LANDING_BUCKET",), only="wait_for_extracts"
+    )
+
+    assert {t.task_id: t.state for t in result.tasks}["wait_for_extracts"] == "failed"
+    assert any("wait_for_extracts" in subject for subject, _ in pipeline.alerts())
+    log = capfd.readouterr().out
+    assert "landing_bucket" in log[log.index("Task failed") :]
+
+
+def test_a_missing_connection_fails_naming_it(new_pipeline, capfd):
+    pipeline = new_pipeline()
+    pipeline.land(DAY1)
+
+    result = pipeline.run(
+        DAG_ID, DAY1, without=("AIRFLOW_CONN_REDSHIFT_DEFAULT",), only=r"users\.check_staging_keys"
+    )
+
+    states = {t.task_id: t.state for t in result.tasks}
+    assert states["users.copy_to_staging"] == "success"
+    assert states["users.check_staging_keys"] == "failed"
+    log = capfd.readouterr().out
+    assert "redshift_default" in log[log.index("Task failed") :]

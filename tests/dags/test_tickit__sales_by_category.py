@@ -1,0 +1,98 @@
+"""tickit__sales_by_category, run with dag.test() after a real nightly load.
+
+Asserts effects: Parquet objects per category partition that add up to the
+warehouse aggregate, the crawler configured and run, the catalog's partitions,
+and the UNLOAD statement that produced them.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pyarrow.parquet as pq
+import pytest
+from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
+
+pytestmark = pytest.mark.integration
+
+DAY = date(2008, 1, 3)
+CRAWLER = "tickit_gold_sales_by_category"
+
+
+@pytest.fixture(scope="module")
+def unloaded(new_pipeline):
+    pipeline = new_pipeline()
+    pipeline.land(DAY)
+    load = pipeline.run("tickit__redshift_load", DAY)
+    assert load.state == "success", load.failed
+    mark = len(pipeline.aws.statements)
+    result = pipeline.run("tickit__sales_by_category", DAY)
+    return pipeline, result, pipeline.statements_since(mark)
+
+
+def warehouse_aggregate(pipeline) -> dict[tuple[str, str], int]:
+    sql = (
+        "SELECT c.catgroup, c.catname, COUNT(*) FROM tickit.sales s"
+        " JOIN tickit.event e ON s.eventid = e.eventid"
+        " JOIN tickit.category c ON e.catid = c.catid"
+        " JOIN tickit.listing l ON s.listid = l.listid"
+        " GROUP BY 1, 2"
+    )
+    return {(g, n): count for g, n, count in pipeline.query(sql)}
+
+
+def test_every_task_succeeds(unloaded):
+    _, result, _ = unloaded
+    assert result.state == "success", [(t.task_id, t.state) for t in result.failed]
+    assert [t.task_id for t in result.tasks] == [
+        "unload_sales_by_category",
+        "crawl_sales_by_category",
+        "query_with_athena",
+        "verify_athena_result",
+    ]
+
+
+def test_unload_statement_is_partitioned_parquet_with_the_iam_role(unloaded):
+    pipeline, _, statements = unloaded
+    (unload,) = [s for s in statements if s.lstrip().upper().startswith("UNLOAD")]
+    assert f"TO 's3://{pipeline.names.lake_bucket}/{GOLD_SALES_BY_CATEGORY_PREFIX}'" in unload
+    assert "FORMAT AS PARQUET" in unload and "PARTITION BY (catgroup, catname)" in unload
+    assert "aws_iam_role=arn:aws:iam::" in unload
+
+
+def test_one_parquet_file_per_category_partition_adding_up_to_the_warehouse(unloaded):
+    pipeline, _, _ = unloaded
+    s3 = pipeline.aws.s3_client()
+    keys = pipeline.aws.list_keys(pipeline.names.lake_bucket, GOLD_SALES_BY_CATEGORY_PREFIX)
+    expected = warehouse_aggregate(pipeline)
+    partitions = {}
+    for key in keys:
+        group, name, filename = key[len(GOLD_SALES_BY_CATEGORY_PREFIX) :].split("/")
+        assert filename.endswith(".parquet")
+        body = s3.get_object(Bucket=pipeline.names.lake_bucket, Key=key)["Body"].read()
+        table = pq.read_table(io.BytesIO(body))
+        assert "catgroup" not in table.column_names, "partition columns live in the path"
+        part = (group.removeprefix("catgroup="), name.removeprefix("catname="))
+        partitions[part] = partitions.get(part, 0) + sum(table.column("sale_count").to_pylist())
+    assert len(keys) == len(expected), "one file per partition at this size"
+    assert partitions == expected
+
+
+def test_crawler_is_configured_run_and_catalogs_the_partitions(unloaded):
+    pipeline, _, _ = unloaded
+    glue = pipeline.aws.client("glue")
+    crawler = glue.get_crawler(Name=CRAWLER)["Crawler"]
+    assert crawler["DatabaseName"] == pipeline.names.glue_database
+    assert crawler["Targets"]["S3Targets"] == [
+        {"Path": f"s3://{pipeline.names.lake_bucket}/{GOLD_SALES_BY_CATEGORY_PREFIX}"}
+    ]
+    assert crawler["Role"].endswith(":role/local-glue-crawler")
+    runs = glue.list_crawls(CrawlerName=CRAWLER)["Crawls"]
+    assert [run["State"] for run in runs] == ["COMPLETED"], "crawled exactly once"
+    table = glue.get_table(DatabaseName=pipeline.names.glue_database, Name="sales_by_category")
+    assert [k["Name"] for k in table["Table"]["PartitionKeys"]] == ["catgroup", "catname"]
+    partitions = glue.get_partitions(
+        DatabaseName=pipeline.names.glue_database, TableName="sales_by_category"
+    )["Partitions"]
+    assert {tuple(p["Values"]) for p in partitions} == set(warehouse_aggregate(pipeline))
