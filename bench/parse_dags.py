@@ -1,0 +1,101 @@
+"""DAG parse cost, as MWAA's schedulers pay it all day (prints figures, asserts nothing).
+
+1. Cold: a fresh interpreter imports Airflow and fills a DagBag from dags/
+   (what a new DAG-processor process pays once).
+2. Own time per file: with every library already imported, re-executes each
+   DAG file's top level and reports the median. This is the part a DAG author
+   controls, paid on every re-parse (MWAA: every 30 s per file). Goal: <= 20 ms.
+
+Usage: .venv/bin/python bench/parse_dags.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "plugins"), str(REPO / "dags")]
+
+from devkit.dag_files import DAG_FILES, DAGS_DIR  # noqa: E402
+
+COLD = """
+import json, time
+t0 = time.perf_counter()
+from airflow.dag_processing.dagbag import DagBag
+t1 = time.perf_counter()
+bag = DagBag(dag_folder={dags!r}, include_examples=False)
+t2 = time.perf_counter()
+print(json.dumps({{"import_airflow": t1 - t0, "fill_dagbag": t2 - t1, "dags": len(bag.dags),
+                  "errors": len(bag.import_errors)}}))
+"""
+
+
+def environment(home: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": home,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO / "dags")]),
+    }
+
+
+def cold_parse(repeat: int) -> list[dict]:
+    runs = []
+    with tempfile.TemporaryDirectory() as home:
+        for _ in range(repeat):
+            out = subprocess.run(
+                [sys.executable, "-c", COLD.format(dags=str(DAGS_DIR))],
+                env=environment(home),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+    return runs
+
+
+def own_time(dag_file: Path, repeat: int) -> float:
+    def load(n: int):
+        spec = importlib.util.spec_from_file_location(f"bench_{dag_file.stem}_{n}", dag_file)
+        module = importlib.util.module_from_spec(spec)
+        started = time.perf_counter()
+        spec.loader.exec_module(module)
+        return time.perf_counter() - started
+
+    load(-1)  # warm: import every library the file uses
+    return statistics.median(load(n) for n in range(repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    runs = cold_parse(max(1, args.repeat // 2))
+    best = min(runs, key=lambda r: r["import_airflow"] + r["fill_dagbag"])
+    print(f"DAG files: {len(DAG_FILES)}   DAGs: {best['dags']}   import errors: {best['errors']}")
+    print(f"cold, best of {len(runs)}: import Airflow {best['import_airflow'] * 1000:7.0f} ms")
+    print(f"                 fill DagBag (all files)  {best['fill_dagbag'] * 1000:7.0f} ms")
+    print(f"                 total                    "
+          f"{(best['import_airflow'] + best['fill_dagbag']) * 1000:7.0f} ms")  # fmt: skip
+
+    os.environ.update(environment(tempfile.mkdtemp()))
+    print(f"\nown top-level time per file (imports warm, median of {args.repeat}; goal <= 20 ms):")
+    for dag_file in DAG_FILES:
+        seconds = own_time(dag_file, args.repeat)
+        verdict = "ok" if seconds <= 0.020 else "OVER GOAL"
+        print(f"  {dag_file.name:<40} {seconds * 1000:7.2f} ms  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
