@@ -2,7 +2,7 @@
 
 Why a tool of our own: the system we replace re-uploaded every file on every run
 (mtime-based sync from a fresh checkout), never deleted removed DAGs and never
-told MWAA about new plugins or requirements. See deploy/README_SECTION.md.
+told MWAA about new plugins or requirements. See "Deploying to MWAA" in README.md.
 """
 
 __version__ = "1.0.0"
