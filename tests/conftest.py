@@ -10,23 +10,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from devkit.local_env import airflow_settings
+
 REPO = Path(__file__).resolve().parents[1]
 # One home per xdist worker: SQLite does not take two writers.
 AIRFLOW_HOME = REPO / ".cache" / f"airflow-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
 
-os.environ.update(
-    {
-        "AIRFLOW_HOME": str(AIRFLOW_HOME),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        # Integration tests talk to the local emulation only.
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-)
+os.environ.update(airflow_settings(AIRFLOW_HOME))
+os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"  # integration tests talk to the emulation only
 for name in list(os.environ):
     if name.startswith(("AIRFLOW_VAR_", "AIRFLOW_CONN_")) or name in (
         "AWS_PROFILE",
