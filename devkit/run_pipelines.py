@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def configure_airflow() -> None:
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     for folder in ("dags", "plugins"):
         sys.path.insert(0, str(REPO / folder))
+    # Raised inside the amazon provider 9.25 on every hook, not by our code.
+    warnings.filterwarnings("ignore", message="ProvidersManager.hooks is deprecated")
 
 
 def print_summary(results, effects: dict[str, object]) -> None:
