@@ -7,8 +7,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 python="${PYTHON:-python3}"
 
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-  echo "bootstrap: need Python 3.11 or newer as '$python' (set PYTHON=/path/to/python3.11)" >&2
+if ! version="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)"; then
+  echo "bootstrap: cannot run '$python'; set PYTHON=/path/to/python3.12 (3.11 or newer)" >&2
+  exit 1
+fi
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "bootstrap: '$python' is Python $version; need 3.11 or newer (set PYTHON=...)" >&2
   exit 1
 fi
 
