@@ -184,6 +184,7 @@ def run_dag(dag_id: str, logical_date: datetime, only: str | None = None) -> Dag
         task.retries = 0
     started = time.monotonic()
     dag_run = dag.test(logical_date=logical_date)
+    _drop_finished_triggers()
     tasks = [
         TaskResult(
             ti.task_id,
@@ -194,6 +195,14 @@ def run_dag(dag_id: str, logical_date: datetime, only: str | None = None) -> Dag
     ]
     state = str(getattr(dag_run.state, "value", dag_run.state))
     return DagRunResult(dag_id, logical_date, state, tasks, time.monotonic() - started)
+
+
+def _drop_finished_triggers() -> None:
+    """dag.test() runs triggers inline but leaves their rows behind; a later
+    `airflow standalone` triggerer would pick those orphans up and crash."""
+    from airflow.models.trigger import Trigger
+
+    Trigger.clean_unused()
 
 
 def _start_order(ti) -> tuple:

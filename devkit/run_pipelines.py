@@ -97,12 +97,19 @@ def reset_database(postgres, name: str) -> None:
     conn.close()
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_ui(aws_env: dict[str, str]) -> None:
     """Run `airflow standalone` against the same emulation until Ctrl-C."""
     print("\nStarting `airflow standalone` on http://localhost:8080 (Ctrl-C stops everything).")
     print("Its admin password is printed below and kept in .airflow/.")
-    env = {**os.environ, **aws_env}
+    # standalone starts its components as `airflow ...` subprocesses: put this venv first.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, **aws_env, "PATH": path}
     process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C
     try:
         process.wait()
     except KeyboardInterrupt:
