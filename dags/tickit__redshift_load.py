@@ -62,7 +62,7 @@ with DAG(
         bucket_key=[f"{table.landing_prefix()}_SUCCESS" for table in TABLES],
         deferrable=True,
         poke_interval=300,
-        timeout=int(timedelta(hours=6).total_seconds()),
+        timeout=int(timedelta(hours=3).total_seconds()),  # inside the 4 h dagrun_timeout
     )
     create_schema = RedshiftDataOperator(
         task_id="create_schema",

@@ -166,6 +166,31 @@ def reuse_in_process_api() -> None:
         supervisor.in_process_api_server = functools.cache(original)
 
 
+def share_botocore_endpoint_data() -> None:
+    """Parse botocore's endpoint tables once per process, not once per boto3 session.
+
+    Every hook builds a new boto3 session and botocore re-reads endpoints.json
+    (~1 MB of JSON) for each; locally that was a third of a DAG run's CPU. The
+    tables are read-only to botocore, so one parsed copy can serve all sessions.
+    """
+    from botocore import loaders
+
+    if getattr(loaders.JSONFileLoader.load_file, "_devkit_shared", False):
+        return
+    original = loaders.JSONFileLoader.load_file
+    cache: dict[str, object] = {}
+
+    def load_file(self, file_path):
+        if not file_path.endswith(("endpoints", "partitions")):
+            return original(self, file_path)
+        if file_path not in cache:
+            cache[file_path] = original(self, file_path)
+        return cache[file_path]
+
+    load_file._devkit_shared = True
+    loaders.JSONFileLoader.load_file = load_file
+
+
 def run_dag(dag_id: str, logical_date: datetime, only: str | None = None) -> DagRunResult:
     """Run one DagRun in-process with dag.test() (deferred tasks run their triggers inline).
 
@@ -174,6 +199,7 @@ def run_dag(dag_id: str, logical_date: datetime, only: str | None = None) -> Dag
     their upstreams (like `airflow tasks test` for a slice of the DAG).
     """
     reuse_in_process_api()
+    share_botocore_endpoint_data()
     dag = load_dag(dag_id)
     if only:
         wanted = [task_id for task_id in dag.task_ids if re.fullmatch(only, task_id)]
