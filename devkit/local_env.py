@@ -11,6 +11,8 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -107,6 +109,55 @@ def sent_alerts(aws, names: LocalNames) -> list[tuple[str, str]]:
 
     topic = sns_backends[aws.account_id][aws.region].topics[names.topic_arn(aws)]
     return [(subject, message) for _, message, subject, *_ in topic.sent_notifications]
+
+
+class LocalPipeline:
+    """One isolated environment on the emulation: its buckets, warehouse DB, topic, settings.
+
+    The run command uses the default names; each integration-test module gets
+    unique ones, so they never see each other's data.
+    """
+
+    def __init__(self, aws, data: TickitData, names: LocalNames | None = None):
+        self.aws, self.data, self.names = aws, data, names or LocalNames.unique()
+        provision(aws, self.names)
+        self.env = local_environment(aws, self.names)
+
+    def land(self, *days: date) -> int:
+        return land_extracts(self.aws, self.names.landing_bucket, self.data, list(days))
+
+    def run(self, dag_id: str, day: date, without: tuple[str, ...] = (), only: str | None = None):
+        """dag.test() for the interval [day, day + 1); `without` hides settings (env vars)."""
+        with self.environment(without):
+            return run_dag(dag_id, interval_end(day), only)
+
+    @contextmanager
+    def environment(self, without: tuple[str, ...] = ()) -> Iterator[None]:
+        """This pipeline's settings as env vars for the block, the previous ones restored after."""
+        keys = set(self.env) | set(without)
+        saved = {key: os.environ.get(key) for key in keys}
+        os.environ.update(self.env)
+        for key in without:
+            os.environ.pop(key, None)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def query(self, sql: str, *args) -> list[tuple]:
+        with self.aws.postgres.connect(self.names.database) as conn, conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall()
+
+    def alerts(self) -> list[tuple[str, str]]:
+        return sent_alerts(self.aws, self.names)
+
+    def statements_since(self, mark: int) -> list[str]:
+        return [record.sql for record in self.aws.statements[mark:]]
 
 
 def migrate_metadata_db() -> None:

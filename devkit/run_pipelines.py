@@ -69,15 +69,15 @@ def print_summary(results, effects: dict[str, object]) -> None:
         print(f"  {name}: {value}")
 
 
-def observed_effects(aws, names) -> dict[str, object]:
+def observed_effects(pipeline) -> dict[str, object]:
     """What the run left behind, read back from the emulated services."""
     from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
 
-    counts = {}
-    with aws.postgres.connect(names.database) as conn, conn.cursor() as cur:
-        for table in TABLES:
-            cur.execute(f"SELECT COUNT(*) FROM {SCHEMA}.{table.name}")
-            counts[table.name] = cur.fetchone()[0]
+    aws, names = pipeline.aws, pipeline.names
+    counts = {
+        table.name: pipeline.query(f"SELECT COUNT(*) FROM {SCHEMA}.{table.name}")[0][0]
+        for table in TABLES
+    }
     parquet = aws.list_keys(names.lake_bucket, GOLD_SALES_BY_CATEGORY_PREFIX)
     tables = aws.client("glue").get_tables(DatabaseName=names.glue_database)["TableList"]
     return {
@@ -101,13 +101,13 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def serve_ui(aws_env: dict[str, str]) -> None:
+def serve_ui() -> None:
     """Run `airflow standalone` against the same emulation until Ctrl-C."""
     print("\nStarting `airflow standalone` on http://localhost:8080 (Ctrl-C stops everything).")
     print("Its admin password is printed below and kept in .airflow/.")
     # standalone starts its components as `airflow ...` subprocesses: put this venv first.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = {**os.environ, **aws_env, "PATH": path}
+    env = {**os.environ, "PATH": path}
     process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C
     try:
@@ -121,15 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_airflow()
     from devkit.emulator import LocalAws
-    from devkit.local_env import (
-        LocalNames,
-        interval_end,
-        land_extracts,
-        local_environment,
-        migrate_metadata_db,
-        provision,
-        run_dag,
-    )
+    from devkit.local_env import LocalNames, LocalPipeline, migrate_metadata_db
     from devkit.postgres import EmbeddedPostgres
     from devkit.tickit_data import generate
 
@@ -141,16 +133,15 @@ def main(argv: list[str] | None = None) -> int:
         names = LocalNames()
         reset_database(postgres, names.database)
         with LocalAws(postgres, database=names.database) as aws:
-            aws_env = local_environment(aws, names)
-            os.environ.update(aws_env)
-            provision(aws, names)
-            objects = land_extracts(aws, names.landing_bucket, generate(args.scale), days)
+            pipeline = LocalPipeline(aws, generate(args.scale), names)
+            os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess
+            objects = pipeline.land(*days)
             print(f"Emulated AWS at {aws.endpoint_url}; landed {objects} extract objects")
 
-            results = [run_dag("tickit__redshift_load", interval_end(day)) for day in days]
-            results.append(run_dag("tickit__sales_by_category", interval_end(days[-1])))
+            results = [pipeline.run("tickit__redshift_load", day) for day in days]
+            results.append(pipeline.run("tickit__sales_by_category", days[-1]))
 
-            print_summary(results, observed_effects(aws, names))
+            print_summary(results, observed_effects(pipeline))
             failed = [(r.dag_id, t.task_id, t.state) for r in results for t in r.failed]
             elapsed = time.monotonic() - started
             if failed:
@@ -162,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"\nAll {sum(len(r.tasks) for r in results)} tasks succeeded in {elapsed:.0f}s."
                 )
             if args.ui:
-                serve_ui(aws_env)
+                serve_ui()
     return 1 if failed else 0
 
 
