@@ -11,8 +11,6 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -131,22 +129,11 @@ class LocalPipeline:
         with self.environment(without):
             return run_dag(dag_id, interval_end(day), only)
 
-    @contextmanager
-    def environment(self, without: tuple[str, ...] = ()) -> Iterator[None]:
-        """This pipeline's settings as env vars for the block, the previous ones restored after."""
-        keys = set(self.env) | set(without)
-        saved = {key: os.environ.get(key) for key in keys}
-        os.environ.update(self.env)
-        for key in without:
-            os.environ.pop(key, None)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    def environment(self, without: tuple[str, ...] = ()):
+        """This pipeline's settings as env vars for a block; `without` unsets some."""
+        from devkit.emulator import patched_environ
+
+        return patched_environ({**self.env, **dict.fromkeys(without)})
 
     def query(self, sql: str, *args) -> list[tuple]:
         with self.aws.postgres.connect(self.names.database) as conn, conn.cursor() as cur:

@@ -152,10 +152,14 @@ class LocalAws:
 
 
 @contextmanager
-def patched_environ(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, restoring the previous values after."""
+def patched_environ(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables for the block; restore them after."""
     saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     try:
         yield
     finally:
