@@ -7,6 +7,7 @@ environment are Jinja templates resolved when a task runs.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -75,7 +76,7 @@ def sql_searchpath(dag_file: str) -> list[str]:
     bucket's dags/sql/ prefix, the only place MWAA workers can read. Listing
     both lets one DAG file work in both places without touching the disk.
     """
-    dags_dir = Path(dag_file).resolve().parent
+    dags_dir = Path(os.path.abspath(dag_file)).parent  # string maths, no file-system call
     return [str(dags_dir / "sql"), str(dags_dir.parent / "sql")]
 
 
