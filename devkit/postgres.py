@@ -127,12 +127,22 @@ class EmbeddedPostgres:
         if not _DB_NAME.match(name):
             raise ValueError(f"database name must match {_DB_NAME.pattern}: {name!r}")
         if not (exist_ok and self.database_exists(name)):
-            conn = self.connect("postgres")
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{name}"')
-            conn.close()
+            self._admin(f'CREATE DATABASE "{name}"')
         return self.uri_for(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database if it exists, even with open sessions (the run command's reset)."""
+        if not _DB_NAME.match(name):
+            raise ValueError(f"database name must match {_DB_NAME.pattern}: {name!r}")
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self, statement: str) -> None:
+        """Run a statement that cannot run inside a transaction (CREATE/DROP DATABASE)."""
+        conn = self.connect("postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(statement)
+        conn.close()
 
     def airflow_conn_uri(self, database: str | None = None) -> str:
         """Airflow connection URI (conn type postgres) for ``database``."""

@@ -88,15 +88,6 @@ def observed_effects(pipeline) -> dict[str, object]:
     }
 
 
-def reset_database(postgres, name: str) -> None:
-    """Every run starts from an empty warehouse."""
-    conn = postgres.connect("postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
-
-
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -131,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     migrate_metadata_db()
     with EmbeddedPostgres(data_dir=PG_DATA) as postgres:
         names = LocalNames()
-        reset_database(postgres, names.database)
+        postgres.drop_database(names.database)  # every run starts from an empty warehouse
         with LocalAws(postgres, database=names.database) as aws:
             pipeline = LocalPipeline(aws, generate(args.scale), names)
             os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import boto3
-import psycopg2
 from moto.server import ThreadedMotoServer
 
 from devkit.emulator import athena, glue_crawler, redshift_data
@@ -48,7 +47,7 @@ class LocalAws:
         if _active is not None:
             raise RuntimeError("a LocalAws is already running in this process")
         self.postgres.create_database(self.database, exist_ok=True)
-        self._redshift = RedshiftDataService(self._connect)
+        self._redshift = RedshiftDataService(self.postgres.connect)
         redshift_data.install(self._redshift)
         glue_crawler.install()
         athena.install()
@@ -65,20 +64,6 @@ class LocalAws:
         redshift_data.install(None)
         if _active is self:
             _active = None
-
-    def reset(self) -> None:
-        """Forget all AWS state (buckets, catalog, statements); Postgres data is kept."""
-        from moto.backends import get_backend
-
-        for service in ("s3", "glue", "athena", "sns", "sts", "emr-serverless"):
-            for account in get_backend(service).values():
-                for backend in account.values():
-                    backend.reset()
-        if self._redshift is not None:
-            self._redshift.records.clear()
-
-    def _connect(self, database: str):
-        return psycopg2.connect(**self.postgres.dsn_for(database))
 
     @property
     def endpoint_url(self) -> str:
