@@ -19,25 +19,22 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import boto3
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
-
-from deploy import environment as env_mod  # noqa: E402
-from deploy import runner  # noqa: E402
-from deploy.aws import Clients  # noqa: E402
-from deploy.plugins_zip import build_plugins_zip  # noqa: E402
-from deploy.settings import Settings  # noqa: E402
-from deploy.sources import ARTIFACTS, MANIFEST_KEY, SOURCES, collect_dag_side  # noqa: E402
-from tests.deploy import fake_mwaa  # noqa: E402
+from deploy import environment as env_mod
+from deploy import runner
+from deploy.aws import Clients
+from deploy.plugins_zip import build_plugins_zip
+from deploy.settings import Settings
+from deploy.sources import ARTIFACTS, MANIFEST_KEY, SOURCES, collect_dag_side
+from devkit import fake_mwaa
+from devkit.paths import REPO
 
 COPIED = [s.folder for s in SOURCES] + ["plugins", "requirements", "startup"]
 CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}

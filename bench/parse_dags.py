@@ -22,10 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "plugins"), str(REPO / "dags")]
-
-from devkit.dag_files import DAG_FILES, DAGS_DIR  # noqa: E402
+from devkit.dag_files import DAG_FILES, DAGS_DIR
 
 COLD = """
 import json, time
@@ -45,7 +42,6 @@ def environment(home: str) -> dict[str, str]:
         "AIRFLOW_HOME": home,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO / "dags")]),
     }
 
 

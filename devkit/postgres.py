@@ -12,8 +12,6 @@ import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA_DIR = REPO_ROOT / ".cache" / "postgres"
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -37,15 +35,14 @@ class EmbeddedPostgresError(RuntimeError):
 class EmbeddedPostgres:
     """Start (or reuse) a PostgreSQL server in ``data_dir``; stop it on exit.
 
-    ``data_dir=None`` uses a throw-away temporary directory; pass ``DEFAULT_DATA_DIR`` (or any
-    path) to keep data and make later starts faster.
+    ``data_dir=None`` uses a throw-away temporary directory; pass a path (the run
+    command uses ``devkit.paths.LOCAL_PG_DATA``) to keep data and start faster.
     """
 
-    def __init__(self, data_dir: str | Path | None = None, database: str = "postgres"):
+    def __init__(self, data_dir: str | Path | None = None):
         self._data_dir = Path(data_dir) if data_dir else None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._server = None
-        self.database = database
 
     def __enter__(self) -> "EmbeddedPostgres":
         self.start()
@@ -75,8 +72,6 @@ class EmbeddedPostgres:
                 "Check the server log in that directory; if the data dir is stale, delete it. "
                 "pgserver needs a Linux/macOS x86_64 or arm64 wheel (pip install pgserver)."
             ) from err
-        if self.database != "postgres":
-            self.create_database(self.database, exist_ok=True)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -98,22 +93,10 @@ class EmbeddedPostgres:
         """SQLAlchemy/psycopg2 URI of ``database`` (unix socket, trust auth)."""
         return f"postgresql://{self.user}@/{database}?host={quote(self.socket_dir, safe='/')}"
 
-    @property
-    def uri(self) -> str:
-        return self.uri_for(self.database)
-
-    def dsn_for(self, database: str) -> dict[str, str]:
-        return {"host": self.socket_dir, "user": self.user, "dbname": database}
-
-    @property
-    def dsn(self) -> dict[str, str]:
-        """Keyword arguments for ``psycopg2.connect``."""
-        return self.dsn_for(self.database)
-
-    def connect(self, database: str | None = None):
+    def connect(self, database: str = "postgres"):
         import psycopg2
 
-        return psycopg2.connect(**self.dsn_for(database or self.database))
+        return psycopg2.connect(host=self.socket_dir, user=self.user, dbname=database)
 
     def database_exists(self, name: str) -> bool:
         with self.connect("postgres") as conn, conn.cursor() as cur:
@@ -136,6 +119,18 @@ class EmbeddedPostgres:
             raise ValueError(f"database name must match {_DB_NAME.pattern}: {name!r}")
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def drop_all_databases(self) -> None:
+        """Drop every database but the built-in ones: a clean warehouse for a new run."""
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT datname FROM pg_database"
+                " WHERE NOT datistemplate AND datname <> 'postgres'"
+            )
+            names = [row[0] for row in cur.fetchall()]
+        conn.close()
+        for name in names:
+            self.drop_database(name)
+
     def _admin(self, statement: str) -> None:
         """Run a statement that cannot run inside a transaction (CREATE/DROP DATABASE)."""
         conn = self.connect("postgres")
@@ -144,21 +139,14 @@ class EmbeddedPostgres:
             cur.execute(statement)
         conn.close()
 
-    def airflow_conn_uri(self, database: str | None = None) -> str:
-        """Airflow connection URI (conn type postgres) for ``database``."""
-        host = quote(self.socket_dir, safe="")
-        return f"postgres://{self.user}@/{database or self.database}?host={host}"
-
-    def airflow_conn_json(self, database: str | None = None) -> str:
-        """The same connection in Airflow's JSON form (used for AIRFLOW_CONN_* env vars)."""
-        return json.dumps(
-            {
-                "conn_type": "postgres",
-                "host": self.socket_dir,
-                "login": self.user,
-                "schema": database or self.database,
-            }
-        )
+    def airflow_connection(self, database: str) -> dict[str, str]:
+        """An Airflow connection (conn type postgres) to ``database``, as a JSON-able dict."""
+        return {
+            "conn_type": "postgres",
+            "host": self.socket_dir,
+            "login": self.user,
+            "schema": database,
+        }
 
     def _require(self):
         if self._server is None:

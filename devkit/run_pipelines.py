@@ -1,33 +1,39 @@
-"""Run the nightly pipelines end to end on this machine: the README's run command.
+"""Run the DAGs in dags/ end to end on this machine: the README's run command.
 
 Starts an embedded PostgreSQL (standing in for Redshift) and a moto server on
-loopback (S3, Redshift Data API, Glue, Athena, SNS), lands deterministic TICKIT
-extracts, then runs each DAG with dag.test() on a SQLite metadata DB, in the
-order their Assets would trigger them. Prints a per-DAG, per-task summary and
-exits non-zero if any task did not succeed.
+loopback, lets every domain in devkit/domains/ provision its resources and
+land its sample data, then runs each DAG with dag.test() on a SQLite metadata
+DB: time-scheduled DAGs once per night, then each Asset-scheduled DAG once all
+of its Assets were updated. Prints one live line per DAG run, then a per-task
+table and what the run left behind; full logs go to .airflow/logs/. Exits
+non-zero if any task did not succeed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
-import warnings
+import traceback
 from datetime import date, timedelta
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-AIRFLOW_HOME = REPO / ".airflow"
-PG_DATA = REPO / ".cache" / "postgres-local"
+from devkit.airflow_local import DagRunResult, airflow_settings, logs_dir, output_to
+from devkit.console import Console, format_value, run_header, task_table
+from devkit.paths import AIRFLOW_HOME, LOCAL_PG_DATA
+
+UI_PORT = 8080
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dag", action="append", metavar="ID", help="run only this DAG (repeat)")
+    parser.add_argument(
+        "--with-upstream", action="store_true", help="with --dag: also the DAGs feeding its Assets"
+    )
+    parser.add_argument("--list", action="store_true", help="list the DAGs, schedules and Assets")
     parser.add_argument("--first-day", type=date.fromisoformat, default=date(2008, 1, 1))
-    parser.add_argument("--days", type=int, default=2, help="nights to load (default 2)")
+    parser.add_argument("--days", type=int, default=2, help="nights to run (default 2)")
     parser.add_argument("--scale", type=float, default=1.0, help="sample data scale factor")
     parser.add_argument(
         "--ui",
@@ -37,120 +43,161 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error("--days must be at least 1")
+    if args.with_upstream and not args.dag:
+        parser.error("--with-upstream goes with --dag")
     return args
-
-
-def configure_airflow() -> None:
-    """Point Airflow at the repo's folders and a local SQLite DB, before it is imported."""
-    from devkit.local_env import airflow_settings
-
-    AIRFLOW_HOME.mkdir(exist_ok=True)
-    os.environ.update(airflow_settings(AIRFLOW_HOME))
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
-    for folder in ("dags", "plugins"):
-        sys.path.insert(0, str(REPO / folder))
-    # Raised inside the amazon provider 9.25 on every hook, not by our code.
-    warnings.filterwarnings("ignore", message="ProvidersManager.hooks is deprecated")
-
-
-def print_summary(results, effects: dict[str, object]) -> None:
-    width = max(len(t.task_id) for r in results for t in r.tasks) + 2
-    for result in results:
-        interval = (
-            f"{result.logical_date - timedelta(days=1):%Y-%m-%d} .. {result.logical_date:%Y-%m-%d}"
-        )
-        print(f"\n{result.dag_id}  [data interval {interval})  {result.state.upper()}"
-              f"  ({result.seconds:.1f}s)")  # fmt: skip
-        for task in result.tasks:
-            mark = "ok " if task.state == "success" else "!! "
-            print(f"  {mark}{task.task_id:<{width}}{task.state:<10}{task.seconds:6.1f}s")
-    print("\nEffects:")
-    for name, value in effects.items():
-        print(f"  {name}: {value}")
-
-
-def observed_effects(pipeline) -> dict[str, object]:
-    """What the run left behind, read back from the emulated services."""
-    from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
-
-    aws, names = pipeline.aws, pipeline.names
-    counts = {
-        table.name: pipeline.query(f"SELECT COUNT(*) FROM {SCHEMA}.{table.name}")[0][0]
-        for table in TABLES
-    }
-    parquet = aws.list_keys(names.lake_bucket, GOLD_SALES_BY_CATEGORY_PREFIX)
-    tables = aws.client("glue").get_tables(DatabaseName=names.glue_database)["TableList"]
-    return {
-        "Redshift (emulated) rows": counts,
-        "Redshift Data API statements": len(aws.statements),
-        "Parquet objects in the lake": len(parquet),
-        "Glue tables": [t["Name"] for t in tables],
-    }
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def serve_ui() -> None:
-    """Run `airflow standalone` against the same emulation until Ctrl-C."""
-    print("\nStarting `airflow standalone` on http://localhost:8080 (Ctrl-C stops everything).")
-    print("Its admin password is printed below and kept in .airflow/.")
-    # standalone starts its components as `airflow ...` subprocesses: put this venv first.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = {**os.environ, "PATH": path}
-    process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C
-    try:
-        process.wait()
-    except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    configure_airflow()
+    console = Console()
+    AIRFLOW_HOME.mkdir(exist_ok=True)
+    os.environ.update(airflow_settings(AIRFLOW_HOME))
+
+    run_log = logs_dir() / "run_pipelines.log"
+    try:
+        with output_to(run_log):  # library output goes to the log, not the terminal
+            return run(args, console)
+    except Exception:
+        console.say(traceback.format_exc())
+        console.say(f"the run command failed; its log: {run_log}")
+        return 1
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    from devkit.dag_catalog import DagDiscoveryError, discover, select
+
+    try:
+        catalog = discover()
+        selection = select(catalog, args.dag, args.with_upstream)
+    except (DagDiscoveryError, KeyError) as err:
+        console.say(f"error: {err.args[0]}")
+        return 2
+    if args.list:
+        list_dags(console, catalog)
+        return 0
+    return run_selected(args, console, catalog, selection)
+
+
+def list_dags(console: Console, catalog) -> None:
+    width = max(len(d) for d in catalog) + 2
+    console.say(f"{'DAG':<{width}}{'SCHEDULE':<44}ASSETS")
+    for dag_id, info in catalog.items():
+        awaits = f"waits for {', '.join(info.assets_awaited)}" if info.asset_scheduled else ""
+        updates = f"updates {', '.join(sorted(info.updates))}" if info.updates else ""
+        console.say(
+            f"{dag_id:<{width}}{info.schedule:<44}{'; '.join(filter(None, [awaits, updates]))}"
+        )
+
+
+def run_selected(args, console: Console, catalog, selection) -> int:
+    from devkit.airflow_local import migrate_metadata_db
+    from devkit.dag_catalog import missing_settings
     from devkit.emulator import LocalAws
-    from devkit.local_env import LocalNames, LocalPipeline, migrate_metadata_db
+    from devkit.local_env import LocalNames, LocalPipeline
     from devkit.postgres import EmbeddedPostgres
-    from devkit.tickit_data import generate
 
     started = time.monotonic()
     days = [args.first_day + timedelta(days=n) for n in range(args.days)]
-    print(f"Local run: {days[0]} .. {days[-1]}, scale {args.scale}")
+    console.say(f"Local run: nights {days[0]} .. {days[-1]}, scale {args.scale}")
     migrate_metadata_db()
-    with EmbeddedPostgres(data_dir=PG_DATA) as postgres:
-        names = LocalNames()
-        postgres.drop_database(names.database)  # every run starts from an empty warehouse
-        with LocalAws(postgres, database=names.database) as aws:
-            pipeline = LocalPipeline(aws, generate(args.scale), names)
+    with EmbeddedPostgres(data_dir=LOCAL_PG_DATA) as postgres:
+        postgres.drop_all_databases()  # every run starts from an empty warehouse
+        with LocalAws(postgres) as aws:
+            pipeline = LocalPipeline(aws, LocalNames(), args.scale)
+            missing = missing_settings(
+                catalog,
+                selection.timed + selection.on_assets,
+                set(pipeline.variables),
+                set(pipeline.connections),
+            )
+            if missing:
+                console.say(
+                    "error: no local domain (devkit/domains/) provides what these DAGs use:"
+                )
+                for dag_id, lacking in missing.items():
+                    console.say(f"  {dag_id}: {', '.join(lacking)}")
+                return 2
             os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess
             objects = pipeline.land(*days)
-            print(f"Emulated AWS at {aws.endpoint_url}; landed {objects} extract objects")
-
-            results = [pipeline.run("tickit__redshift_load", day) for day in days]
-            # As on MWAA, the Asset-scheduled DAG runs only when the loads updated its Assets.
-            if all(result.state == "success" for result in results):
-                results.append(pipeline.run("tickit__sales_by_category", days[-1]))
-            else:
-                print("\ntickit__sales_by_category not triggered: its Assets were not updated")
-
-            print_summary(results, observed_effects(pipeline))
-            failed = [(r.dag_id, t.task_id, t.state) for r in results for t in r.failed]
+            console.say(f"Emulated AWS at {aws.endpoint_url}; landed {objects} source objects")
+            results = run_in_order(args, console, pipeline, catalog, selection, days)
+            print_summary(console, results, pipeline.effects())
+            failed = [(r.dag_id, t) for r in results for t in r.failed]
             elapsed = time.monotonic() - started
             if failed:
-                print(f"\nFAILED after {elapsed:.0f}s: {len(failed)} task(s) did not succeed")
-                print("(each task's log, with its error, is printed above the summary):")
-                for dag_id, task_id, state in failed:
-                    print(f"  {dag_id}.{task_id}: {state}")
-            else:
-                print(
-                    f"\nAll {sum(len(r.tasks) for r in results)} tasks succeeded in {elapsed:.0f}s."
+                console.say(
+                    f"\nFAILED after {elapsed:.0f}s: {len(failed)} task(s) did not succeed:"
                 )
+                for dag_id, task in failed:
+                    console.say(f"  {dag_id}.{task.task_id}: {task.state}")
+            else:
+                tasks = sum(len(r.tasks) for r in results)
+                console.say(
+                    f"\nAll {tasks} tasks of {len(results)} DAG runs succeeded in {elapsed:.0f}s."
+                )
+            console.say(f"Task logs: {logs_dir()}")
             if args.ui:
-                serve_ui()
+                serve_ui(console)
     return 1 if failed else 0
+
+
+def run_in_order(args, console, pipeline, catalog, selection, days) -> list[DagRunResult]:
+    """Time-scheduled DAGs per night, then Asset-scheduled DAGs as their Assets update."""
+    from devkit.airflow_local import load_dag
+    from devkit.dag_catalog import satisfied
+
+    results: list[DagRunResult] = []
+    updated: set[str] = set()
+
+    def run_one(dag_id: str, day: date) -> None:
+        dag = load_dag(dag_id)
+        result = pipeline.run(dag_id, day, progress=console.progress(f"{dag_id} {day}"))
+        console.say(run_header(result))
+        updated.update(result.updated_assets(dag))
+        results.append(result)
+
+    for day in days:
+        for dag_id in selection.timed:
+            run_one(dag_id, day)
+    waiting = list(selection.on_assets)
+    manual = set(args.dag or ()) - set(selection.timed) if not args.with_upstream else set()
+    progressed = True
+    while waiting and progressed:
+        progressed = False
+        for dag_id in list(waiting):
+            if dag_id in manual or satisfied(catalog[dag_id].waits_for, updated):
+                if dag_id in manual:
+                    console.say(f"{dag_id}: triggered by hand (--dag), not by its Assets")
+                waiting.remove(dag_id)
+                run_one(dag_id, days[-1])
+                progressed = True
+    for dag_id in waiting:
+        lacking = [a for a in catalog[dag_id].assets_awaited if a not in updated]
+        console.say(
+            f"{dag_id}: not triggered; Assets not updated in this run: {', '.join(lacking)}"
+        )
+    return results
+
+
+def print_summary(console: Console, results: list[DagRunResult], effects: dict) -> None:
+    for result in results:
+        console.say("\n" + run_header(result))
+        for line in task_table(result):
+            console.say(line)
+    console.say("\nEffects:")
+    for name, value in effects.items():
+        console.say(f"  {name}: {format_value(value)}")
+
+
+def serve_ui(console: Console) -> None:
+    from devkit.ui import airflow_standalone_command, serve
+
+    command, env = airflow_standalone_command()
+    log = logs_dir() / "standalone.log"
+    console.say(f"\nStarting `airflow standalone` (log: {log}); the admin password is in")
+    console.say(f"{AIRFLOW_HOME}/simple_auth_manager_passwords.json.generated once it is up.")
+    serve(command, UI_PORT, log, console.say, env)
 
 
 if __name__ == "__main__":

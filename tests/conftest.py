@@ -8,17 +8,14 @@ faked with AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, never a DB.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from devkit.airflow_local import airflow_settings
+from devkit.paths import CACHE_DIR
 
-from devkit.local_env import airflow_settings
-
-REPO = Path(__file__).resolve().parents[1]
 # One home per xdist worker: SQLite does not take two writers.
-AIRFLOW_HOME = REPO / ".cache" / f"airflow-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+AIRFLOW_HOME = CACHE_DIR / f"airflow-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
 
 os.environ.update(airflow_settings(AIRFLOW_HOME))
-os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"  # integration tests talk to the emulation only
 for name in list(os.environ):
     if name.startswith(("AIRFLOW_VAR_", "AIRFLOW_CONN_")) or name in (

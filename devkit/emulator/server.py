@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from contextlib import contextmanager
@@ -26,11 +25,10 @@ class LocalAws:
     Only one instance may run per process: moto's backends are process-global.
     """
 
-    def __init__(self, postgres, region: str = "us-east-1", database: str = "dev", port: int = 0):
+    def __init__(self, postgres, region: str = "us-east-1", port: int = 0):
         self.postgres = postgres
         self.port = port
         self.region = region
-        self.database = database
         self.account_id = ACCOUNT_ID
         self._server: ThreadedMotoServer | None = None
         self._redshift: RedshiftDataService | None = None
@@ -46,7 +44,6 @@ class LocalAws:
         global _active
         if _active is not None:
             raise RuntimeError("a LocalAws is already running in this process")
-        self.postgres.create_database(self.database, exist_ok=True)
         self._redshift = RedshiftDataService(self.postgres.connect)
         redshift_data.install(self._redshift)
         glue_crawler.install()
@@ -106,29 +103,22 @@ class LocalAws:
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return sorted(keys)
 
-    def _aws_extra(self, **extra) -> dict:
+    def aws_connection(self, **extra) -> dict:
+        """An Airflow `aws` connection (JSON-able dict) to the emulator; `extra` adds keys."""
         return {
-            "endpoint_url": self.endpoint_url,
-            "region_name": self.region,
-            "aws_access_key_id": FAKE_KEY,
-            "aws_secret_access_key": FAKE_KEY,
-            **extra,
-        }
-
-    def airflow_connections(self) -> dict[str, str]:
-        """``AIRFLOW_CONN_*`` environment variables (JSON form) for the DAGs' connections."""
-        aws = {"conn_type": "aws", "extra": self._aws_extra()}
-        role = {"conn_type": "aws", "extra": self._aws_extra(role_arn=REDSHIFT_ROLE_ARN)}
-        return {
-            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
-            "AIRFLOW_CONN_REDSHIFT_DEFAULT": self.postgres.airflow_conn_json(self.database),
-            "AIRFLOW_CONN_AWS_REDSHIFT_IAM_ROLE": json.dumps(role),
+            "conn_type": "aws",
+            "extra": {
+                "endpoint_url": self.endpoint_url,
+                "region_name": self.region,
+                "aws_access_key_id": FAKE_KEY,
+                "aws_secret_access_key": FAKE_KEY,
+                **extra,
+            },
         }
 
     def environment(self) -> dict[str, str]:
-        """Connections plus plain AWS variables, so bare boto3 also lands on the emulator."""
+        """Plain AWS variables, so bare boto3 (and the AWS CLI) also land on the emulator."""
         return {
-            **self.airflow_connections(),
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ACCESS_KEY_ID": FAKE_KEY,

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from devkit.local_env import LocalPipeline, migrate_metadata_db
-from devkit.tickit_data import generate
+
+from devkit.airflow_local import migrate_metadata_db
+from devkit.local_env import LocalPipeline
 
 
 @pytest.fixture(scope="session")
 def airflow_db():
-    """The SQLite metadata DB under .cache/airflow-test, migrated once per session."""
+    """The SQLite metadata DB under .cache/airflow-test-*, migrated once per session."""
     migrate_metadata_db()
 
 
-@pytest.fixture(scope="session")
-def tickit_data():
-    return generate()
-
-
 @pytest.fixture(scope="module")
-def new_pipeline(local_aws, airflow_db, tickit_data):
-    return lambda: LocalPipeline(local_aws, tickit_data)
+def new_pipeline(local_aws, airflow_db):
+    """A factory of isolated pipelines (unique buckets, databases, topic) on the emulation."""
+    return lambda: LocalPipeline(local_aws)

@@ -14,6 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
 
+from devkit.domains.tickit import GOLD_DATABASE
+
 pytestmark = pytest.mark.integration
 
 DAY = date(2008, 1, 3)
@@ -29,6 +31,10 @@ def unloaded(new_pipeline):
     mark = len(pipeline.aws.statements)
     result = pipeline.run("tickit__sales_by_category", DAY)
     return pipeline, result, pipeline.statements_since(mark)
+
+
+def gold_database(pipeline) -> str:
+    return pipeline.names.database(GOLD_DATABASE)
 
 
 def warehouse_aggregate(pipeline) -> dict[tuple[str, str], int]:
@@ -83,16 +89,16 @@ def test_crawler_is_configured_run_and_catalogs_the_partitions(unloaded):
     pipeline, _, _ = unloaded
     glue = pipeline.aws.client("glue")
     crawler = glue.get_crawler(Name=CRAWLER)["Crawler"]
-    assert crawler["DatabaseName"] == pipeline.names.glue_database
+    assert crawler["DatabaseName"] == gold_database(pipeline)
     assert crawler["Targets"]["S3Targets"] == [
         {"Path": f"s3://{pipeline.names.lake_bucket}/{GOLD_SALES_BY_CATEGORY_PREFIX}"}
     ]
     assert crawler["Role"].endswith(":role/local-glue-crawler")
     runs = glue.list_crawls(CrawlerName=CRAWLER)["Crawls"]
     assert [run["State"] for run in runs] == ["COMPLETED"], "crawled exactly once"
-    table = glue.get_table(DatabaseName=pipeline.names.glue_database, Name="sales_by_category")
+    table = glue.get_table(DatabaseName=gold_database(pipeline), Name="sales_by_category")
     assert [k["Name"] for k in table["Table"]["PartitionKeys"]] == ["catgroup", "catname"]
     partitions = glue.get_partitions(
-        DatabaseName=pipeline.names.glue_database, TableName="sales_by_category"
+        DatabaseName=gold_database(pipeline), TableName="sales_by_category"
     )["Partitions"]
     assert {tuple(p["Values"]) for p in partitions} == set(warehouse_aggregate(pipeline))

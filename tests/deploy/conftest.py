@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from deploy.aws import Clients
 from deploy.settings import Settings
-from tests.deploy import fake_mwaa
+from devkit import fake_mwaa
 
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

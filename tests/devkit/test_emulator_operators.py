@@ -1,6 +1,7 @@
 """The real amazon-provider operators, pointed at LocalAws through AIRFLOW_CONN_* variables."""
 
 import asyncio
+import json
 import gzip
 import uuid
 
@@ -8,9 +9,17 @@ import pytest
 
 
 @pytest.fixture
-def airflow_env(local_aws, monkeypatch):
-    for key, value in local_aws.airflow_connections().items():
-        monkeypatch.setenv(key, value)
+def airflow_env(local_aws, embedded_postgres, monkeypatch):
+    from devkit.emulator import REDSHIFT_ROLE_ARN
+
+    embedded_postgres.create_database("dev", exist_ok=True)
+    connections = {
+        "AWS_DEFAULT": local_aws.aws_connection(),
+        "AWS_REDSHIFT_IAM_ROLE": local_aws.aws_connection(role_arn=REDSHIFT_ROLE_ARN),
+        "REDSHIFT_DEFAULT": embedded_postgres.airflow_connection("dev"),
+    }
+    for name, connection in connections.items():
+        monkeypatch.setenv(f"AIRFLOW_CONN_{name}", json.dumps(connection))
 
 
 async def _first_event(trigger):

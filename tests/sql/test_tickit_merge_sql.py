@@ -11,9 +11,9 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
-from devkit.local_env import load_dag
+from devkit.airflow_local import load_dag
 from devkit.redshift_sql import split_statements, to_postgres
-from devkit.render import task_sql
+from devkit.template_render import task_sql
 from devkit.tickit_data import generate
 from lakehouse.tickit import TABLES
 from psycopg2.extras import execute_values

@@ -1,0 +1,274 @@
+"""Airflow on this machine: settings, the metadata DB, and one DagRun with dag.test().
+
+`run_dag` is the one code path for the run command and the integration tests.
+Each task's full log (Airflow's, the libraries', anything printed) goes to its
+own file under ``$AIRFLOW_HOME/logs/``; the terminal only gets what the caller
+prints, plus an optional live progress callback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from devkit.paths import DAGS_DIR, PLUGINS_DIR
+
+Progress = Callable[[int, int, str], None]  # (tasks done, tasks in the run, current task)
+
+
+def airflow_settings(home: Path) -> dict[str, str]:
+    """Airflow configuration as env vars: the repo's folders, SQLite, no examples."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    }
+
+
+def logs_dir() -> Path:
+    return Path(os.environ["AIRFLOW_HOME"]) / "logs"
+
+
+def migrate_metadata_db() -> None:
+    """Create or upgrade the SQLite metadata DB (idempotent)."""
+    from airflow.utils.db import upgradedb
+
+    upgradedb()
+
+
+def interval_end(day: date) -> datetime:
+    """The logical date whose inferred data interval is the whole of `day` (UTC)."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+
+
+@dataclass
+class TaskResult:
+    task_id: str
+    state: str
+    seconds: float
+    log: Path | None = None  # None for tasks that never ran (upstream_failed, skipped)
+
+    def log_tail(self, lines: int = 8) -> list[str]:
+        if self.log is None or not self.log.is_file():
+            return []
+        return self.log.read_text(errors="replace").splitlines()[-lines:]
+
+
+@dataclass
+class DagRunResult:
+    dag_id: str
+    logical_date: datetime
+    state: str
+    tasks: list[TaskResult] = field(default_factory=list)
+    seconds: float = 0.0
+    log: Path | None = None  # the run's own log (scheduling loop, trigger rows)
+
+    @property
+    def failed(self) -> list[TaskResult]:
+        return [t for t in self.tasks if t.state != "success"]
+
+    def updated_assets(self, dag) -> set[str]:
+        """Names of the Assets that this run's successful tasks updated."""
+        done = {t.task_id for t in self.tasks if t.state == "success"}
+        return {a.name for t in dag.tasks if t.task_id in done for a in t.outlets}
+
+
+def load_dag(dag_id: str, dags_dir: Path = DAGS_DIR):
+    """Parse one DAG file (file name = dag_id) the way the scheduler does."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = dags_dir / f"{dag_id}.py"
+    bag = DagBag(dag_folder=str(path), include_examples=False)
+    if bag.import_errors:
+        raise RuntimeError(f"{path.name} does not import: {bag.import_errors}")
+    if dag_id not in bag.dags:
+        raise KeyError(f"{path.name} defines no DAG {dag_id!r} (found {sorted(bag.dags)})")
+    return bag.dags[dag_id]
+
+
+def run_dag(
+    dag_id: str,
+    logical_date: datetime,
+    only: str | None = None,
+    progress: Progress | None = None,
+    dag=None,
+) -> DagRunResult:
+    """Run one DagRun in-process with dag.test() (deferred tasks run their triggers inline).
+
+    Retries are switched off: locally a failure should show at once, not after
+    the production back-off. `only` is a task-id regex: run those tasks and
+    their upstreams (like `airflow tasks test` for a slice of the DAG).
+    """
+    build_in_process_api_once()
+    share_botocore_endpoint_data()
+    dag = dag or load_dag(dag_id)
+    if only:
+        wanted = [task_id for task_id in dag.task_ids if re.fullmatch(only, task_id)]
+        if not wanted:
+            raise ValueError(f"no task of {dag_id} matches {only!r}")
+        dag = dag.partial_subset(task_ids=wanted, include_upstream=True)
+    for task in dag.tasks:
+        task.retries = 0
+    run_dir = logs_dir() / f"dag_id={dag_id}" / f"logical_date={logical_date:%Y-%m-%dT%H%M}"
+    logs: dict[str, Path] = {}
+    started = time.monotonic()
+    with _task_logs_in_files(run_dir, logs, len(dag.tasks), progress):
+        with output_to(run_dir / "dag_run.log"):
+            dag_run = dag.test(logical_date=logical_date)
+            _drop_finished_triggers()
+    tasks = [
+        TaskResult(ti.task_id, _state(ti.state), ti.duration or 0.0, logs.get(ti.task_id))
+        for ti in sorted(dag_run.get_task_instances(), key=_start_order)
+    ]
+    return DagRunResult(
+        dag_id,
+        logical_date,
+        _state(dag_run.state),
+        tasks,
+        time.monotonic() - started,
+        run_dir / "dag_run.log",
+    )
+
+
+@contextlib.contextmanager
+def output_to(path: Path) -> Iterator[None]:
+    """Send everything written to stdout/stderr (file descriptors 1 and 2) to `path`.
+
+    At the descriptor level, so prints from Airflow itself, structlog, warnings
+    and child processes all land in the file, not on the terminal.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = os.dup(1), os.dup(2)
+    streams = sys.stdout, sys.stderr
+    with open(path, "ab") as target, open(path, "a", buffering=1, errors="replace") as text:
+        os.dup2(target.fileno(), 1)
+        os.dup2(target.fileno(), 2)
+        # Python-level streams too: a test runner may have replaced them with its own.
+        sys.stdout = sys.stderr = text
+        try:
+            yield
+        finally:
+            text.flush()
+            sys.stdout, sys.stderr = streams
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+@contextlib.contextmanager
+def _task_logs_in_files(
+    run_dir: Path, logs: dict[str, Path], total: int, progress: Progress | None
+) -> Iterator[None]:
+    """Wrap dag.test()'s per-task runner: one log file per task, progress after each."""
+    from airflow.sdk.definitions import dag as dag_module
+
+    original = dag_module._run_task
+    done: set[str] = set()
+
+    def run_task(*, ti, task, run_triggerer=False):
+        path = run_dir / f"task_id={ti.task_id}" / f"attempt={ti.try_number}.log"
+        logs[ti.task_id] = path
+        if progress:
+            progress(len(done), total, ti.task_id)
+        try:
+            with output_to(path), _log_records_to(path):
+                return original(ti=ti, task=task, run_triggerer=run_triggerer)
+        finally:
+            done.add(ti.task_id)
+            if progress:
+                progress(len(done), total, ti.task_id)
+
+    dag_module._run_task = run_task
+    try:
+        yield
+    finally:
+        dag_module._run_task = original
+
+
+@contextlib.contextmanager
+def _log_records_to(path: Path) -> Iterator[None]:
+    """Route stdlib logging records to `path` alone for the block.
+
+    Records would otherwise reach whatever handlers are installed (pytest's
+    capture, Airflow's console handler) instead of the task's log file.
+    """
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    saved = root.handlers[:]
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+        handler.close()
+
+
+def _state(state) -> str:
+    return str(getattr(state, "value", state))
+
+
+def build_in_process_api_once() -> None:
+    """Build dag.test()'s in-process Execution API once per process, not once per task.
+
+    Airflow 3.2 creates (and initialises, ~1.5 s of CPU) a new FastAPI app for
+    every task dag.test() runs; the app holds no per-task state, so one is
+    enough. Private API: if it moves, runs are merely slower.
+    """
+    from airflow.sdk.execution_time import supervisor
+
+    original = getattr(supervisor, "in_process_api_server", None)
+    if original is not None and not hasattr(original, "cache_info"):
+        supervisor.in_process_api_server = functools.cache(original)
+
+
+def share_botocore_endpoint_data() -> None:
+    """Parse botocore's endpoint tables once per process, not once per boto3 session.
+
+    Every hook builds a new boto3 session and botocore re-reads endpoints.json
+    (~1 MB of JSON) for each; locally that was a third of a DAG run's CPU. The
+    tables are read-only to botocore, so one parsed copy can serve all sessions.
+    """
+    from botocore import loaders
+
+    if getattr(loaders.JSONFileLoader.load_file, "_devkit_shared", False):
+        return
+    original = loaders.JSONFileLoader.load_file
+    cache: dict[str, object] = {}
+
+    def load_file(self, file_path):
+        if not file_path.endswith(("endpoints", "partitions")):
+            return original(self, file_path)
+        if file_path not in cache:
+            cache[file_path] = original(self, file_path)
+        return cache[file_path]
+
+    load_file._devkit_shared = True
+    loaders.JSONFileLoader.load_file = load_file
+
+
+def _drop_finished_triggers() -> None:
+    """dag.test() runs triggers inline but leaves their rows behind; a later
+    `airflow standalone` triggerer would pick those orphans up and crash."""
+    from airflow.models.trigger import Trigger
+
+    Trigger.clean_unused()
+
+
+def _start_order(ti) -> tuple:
+    return (ti.start_date is None, ti.start_date or datetime.min.replace(tzinfo=timezone.utc))

@@ -1,0 +1,54 @@
+"""Local registrations, one module per pipeline domain: what its DAGs need on the emulation.
+
+A domain module (``devkit/domains/<name>.py``) defines ``DOMAIN``, an instance
+of a ``LocalDomain`` subclass. The runner finds every module here by itself:
+adding a domain touches no shared runner code. Each hook receives the
+``LocalPipeline`` (``env.aws``, ``env.names``, ``env.scale``) it works in.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from datetime import date
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devkit.local_env import LocalPipeline
+
+
+class LocalDomain:
+    """Override what the domain needs; every hook defaults to "nothing"."""
+
+    name: str = ""
+
+    def variables(self, env: LocalPipeline) -> dict[str, str]:
+        """Airflow Variables this domain's DAGs read: name -> local value."""
+        return {}
+
+    def connections(self, env: LocalPipeline) -> dict[str, dict]:
+        """Airflow Connections: conn_id -> connection as Airflow's JSON dict."""
+        return {}
+
+    def provision(self, env: LocalPipeline) -> None:
+        """Create what the one-time AWS set-up creates (buckets, databases, topics)."""
+
+    def land(self, env: LocalPipeline, days: list[date]) -> int:
+        """Land sample source data for these nights; returns the number of objects."""
+        return 0
+
+    def effects(self, env: LocalPipeline) -> dict[str, object]:
+        """What the run left behind, read back from the emulation, for the summary."""
+        return {}
+
+
+@cache
+def registered() -> tuple[LocalDomain, ...]:
+    """Every ``DOMAIN`` under devkit/domains/, the shared house first, then by name."""
+    found = []
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: (m.name != "house", m.name)):
+        domain = getattr(importlib.import_module(f"{__name__}.{module.name}"), "DOMAIN", None)
+        if isinstance(domain, LocalDomain):
+            found.append(domain)
+    return tuple(found)

@@ -1,0 +1,76 @@
+"""TICKIT: extracts in the landing bucket, the warehouse (Postgres for Redshift), its gold."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+
+from devkit.domains import LocalDomain
+from devkit.emulator import REDSHIFT_ROLE_ARN
+from devkit.tickit_data import TickitData, extract_objects, generate
+from lakehouse.conventions import Conn, Var
+from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
+
+WAREHOUSE = "dev"  # the Redshift database
+GOLD_DATABASE = "tickit_gold"  # the Glue database of the gold tables
+
+
+@cache
+def sample_data(scale: float) -> TickitData:
+    return generate(scale)
+
+
+class Tickit(LocalDomain):
+    name = "tickit"
+
+    def provision(self, env) -> None:
+        env.aws.postgres.create_database(env.names.database(WAREHOUSE), exist_ok=True)
+
+    def variables(self, env) -> dict[str, str]:
+        return {
+            Var.REDSHIFT_DATABASE: env.names.database(WAREHOUSE),
+            Var.REDSHIFT_WORKGROUP: "local",
+            Var.GLUE_DATABASE: env.names.database(GOLD_DATABASE),
+        }
+
+    def connections(self, env) -> dict[str, dict]:
+        # The SQL check operators read the same database the Data API writes to.
+        return {
+            Conn.REDSHIFT_SQL: env.aws.postgres.airflow_connection(env.names.database(WAREHOUSE)),
+            Conn.REDSHIFT_S3_ROLE: env.aws.aws_connection(role_arn=REDSHIFT_ROLE_ARN),
+        }
+
+    def land(self, env, days: list[date]) -> int:
+        count = 0
+        for day in days:
+            for key, body in extract_objects(sample_data(env.scale), day).items():
+                env.aws.put_object(env.names.landing_bucket, key, body)
+                count += 1
+        return count
+
+    def effects(self, env) -> dict[str, object]:
+        rows = {
+            t.name: env.query(f"SELECT COUNT(*) FROM {SCHEMA}.{t.name}")[0][0]
+            for t in TABLES
+            if env.query("SELECT to_regclass(%s)", f"{SCHEMA}.{t.name}")[0][0]
+        }
+        glue = env.aws.client("glue")
+        gold = env.names.database(GOLD_DATABASE)
+        tables = (
+            glue.get_tables(DatabaseName=gold)["TableList"] if _has_database(glue, gold) else []
+        )
+        return {
+            "TICKIT warehouse rows (Redshift, emulated)": rows,
+            "Redshift Data API statements": len(env.aws.statements),
+            "TICKIT gold Parquet objects": len(
+                env.aws.list_keys(env.names.lake_bucket, GOLD_SALES_BY_CATEGORY_PREFIX)
+            ),
+            f"Glue tables in {gold}": [t["Name"] for t in tables],
+        }
+
+
+def _has_database(glue, name: str) -> bool:
+    return any(d["Name"] == name for d in glue.get_databases()["DatabaseList"])
+
+
+DOMAIN = Tickit()
