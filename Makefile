@@ -1,9 +1,17 @@
 # Shortcuts; the README's two commands work without make.
-# Airflow 3.2.1 release day: resolve as the MWAA 3.2.1 image was built.
-LOCK_DATE := 2026-04-24
+# The lock is resolved with MWAA's constraints, so every package they name gets
+# MWAA's version whatever the date. LOCK_DATE only caps the packages MWAA does
+# not install (test and gate tools, pyspark, duckdb, ...): uv keeps each pin
+# already in lock.txt that still fits, and never picks anything uploaded after
+# this date, so `make lock` rewrites the same file byte for byte. Move it (and
+# run `make lock LOCK_UPGRADE=--upgrade`) to take newer tools on purpose.
+LOCK_DATE := 2026-11-26
+MWAA_CONSTRAINTS := -c requirements/mwaa/constraints-3.2.1-python3.12.txt \
+  -c requirements/mwaa/mwaa-essential-constraints-3.2.1.txt
+LOCK_UPGRADE :=
 UV := .venv/bin/uv
 
-.PHONY: run test hooks lock bench clean
+.PHONY: run test hooks lock lock-datahub bench clean
 
 run:            ## run the nightly pipelines locally (emulated AWS)
 	./run_pipelines_locally.sh
@@ -15,10 +23,11 @@ hooks:          ## install the pre-commit and pre-push git hooks
 	devkit/bootstrap.sh
 	.venv/bin/pre-commit install
 
-lock:           ## re-resolve requirements/lock.txt from requirements/dev.in
+lock:           ## re-resolve requirements/lock.txt from requirements/dev.in under MWAA constraints
 	devkit/bootstrap.sh
 	$(UV) pip compile requirements/dev.in --universal --python-version 3.11 \
-	  --exclude-newer $(LOCK_DATE) -o requirements/lock.txt
+	  $(MWAA_CONSTRAINTS) --exclude-newer $(LOCK_DATE) $(LOCK_UPGRADE) \
+	  -o requirements/lock.txt
 
 bench:          ## print the parse, gate and deploy benchmarks
 	devkit/bootstrap.sh
@@ -28,3 +37,8 @@ bench:          ## print the parse, gate and deploy benchmarks
 
 clean:          ## remove local state (venv, caches, local Airflow home)
 	rm -rf .venv .cache .airflow
+
+lock-datahub:   ## re-resolve requirements/datahub/lock.txt (the DataHub CLI venv, not MWAA's)
+	devkit/bootstrap.sh
+	$(UV) pip compile requirements/datahub/datahub.in --universal --python-version 3.11 \
+	  --exclude-newer $(LOCK_DATE) -o requirements/datahub/lock.txt

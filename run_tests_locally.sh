@@ -33,7 +33,10 @@ step "black --check" black --check --quiet .
 step "sqlfluff lint sql/ (redshift, templated)" sqlfluff lint sql/
 step "workflow schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-step "workflow audit (zizmor --offline)" zizmor --offline --quiet .github/workflows
+step "workflow audit (zizmor --offline)" zizmor --offline --quiet .github
+step "dependabot schema (check-jsonschema)" \
+  check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+step "IAM lint (parliament)" python -m devkit.iam_lint
 step "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
 step "pytest" python -m pytest -n 2 --dist loadfile "$@"

@@ -115,7 +115,10 @@ class LocalPipeline:
     def effects(self) -> dict[str, object]:
         effects: dict[str, object] = {}
         for domain in self.domains:
-            effects.update(domain.effects(self))
+            try:
+                effects.update(domain.effects(self))
+            except Exception as err:  # a summary must not hide the task results above it
+                effects[f"{domain.name} (devkit/domains/{domain.name}.py)"] = f"effects failed: {err}"
         return effects
 
     def query(self, sql: str, *args, database: str = "dev") -> list[tuple]:

@@ -12,11 +12,14 @@ non-zero if any task did not succeed.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import sys
 import time
 import traceback
 from datetime import date, timedelta
+from typing import Iterator
 
 from devkit.airflow_local import DagRunResult, airflow_settings, logs_dir, output_to
 from devkit.console import Console, format_value, run_header, task_table
@@ -56,12 +59,37 @@ def main(argv: list[str] | None = None) -> int:
 
     run_log = logs_dir() / "run_pipelines.log"
     try:
-        with output_to(run_log):  # library output goes to the log, not the terminal
+        with one_run_at_a_time(), output_to(run_log):  # library output goes to the log
             return run(args, console)
+    except AlreadyRunning as err:
+        console.say(f"error: {err}")
+        return 2
     except Exception:
         console.say(traceback.format_exc())
         console.say(f"the run command failed; its log: {run_log}")
         return 1
+
+
+class AlreadyRunning(RuntimeError):
+    """Another run command uses the same warehouse and Airflow home."""
+
+
+@contextlib.contextmanager
+def one_run_at_a_time() -> Iterator[None]:
+    """Two runs would drop each other's warehouse databases: refuse the second one."""
+    with open(AIRFLOW_HOME / "run.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise AlreadyRunning(
+                f"another run command (pid {lock.read().strip() or '?'}) is using "
+                f"{AIRFLOW_HOME}; wait for it or stop it first"
+            ) from None
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

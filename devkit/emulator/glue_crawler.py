@@ -54,7 +54,9 @@ def _catalog_target(backend: GlueBackend, crawler: FakeCrawler, path: str) -> st
     table = backend.get_table(database, name)
     for values, location in scanned.partitions.items():
         if str(list(values)) not in table.partitions:
-            part = parquet_catalog.partition_input(values, scanned.columns, location)
+            part = parquet_catalog.partition_input(
+                values, scanned.columns, location, scanned.classification
+            )
             table.create_partition(part)
     return status
 

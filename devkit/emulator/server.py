@@ -10,7 +10,7 @@ from typing import Iterator
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devkit.emulator import athena, glue_crawler, redshift_data
+from devkit.emulator import athena, ecs_ingestion, emr_serverless, glue_crawler, redshift_data
 from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
 from devkit.emulator.s3store import ACCOUNT_ID
 
@@ -48,6 +48,8 @@ class LocalAws:
         redshift_data.install(self._redshift)
         glue_crawler.install()
         athena.install()
+        ecs_ingestion.install()
+        emr_serverless.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()

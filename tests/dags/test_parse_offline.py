@@ -1,7 +1,8 @@
 """Every DAG file parses with no network, no Variables, no Connections, no file reads.
 
 MWAA re-parses each file every 30 s on every scheduler: top-level I/O costs all
-day and breaks parsing whenever AWS or the metadata DB hiccups.
+day and breaks parsing whenever AWS or the metadata DB hiccups. Works for every
+DAG style: `with DAG(...)`, `dag = DAG(...)` and TaskFlow's `@dag`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,33 @@ import builtins
 import importlib.util
 import io
 import socket
+import sys
 
 import pytest
+
 from devkit.dag_files import DAG_FILE_IDS, DAG_FILES
 
 
-def load(dag_file, module_name):
+def dags_defined_by(dag_file, module_name) -> list:
+    """Execute the file as a module; every DAG it defines, named or auto-registered."""
+    from airflow.sdk import DAG
+    from airflow.sdk.definitions._internal.contextmanager import DagContext
+
     spec = importlib.util.spec_from_file_location(module_name, dag_file)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    # As the DAG processor does: DAGs made by `@dag` or `with DAG` register themselves.
+    sys.modules[module_name] = module
+    DagContext.autoregistered_dags.clear()
+    DagContext.current_autoregister_module_name = module_name
+    try:
+        spec.loader.exec_module(module)
+        found = {id(v): v for v in vars(module).values() if isinstance(v, DAG)}
+        found.update({id(dag): dag for dag, _ in DagContext.autoregistered_dags})
+    finally:
+        DagContext.current_autoregister_module_name = None
+        DagContext.autoregistered_dags.clear()
+        sys.modules.pop(module_name, None)
+    return list(found.values())
 
 
 def forbid(what, dag_file):
@@ -34,7 +52,7 @@ def test_parses_offline(dag_file, monkeypatch):
     from airflow.models.variable import Variable as ModelVariable
     from airflow.sdk import BaseHook, Variable
 
-    load(dag_file, f"warm_{dag_file.stem}")  # import its libraries first; they may read files
+    dags_defined_by(dag_file, f"warm_{dag_file.stem}")  # its libraries may read files on import
 
     for name in ("connect", "connect_ex", "sendto"):
         monkeypatch.setattr(socket.socket, name, forbid(f"socket.{name}", dag_file))
@@ -46,6 +64,9 @@ def test_parses_offline(dag_file, monkeypatch):
     monkeypatch.setattr(builtins, "open", forbid("open()", dag_file))
     monkeypatch.setattr(io, "open", forbid("io.open()", dag_file))
 
-    module = load(dag_file, f"offline_{dag_file.stem}")
+    dags = dags_defined_by(dag_file, f"offline_{dag_file.stem}")
 
-    assert module.dag.dag_id == dag_file.stem
+    assert [d.dag_id for d in dags] == [dag_file.stem], (
+        f"{dag_file.name}: defines DAGs {[d.dag_id for d in dags]}; "
+        f"the house rule is exactly one DAG per file, with dag_id {dag_file.stem!r}"
+    )

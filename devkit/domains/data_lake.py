@@ -1,0 +1,160 @@
+"""The data lake: job files in the MWAA bucket, the EMR Serverless application, Synthea CSV.
+
+Provisions what the environment's one-time set-up creates outside the DAGs (the
+application, the Glue databases, the deploy tool's copy of spark/ under the MWAA
+bucket's dags/spark/), and starts the local SparkSession in the background so its JVM
+start overlaps the rest of the set-up. TICKIT extracts are landed by the tickit domain.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from functools import cache
+
+import pyarrow.parquet as pq
+from lakehouse.athena import result_rows
+from lakehouse.conventions import Var
+from lakehouse.data_lake import EMR_RELEASE, GOLD_TABLES, SOURCE_TABLES, SYNTHEA_TABLES
+
+from devkit import synthea_data
+from devkit.domains import LocalDomain
+from devkit.emulator import emr_serverless
+from devkit.paths import SPARK_DIR, SQL_DIR
+
+DATABASES = {"bronze": "lake_bronze", "silver": "lake_silver", "gold": "lake_gold"}
+# Synthea rows relative to the generator's default (0.002 of the reference: ~2,500
+# encounters, ~10,000 observations), times the run's --scale.
+SYNTHEA_SCALE = synthea_data.DEFAULT_SCALE
+
+
+@cache
+def synthea_export(scale: float) -> dict[str, bytes]:
+    return synthea_data.generate(scale=SYNTHEA_SCALE * scale)
+
+
+def spark_files() -> dict[str, bytes]:
+    """What the deploy tool uploads: spark/** -> dags/spark/** (no caches)."""
+    return {
+        "dags/spark/" + path.relative_to(SPARK_DIR).as_posix(): path.read_bytes()
+        for path in sorted(SPARK_DIR.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+
+
+class DataLake(LocalDomain):
+    name = "data_lake"
+
+    def __init__(self):
+        self._applications: dict[object, str] = {}
+
+    def provision(self, env) -> None:
+        emr_serverless.warm_up()
+        aws = env.aws
+        mwaa = env.names.bucket("mwaa")
+        aws.create_bucket(mwaa)
+        for key, body in spark_files().items():
+            aws.put_object(mwaa, key, body)
+        glue = aws.client("glue")
+        for role in DATABASES.values():
+            glue.create_database(DatabaseInput={"Name": env.names.database(role)})
+        app = aws.client("emr-serverless").create_application(
+            name=env.names.bucket("data-lake-spark"),
+            releaseLabel=EMR_RELEASE,
+            type="SPARK",
+            autoStartConfiguration={"enabled": True},
+            autoStopConfiguration={"enabled": True, "idleTimeoutMinutes": 15},
+        )
+        self._applications[env.names] = app["applicationId"]
+
+    def variables(self, env) -> dict[str, str]:
+        aws, names = env.aws, env.names
+        return {
+            Var.MWAA_BUCKET: names.bucket("mwaa"),
+            Var.EMR_SERVERLESS_APPLICATION_ID: self._applications[names],
+            Var.EMR_JOB_ROLE_ARN: f"arn:aws:iam::{aws.account_id}:role/local-emr-serverless-job",
+            Var.EMR_LOG_URI: f"s3://{names.lake_bucket}/emr-serverless-logs/",
+            Var.LAKE_BRONZE_DATABASE: names.database(DATABASES["bronze"]),
+            Var.LAKE_SILVER_DATABASE: names.database(DATABASES["silver"]),
+            Var.LAKE_GOLD_DATABASE: names.database(DATABASES["gold"]),
+        }
+
+    def land(self, env, days: list[date]) -> int:
+        """Each night a full Synthea export (Synthea exports are snapshots)."""
+        count = 0
+        for day in days:
+            for table in SYNTHEA_TABLES:
+                key = f"synthea/{table}/ds={day.isoformat()}/{table}.csv"
+                env.aws.put_object(env.names.landing_bucket, key, synthea_export(env.scale)[table])
+                count += 1
+        return count
+
+    def effects(self, env) -> dict[str, object]:
+        lake = env.names.lake_bucket
+        outputs = {f"silver/{t.source}/{t.name}/": t.name for t in SOURCE_TABLES}
+        outputs.update({t.prefix: t.name for t in GOLD_TABLES})
+        silver, gold = {}, {}
+        for prefix in outputs:
+            counts = parquet_counts(env.aws, lake, prefix)
+            if counts:
+                (gold if prefix.startswith("gold/") else silver)[prefix.rstrip("/")] = counts
+        return {
+            "Lake silver (rows, partitions)": silver,
+            "Lake gold (rows, partitions)": gold,
+            "Lake EMR Serverless job runs": job_run_states(env),
+            "Lake Athena read-back of gold": athena_results(env),
+        }
+
+
+def parquet_counts(aws, bucket: str, prefix: str) -> tuple[int, int] | None:
+    """(rows, Hive partitions) of the Parquet objects under a prefix, read from the footers."""
+    s3 = aws.s3_client()
+    rows, partitions = 0, set()
+    keys = [k for k in aws.list_keys(bucket, prefix) if k.endswith(".parquet")]
+    if not keys:
+        return None
+    for key in keys:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        rows += pq.read_metadata(io.BytesIO(body)).num_rows
+        folders = [f for f in key[len(prefix) :].split("/")[:-1] if "=" in f]
+        if folders:
+            partitions.add("/".join(folders))
+    return rows, len(partitions)
+
+
+def job_run_states(env) -> dict[str, int]:
+    app = DOMAIN._applications.get(env.names)
+    if not app:
+        return {}
+    runs = env.aws.client("emr-serverless").list_job_runs(applicationId=app)["jobRuns"]
+    states: dict[str, int] = {}
+    for run in runs:
+        states[run["state"]] = states.get(run["state"], 0) + 1
+    return states
+
+
+def athena_results(env) -> dict[str, dict]:
+    """Each gold verification query (sql/data_lake/athena/) run once more, for the summary."""
+    glue, athena = env.aws.client("glue"), env.aws.client("athena")
+    database = env.names.database(DATABASES["gold"])
+    cataloged = {t["Name"] for t in glue.get_tables(DatabaseName=database)["TableList"]}
+    results = {}
+    for table in GOLD_TABLES:
+        if table.name not in cataloged:
+            continue
+        sql = (SQL_DIR / table.athena_sql).read_text()
+        query_id = athena.start_query_execution(
+            QueryString=sql,
+            QueryExecutionContext={"Database": database},
+            ResultConfiguration={"OutputLocation": f"s3://{env.names.lake_bucket}/athena-results/"},
+        )["QueryExecutionId"]
+        state = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+        if state["State"] != "SUCCEEDED":
+            results[table.name] = {"error": state.get("StateChangeReason", state["State"])}
+            continue
+        (row,) = result_rows(athena.get_query_results(QueryExecutionId=query_id))
+        results[table.name] = row
+    return results
+
+
+DOMAIN = DataLake()

@@ -1,0 +1,182 @@
+"""ECS RunTask that really runs the DataHub ingestion container's command, without Docker.
+
+moto's RunTask only records a task. Here a RunTask of a task definition whose
+container image is the DataHub ingestion image runs the container's command
+(entry point + command override, its environment from the task definition)
+with `/bin/sh` on this machine, the DataHub CLI coming from `.venv-datahub`,
+against the emulated AWS (`AWS_ENDPOINT_URL*`, moto's dummy credentials). The
+container's output goes to the CloudWatch Logs stream the task definition's
+`awslogs` options name, so EcsRunTaskOperator reads it back as on AWS, and
+DescribeTasks reports STOPPED with the command's exit code.
+
+Two local substitutions, both printed in the container's log: a `datahub` shim
+first on PATH replaces the recipe's `datahub-rest` sink by a `file` sink (there
+is no DataHub server), and recipes whose source cannot reach the emulation
+(Redshift and Athena: SQLAlchemy over their wire protocols) are validated with
+devkit/datahub_validate.py instead of run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from moto.ecs.models import EC2ContainerServiceBackend
+
+from devkit import datahub_venv
+
+INGESTION_IMAGE_REPOSITORY = "acryldata/datahub-ingestion"
+VALIDATE_ONLY_SOURCES = ("redshift", "athena")
+_original_run_task = EC2ContainerServiceBackend.run_task
+
+SHIM = '''#!{python}
+"""datahub, as the local ECS emulation runs it: file sink; validate-only sources."""
+import os, subprocess, sys
+from pathlib import Path
+
+import yaml
+
+REAL = {real!r}
+VALIDATOR = {validator!r}
+args = sys.argv[1:]
+if args[:1] == ["ingest"] and "-c" in args:
+    at = args.index("-c") + 1
+    recipe = Path(args[at])
+    raw = yaml.safe_load(recipe.read_text())
+    source = raw["source"]["type"]
+    if source in {validate_only!r}:
+        print(f"[local emulation] {{recipe}}: source {{source}} cannot run against the "
+              "emulation; validated, not run", flush=True)
+        sys.exit(subprocess.call([sys.executable, VALIDATOR, str(recipe)],
+                                 env={{**os.environ, "DATAHUB_RECIPES_DIR": "."}}))
+    stem = recipe.parent.name if recipe.stem == "recipe" else recipe.stem
+    out = Path(os.environ["DATAHUB_LOCAL_OUTPUT_DIR"]) / f"{{stem}}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    raw["sink"] = {{"type": "file", "config": {{"filename": str(out)}}}}
+    local = recipe.with_name(".local-" + recipe.name)
+    local.write_text(yaml.safe_dump(raw, sort_keys=False))
+    args[at] = str(local)
+    print(f"[local emulation] {{recipe}}: sink datahub-rest replaced by file {{out}}", flush=True)
+os.execv(REAL, [REAL, *args])
+'''
+
+
+def install() -> None:
+    """Patch moto's RunTask (idempotent)."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    EC2ContainerServiceBackend.run_task = run_task
+    if not hasattr(NetworkInterface, "private_dns_name"):
+        # moto 5.2's awsvpc RunTask reads an attribute its ENI model lacks.
+        NetworkInterface.private_dns_name = property(
+            lambda eni: "ip-%s.ec2.internal" % eni.private_ip_address.replace(".", "-")
+        )
+
+
+def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):
+    tasks = _original_run_task(self, *args, **kwargs)
+    for task in tasks:
+        definition = self.describe_task_definition(task.task_definition_arn)
+        container = definition.container_definitions[0]
+        if str(container.get("image", "")).startswith(INGESTION_IMAGE_REPOSITORY):
+            _run_container(self, task, definition, container)
+    return tasks
+
+
+def _command(task, container: dict) -> list[str]:
+    command = container.get("command") or []
+    for override in task.overrides.get("containerOverrides", []):
+        if override.get("name") == container.get("name") and override.get("command"):
+            command = override["command"]
+    return [*(container.get("entryPoint") or []), *command]
+
+
+def _environment(task, container: dict) -> dict[str, str]:
+    env = {pair["name"]: pair["value"] for pair in container.get("environment") or []}
+    for override in task.overrides.get("containerOverrides", []):
+        if override.get("name") == container.get("name"):
+            env.update({p["name"]: p["value"] for p in override.get("environment") or []})
+    from devkit.emulator import server
+
+    url = server._active.endpoint_url if server._active else ""
+    fake = server.FAKE_KEY
+    venv_bin = datahub_venv.python().parent
+    return {
+        **env,
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ENDPOINT_URL_GLUE": url,
+        "AWS_ENDPOINT_URL_S3": url,
+        "AWS_ACCESS_KEY_ID": fake,
+        "AWS_SECRET_ACCESS_KEY": fake,
+        "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"),
+        "DATAHUB_TELEMETRY_ENABLED": "false",
+        "PATH": f"{_shim_dir()}:{venv_bin}:/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", "/tmp"),
+    }
+
+
+def _shim_dir() -> Path:
+    """A folder holding the `datahub` shim, rewritten once per process."""
+    folder = Path(tempfile.gettempdir()) / f"devkit-datahub-shim-{os.getpid()}"
+    shim = folder / "datahub"
+    if not shim.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        venv_python = datahub_venv.python()
+        shim.write_text(
+            SHIM.format(
+                python=venv_python,
+                real=str(datahub_venv.datahub_cli()),
+                validator=str(Path(__file__).resolve().parent.parent / "datahub_validate.py"),
+                validate_only=VALIDATE_ONLY_SOURCES,
+            )
+        )
+        shim.chmod(0o755)
+    return folder
+
+
+def _run_container(backend, task, definition, container: dict) -> None:
+    datahub_venv.ensure()
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="devkit-ecs-") as workdir:
+        proc = subprocess.run(
+            _command(task, container),
+            cwd=workdir,
+            env=_environment(task, container),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            timeout=900,
+        )
+    _write_logs(backend, task, container, proc.stdout, started)
+    task.status = "STOPPED"
+    task.desired_status = "STOPPED"
+    task.stopped_reason = "Essential container in task exited"
+    for running in task.containers:
+        running.last_status = "STOPPED"
+        running.exitCode = proc.returncode
+
+
+def _write_logs(backend, task, container: dict, output: str, started: float) -> None:
+    """Put the container's output where the awslogs driver would: group / prefix/name/task-id."""
+    from moto.logs.models import logs_backends
+
+    options = (container.get("logConfiguration") or {}).get("options") or {}
+    group, prefix = options.get("awslogs-group"), options.get("awslogs-stream-prefix")
+    if not group or not prefix:
+        return
+    logs = logs_backends[backend.account_id][backend.region_name]
+    if group not in logs.groups:
+        logs.create_log_group(group, {})
+    stream = f"{prefix}/{container['name']}/{task.id}"
+    logs.create_log_stream(group, stream)
+    millis = int(started * 1000)
+    events = [
+        {"timestamp": millis + n, "message": line}
+        for n, line in enumerate(output.splitlines() or ["(no output)"])
+    ]
+    for first in range(0, len(events), 5000):
+        logs.put_log_events(group, stream, events[first : first + 5000])

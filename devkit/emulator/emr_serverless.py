@@ -1,0 +1,255 @@
+"""EMR Serverless job runs that really run: the job file in local Spark on the emulated S3.
+
+moto 5.1 marks every job run SUCCESS at once. Here StartJobRun queues the run on one
+worker thread, which (one run at a time, one SparkSession for the whole process, so one
+JVM start per run command):
+
+1. fetches the entry point (`s3://<mwaa bucket>/dags/spark/jobs/<job>.py`) from moto's S3;
+2. rewrites every `s3://bucket/key` argument to `<tmp>/bucket/key` and copies the objects
+   under it from moto's S3 into that folder;
+3. imports the job file and calls its `main(arguments)` in this process;
+4. copies back what the job wrote under those folders and deletes the objects it removed.
+
+The run goes SUBMITTED -> RUNNING -> SUCCESS, or FAILED with the job's error (S3 paths
+restored) as stateDetails, or CANCELLED (CancelJobRun cancels its Spark job group).
+GetJobRun waits up to `GET_WAIT_SECONDS` for a running run to finish before answering,
+so the deferrable trigger sees the final state at its first poll and never sleeps its
+production `waiter_delay` locally; a longer run is reported RUNNING, as on AWS.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import traceback
+from pathlib import Path
+
+from moto.emrserverless.models import EMRServerlessBackend, JobRun
+
+from devkit.emulator import s3store
+
+GET_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
+SPARK_CONF = {
+    "spark.master": "local[2]",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.sources.partitionOverwriteMode": "static",
+    "spark.driver.memory": "1g",
+    "spark.sql.session.timeZone": "UTC",
+}
+log = logging.getLogger(__name__)
+
+_original_start = EMRServerlessBackend.start_job_run
+_original_get = EMRServerlessBackend.get_job_run
+_original_cancel = EMRServerlessBackend.cancel_job_run
+_queue: "queue.Queue[JobRun]" = queue.Queue()
+_worker: threading.Thread | None = None
+_spark_lock = threading.Lock()
+_spark = None
+_guard = threading.Lock()
+
+
+def spark_session():
+    """The process's one local SparkSession (small: local[2], 2 shuffle partitions, no UI)."""
+    global _spark
+    with _spark_lock:
+        if _spark is None:
+            from pyspark.sql import SparkSession
+
+            builder = SparkSession.builder.appName("devkit-emr-serverless")
+            for key, value in SPARK_CONF.items():
+                builder = builder.config(key, value)
+            _spark = builder.getOrCreate()
+            _spark.sparkContext.setLogLevel("ERROR")
+        return _spark
+
+
+def warm_up() -> threading.Thread:
+    """Start the JVM in the background, so it overlaps provisioning and landing."""
+    thread = threading.Thread(target=spark_session, name="spark-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+class LocalRun:
+    """One job run's local folder and the S3 prefixes it mirrors."""
+
+    def __init__(self, job_run: JobRun):
+        self.job_run = job_run
+        self.root = Path(tempfile.mkdtemp(prefix=f"emr-{job_run.id[:8]}-"))
+        self.prefixes: dict[tuple[str, str], Path] = {}
+        self.before: dict[Path, tuple[int, int]] = {}
+
+    def local(self, uri: str) -> str:
+        """Local path of an S3 URI; remembers the prefix to mirror."""
+        bucket, key = s3store.split_uri(uri)
+        path = self.root / bucket / key
+        self.prefixes[(bucket, key.rstrip("/"))] = path
+        return str(path) + ("/" if uri.endswith("/") else "")
+
+    def rewrite(self, argument: str) -> str:
+        return self.local(argument) if argument.startswith(("s3://", "s3a://")) else argument
+
+    def download(self) -> None:
+        for (bucket, prefix), _ in self.prefixes.items():
+            if not s3store.bucket_exists(bucket):
+                continue
+            for key in s3store.list_keys(bucket, prefix):
+                if key != prefix and not key.startswith(prefix + "/") and prefix:
+                    continue
+                target = self.root / bucket / key
+                if key.endswith("/"):
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(s3store.get_bytes(bucket, key))
+        self.before = self._snapshot()
+
+    def _snapshot(self) -> dict[Path, tuple[int, int]]:
+        return {
+            path: (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in self.root.rglob("*")
+            if path.is_file() and not path.name.startswith(".")
+        }
+
+    def upload(self) -> None:
+        """Mirror the job's writes and deletes under the argument prefixes back to S3."""
+        after = self._snapshot()
+        for (bucket, prefix), folder in self.prefixes.items():
+            inside = [p for p in set(after) | set(self.before) if _under(p, folder)]
+            for path in sorted(inside):
+                key = path.relative_to(self.root / bucket).as_posix()
+                if path not in after:
+                    s3store.delete_key(bucket, key)
+                elif after[path] != self.before.get(path):
+                    s3store.put_bytes(bucket, key, path.read_bytes())
+
+    def restore_uris(self, text: str) -> str:
+        """Local paths in an error message back to the S3 URIs the job was given."""
+        for root in (f"file:{self.root}/", f"file://{self.root}/", f"{self.root}/"):
+            text = text.replace(root, "s3://")
+        return text
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _load_job(entry_point: str, run: LocalRun):
+    bucket, key = s3store.split_uri(entry_point)
+    try:
+        source = s3store.get_bytes(bucket, key)
+    except Exception as error:
+        raise FileNotFoundError(f"entry point {entry_point} not found: {error}") from None
+    path = run.root / "_entrypoint" / key.rsplit("/", 1)[-1]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(source)
+    name = f"devkit_emr_job_{run.job_run.id}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def execute(job_run: JobRun) -> None:
+    """Run one job run to its final state (called on the worker thread)."""
+    if job_run.state == "CANCELLED":
+        return
+    driver = (job_run.job_driver or {}).get("sparkSubmit") or {}
+    run = LocalRun(job_run)
+    job_run.state = "RUNNING"
+    job_run.devkit_states.append("RUNNING")
+    try:
+        arguments = [run.rewrite(a) for a in driver.get("entryPointArguments") or []]
+        job_run.devkit_local_arguments = arguments
+        module = _load_job(driver["entryPoint"], run)
+        run.download()
+        spark = spark_session()
+        spark.sparkContext.setJobGroup(job_run.id, job_run.name or job_run.id, True)
+        try:
+            module.main(arguments)
+        finally:
+            spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        if job_run.state == "CANCELLED":
+            return
+        run.upload()
+        job_run.state, job_run.state_details = "SUCCESS", ""
+    except BaseException as error:  # noqa: B036 - a job's SystemExit (argparse) fails the run
+        if job_run.state == "CANCELLED":
+            return
+        message = run.restore_uris(f"{type(error).__name__}: {error}".strip())
+        first = message.splitlines()[0] if message else type(error).__name__
+        job_run.state, job_run.state_details = "FAILED", first[:2000]
+        job_run.devkit_traceback = run.restore_uris(traceback.format_exc())
+        log.info("EMR Serverless job run %s failed: %s", job_run.id, first)
+    finally:
+        job_run.devkit_states.append(job_run.state)
+        job_run.devkit_done.set()
+        run.cleanup()
+
+
+def _work() -> None:
+    while True:
+        job_run = _queue.get()
+        try:
+            execute(job_run)
+        finally:
+            job_run.devkit_done.set()
+            _queue.task_done()
+
+
+def start_job_run(self: EMRServerlessBackend, **kwargs) -> JobRun:
+    job_run = _original_start(self, **kwargs)
+    job_run.state, job_run.state_details = "SUBMITTED", ""
+    job_run.devkit_states = ["SUBMITTED"]
+    job_run.devkit_done = threading.Event()
+    _ensure_worker()
+    _queue.put(job_run)
+    return job_run
+
+
+def get_job_run(self: EMRServerlessBackend, application_id: str, job_run_id: str) -> JobRun:
+    job_run = _original_get(self, application_id, job_run_id)
+    done = getattr(job_run, "devkit_done", None)
+    if done is not None:
+        done.wait(GET_WAIT_SECONDS)
+    return job_run
+
+
+def cancel_job_run(self: EMRServerlessBackend, application_id: str, job_run_id: str):
+    job_run = _original_get(self, application_id, job_run_id)
+    if job_run.state in ("SUCCESS", "FAILED", "CANCELLED"):
+        return application_id, job_run_id  # as on AWS: cancelling a finished run changes nothing
+    result = _original_cancel(self, application_id, job_run_id)
+    job_run.state_details = "Job run cancelled by CancelJobRun"
+    if _spark is not None:
+        _spark.sparkContext.cancelJobGroup(job_run_id)
+    return result
+
+
+def _ensure_worker() -> None:
+    global _worker
+    with _guard:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="emr-serverless-runs", daemon=True)
+            _worker.start()
+
+
+def install() -> None:
+    EMRServerlessBackend.start_job_run = start_job_run
+    EMRServerlessBackend.get_job_run = get_job_run
+    EMRServerlessBackend.cancel_job_run = cancel_job_run
