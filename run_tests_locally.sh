@@ -30,6 +30,7 @@ tracked_files() { git ls-files -z 2>/dev/null | xargs -0 -r "$@"; }
 
 step "flake8" flake8 .
 step "black --check" black --check --quiet .
+step "isort --check (import order)" isort --check-only --quiet .
 step "sqlfluff lint sql/ (redshift, templated)" sqlfluff lint sql/
 step "workflow schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

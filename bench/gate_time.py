@@ -1,8 +1,10 @@
-"""Wall time of the whole gate from a warm environment (prints figures, asserts nothing).
+"""Wall time of the whole gate from a warm environment, in seconds and in units.
 
-Runs ./run_tests_locally.sh once to warm (.venv, caches, metadata DB), then
---repeat more times, and prints each run's wall time and its step summary.
-Goal: <= 60 s on a 2-core machine.
+One unit is a cold `python -c "import airflow"` measured in the same run
+(bench/units.py). Runs ./run_tests_locally.sh once to warm (.venv, the DataHub
+venv, caches, metadata DBs), then --repeat more times, and prints each run's
+wall time and its step summary. Prints figures, asserts nothing.
+Goal: at most 10 units warm with every pipeline family in.
 
 Usage: .venv/bin/python bench/gate_time.py [--repeat N]
 """
@@ -13,9 +15,10 @@ import argparse
 import os
 import subprocess
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from units import cold_import_airflow_seconds, in_units
+
+from devkit.paths import REPO
 
 
 def run_gate() -> tuple[float, list[str], int]:
@@ -25,7 +28,7 @@ def run_gate() -> tuple[float, list[str], int]:
     )
     elapsed = time.perf_counter() - started
     lines = proc.stdout.splitlines()
-    summary = lines[next(i for i, l in enumerate(lines) if l.startswith("Gate summary")) :]
+    summary = lines[next(i for i, line in enumerate(lines) if line.startswith("Gate summary")) :]
     return elapsed, summary, proc.returncode
 
 
@@ -37,7 +40,9 @@ def main() -> None:
     run_gate()  # warm-up
     for n in range(1, args.repeat + 1):
         elapsed, summary, code = run_gate()
-        print(f"\nrun {n}: {elapsed:.1f} s wall, exit {code}")
+        unit = cold_import_airflow_seconds()
+        print(f"\nrun {n}: gate {in_units(elapsed, unit)} (unit: cold import airflow {unit:.2f} s)")
+        print(f"exit {code}")
         print("\n".join(summary))
 
 

@@ -17,6 +17,7 @@ from deploy import __version__, report, runner
 from deploy.aws import make_clients
 from deploy.errors import DeployError, explain
 from deploy.settings import Settings
+from deploy.validation import DEFAULT_COMMAND
 
 EPILOG = """\
 environment variables: MWAA_BUCKET, MWAA_ENVIRONMENT, AWS_REGION (flags win);
@@ -60,6 +61,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="emergency only: do not run the DAG validation tests (recorded in the manifest)",
     )
+    deploy.add_argument(
+        "--validate-command",
+        default=os.environ.get("MWAA_DEPLOY_VALIDATE_COMMAND", DEFAULT_COMMAND),
+        help="run before any write; must exit 0 ($MWAA_DEPLOY_VALIDATE_COMMAND; default: "
+        "the gate's DAG validation tests)",
+    )
     deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
     return top
 
@@ -78,6 +85,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_delete_share=getattr(args, "max_delete_share", 0.2),
         force_delete=getattr(args, "force_delete", False),
         skip_validation=getattr(args, "skip_validation", False),
+        validate_command=getattr(args, "validate_command", DEFAULT_COMMAND),
         worker_replacement=getattr(args, "worker_replacement", None),
     )
 

@@ -42,7 +42,7 @@ def check_ready(env: dict, bucket: str, say: Callable[[str], None]) -> None:
         )
 
 
-def pending(env: dict | None, versions: dict[str, str | None]) -> dict[str, str]:
+def updates_needed(env: dict | None, versions: dict[str, str | None]) -> dict[str, str]:
     """UpdateEnvironment parameters needed so the environment runs these versions."""
     params: dict[str, str] = {}
     if env is None:

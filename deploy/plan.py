@@ -27,11 +27,6 @@ class Plan:
     managed_count: int = 0
     dag_side_count: int = 0
 
-    @property
-    def writes(self) -> int:
-        """Number of S3 object writes/deletes the plan needs."""
-        return len(self.uploads) + len(self.artifact_uploads) + len(self.deletes)
-
 
 def compute(local: dict[str, LocalObject], remote: dict[str, RemoteObject]) -> Plan:
     """Compare by sha256 only; anything under dags/ that the repo lacks is deleted."""

@@ -22,11 +22,11 @@ from deploy.errors import DeployError
 from deploy.plan import Plan, compute, delete_guard
 from deploy.plugins_zip import plugins_object
 from deploy.settings import Settings
-from deploy.sources import ARTIFACTS, LocalObject, collect_dag_side, sha256_bytes
+from deploy.sources import ARTIFACT_KEYS, ARTIFACTS, LocalObject, collect_dag_side, sha256_bytes
 from deploy.validation import run_validation
 
 Say = Callable[[str], None]
-Validator = Callable[[Path], "tuple[bool, str]"]
+Validator = Callable[[Path, str], "tuple[bool, str]"]
 
 
 @dataclass
@@ -67,11 +67,11 @@ def collect_local(repo: Path) -> dict[str, LocalObject]:
     return objects
 
 
-def gather(settings: Settings, clients: Clients, say: Say, strict: bool) -> State:
-    """Read everything a decision needs; strict=True refuses an unversioned bucket."""
+def read_state(settings: Settings, clients: Clients, say: Say, require_versioning: bool) -> State:
+    """Read everything a decision needs; a deploy (not a plan) refuses an unversioned bucket."""
     local = collect_local(settings.repo)
     versioning = s3sync.versioning_status(clients.s3, settings.bucket)
-    if strict:
+    if require_versioning:
         s3sync.require_versioning(clients.s3, settings.bucket)
     elif versioning != "Enabled":
         say(f"warning: bucket versioning is {versioning}; deploy will refuse until Enabled")
@@ -98,14 +98,14 @@ def environment_changes(state: State, plan: Plan) -> dict[str, str]:
             reasons[artifact.key] = "new content"
             continue
         version = remote.version_id if remote else None
-        if env_mod.pending(state.env, {artifact.key: version}):
+        if env_mod.updates_needed(state.env, {artifact.key: version}):
             reasons[artifact.key] = "environment runs another version"
     return reasons
 
 
 def run_plan(settings: Settings, clients: Clients, say: Say) -> tuple[Plan, dict[str, str]]:
     """Dry run: compute and return the plan; writes nothing."""
-    state = gather(settings, clients, say, strict=False)
+    state = read_state(settings, clients, say, require_versioning=False)
     plan = compute(state.local, state.remote)
     return plan, environment_changes(state, plan)
 
@@ -122,9 +122,23 @@ def run_deploy(
     if not settings.environment:
         raise DeployError("no environment: set MWAA_ENVIRONMENT or pass --environment")
     validation = _validate(settings, say, validate)
-    state = gather(settings, clients, say, strict=True)
+    state = read_state(settings, clients, say, require_versioning=True)
     assert state.env is not None
     env_mod.check_ready(state.env, settings.bucket, say)
+    plan = _checked_plan(settings, state, say)
+    summary = Summary(unchanged=len(plan.unchanged))
+    written: dict[str, s3sync.RemoteObject] = {}
+    _upload(plan.artifact_uploads, settings, clients, state, written, summary, say)
+    _update_environment(settings, clients, state, written, summary, say, sleep)
+    _upload(plan.uploads, settings, clients, state, written, summary, say)
+    summary.deleted = [c.key for c in plan.deletes]
+    s3sync.delete(clients.s3, settings.bucket, summary.deleted, say)
+    summary.manifest_written = _write_manifest(settings, clients, state, written, validation)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _checked_plan(settings: Settings, state: State, say: Say) -> Plan:
     plan = compute(state.local, state.remote)
     refusal = delete_guard(plan, settings.max_delete_share, settings.force_delete)
     if refusal:
@@ -133,56 +147,54 @@ def run_deploy(
         f"plan: {len(plan.artifact_uploads) + len(plan.uploads)} to upload, "
         f"{len(plan.deletes)} to delete, {len(plan.unchanged)} unchanged"
     )
-    summary = Summary(unchanged=len(plan.unchanged))
-    written: dict[str, s3sync.RemoteObject] = {}
+    return plan
 
-    for change in plan.artifact_uploads:
+
+def _upload(changes, settings, clients, state, written, summary, say) -> None:
+    for change in changes:
         written[change.key] = s3sync.upload(clients.s3, settings.bucket, state.local[change.key])
         summary.uploaded.append(change.key)
         say(f"  uploaded  {change.key} ({change.reason})")
+
+
+def _update_environment(settings, clients, state, written, summary, say, sleep) -> None:
+    """UpdateEnvironment when the environment runs other artifact versions than the bucket."""
     versions = {
         key: (written.get(key) or state.remote[key]).version_id
         for key in state.local
-        if key in {a.key for a in ARTIFACTS}
+        if key in ARTIFACT_KEYS
     }
-    params = env_mod.pending(state.env, versions)
-    if params:
-        env_mod.update_and_wait(
-            clients.mwaa,
-            state.env,
-            params,
-            settings.poll_interval,
-            settings.timeout,
-            say,
-            settings.worker_replacement,
-            sleep,
-        )
-        summary.environment_update = params
+    params = env_mod.updates_needed(state.env, versions)
+    if not params:
+        return
+    env_mod.update_and_wait(
+        clients.mwaa,
+        state.env,
+        params,
+        settings.poll_interval,
+        settings.timeout,
+        say,
+        settings.worker_replacement,
+        sleep,
+    )
+    summary.environment_update = params
 
-    for change in plan.uploads:
-        written[change.key] = s3sync.upload(clients.s3, settings.bucket, state.local[change.key])
-        summary.uploaded.append(change.key)
-        say(f"  uploaded  {change.key} ({change.reason})")
 
-    deletes = [c.key for c in plan.deletes]
-    s3sync.delete(clients.s3, settings.bucket, deletes, say)
-    summary.deleted = deletes
-
+def _write_manifest(settings, clients, state, written, validation: str) -> bool:
     objects = _manifest_objects(state, written)
-    if objects != manifest_mod.entries(state.manifest):
-        document = manifest_mod.build(settings.repo, objects, settings.environment, validation)
-        s3sync.write_manifest(clients.s3, settings.bucket, document)
-        summary.manifest_written = True
-    summary.seconds = time.monotonic() - started
-    return summary
+    if objects == manifest_mod.entries(state.manifest):
+        return False
+    document = manifest_mod.build(settings.repo, objects, settings.environment, validation)
+    s3sync.write_manifest(clients.s3, settings.bucket, document)
+    return True
 
 
 def _validate(settings: Settings, say: Say, validate: Validator) -> str:
     if settings.skip_validation:
-        say("WARNING: --skip-validation: DAG validation tests NOT run (recorded in the manifest)")
+        say("WARNING: --skip-validation: DAG validation NOT run (recorded in the manifest)")
         return "skipped"
-    say("validating DAGs (tests/dags/test_dag_validation.py) ...")
-    passed, tail = validate(settings.repo)
+    say(f"validating DAGs ({settings.validate_command}) ...")
+    passed, tail = validate(settings.repo, settings.validate_command)
     if not passed:
         raise DeployError(f"DAG validation failed; nothing was deployed.\n{tail}")
     return "passed"
@@ -195,7 +207,7 @@ def _manifest_objects(
     for key, local in state.local.items():
         remote = written.get(key) or state.remote[key]
         entry = {"sha256": local.sha256, "etag": remote.etag}
-        if remote.version_id and key in {a.key for a in ARTIFACTS}:
+        if remote.version_id and key in ARTIFACT_KEYS:
             entry["version_id"] = remote.version_id
         objects[key] = entry
     return objects
@@ -212,7 +224,7 @@ class Drift:
 
 def run_status(settings: Settings, clients: Clients, say: Say) -> list[Drift]:
     """Everything that differs; an empty list means the bucket matches the repo."""
-    state = gather(settings, clients, say, strict=False)
+    state = read_state(settings, clients, say, require_versioning=False)
     known = manifest_mod.entries(state.manifest)
     drift: list[Drift] = []
     for key in sorted(set(state.local) | set(state.remote) | set(known)):

@@ -23,7 +23,6 @@ class RemoteObject:
 
     key: str
     etag: str
-    size: int
     sha256: str | None = None
     version_id: str | None = None
 
@@ -49,11 +48,11 @@ def list_prefix(s3: Any, bucket: str, prefix: str) -> dict[str, RemoteObject]:
     found: dict[str, RemoteObject] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
-            found[item["Key"]] = RemoteObject(item["Key"], item["ETag"], item["Size"])
+            found[item["Key"]] = RemoteObject(item["Key"], item["ETag"])
     return found
 
 
-def exact_key(s3: Any, bucket: str, key: str) -> RemoteObject | None:
+def find_object(s3: Any, bucket: str, key: str) -> RemoteObject | None:
     """Existence check by listing, which the prefix-scoped IAM policy allows."""
     return list_prefix(s3, bucket, key).get(key)
 
@@ -69,7 +68,7 @@ def head(s3: Any, bucket: str, obj: RemoteObject) -> RemoteObject:
 
 def read_manifest(s3: Any, bucket: str) -> dict | None:
     """The last manifest this tool wrote, or None."""
-    if exact_key(s3, bucket, MANIFEST_KEY) is None:
+    if find_object(s3, bucket, MANIFEST_KEY) is None:
         return None
     body = s3.get_object(Bucket=bucket, Key=MANIFEST_KEY)["Body"].read()
     return manifest_mod.loads(body) or None
@@ -90,7 +89,7 @@ def remote_state(
         else:
             head(s3, bucket, obj)
     for key in sorted(ARTIFACT_KEYS):
-        obj = exact_key(s3, bucket, key)
+        obj = find_object(s3, bucket, key)
         if obj is not None:
             remote[key] = head(s3, bucket, obj)
     return remote
@@ -107,7 +106,7 @@ def upload(s3: Any, bucket: str, obj: LocalObject) -> RemoteObject:
         ContentType=content_type,
         Metadata={"sha256": obj.sha256},
     )
-    return RemoteObject(obj.key, response["ETag"], len(body), obj.sha256, response.get("VersionId"))
+    return RemoteObject(obj.key, response["ETag"], obj.sha256, response.get("VersionId"))
 
 
 def write_manifest(s3: Any, bucket: str, document: dict) -> None:

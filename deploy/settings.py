@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.validation import DEFAULT_COMMAND
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -19,4 +21,5 @@ class Settings:
     max_delete_share: float = 0.2
     force_delete: bool = False
     skip_validation: bool = False
+    validate_command: str = DEFAULT_COMMAND
     worker_replacement: str | None = None

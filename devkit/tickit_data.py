@@ -60,10 +60,27 @@ def generate(scale: float = 1.0, seed: int = 2008, days: int = 60) -> TickitData
     """Build the whole dataset; facts span `days` days from 2008-01-01."""
     rng = random.Random(seed)
     n_users, n_venues, n_events = int(500 * scale), max(5, int(20 * scale)), int(120 * scale)
-    n_listings = int(2000 * scale)
+    users = _users(rng, n_users)
+    venues = _venues(rng, n_venues)
+    calendar = _calendar()
+    events = _events(rng, n_events, n_venues, days)
+    listings, sales = _listings_and_sales(rng, int(2000 * scale), n_users, n_events, days)
+    return TickitData(
+        tables={
+            "users": users,
+            "venue": venues,
+            "category": list(CATEGORIES),
+            "date": calendar,
+            "event": events,
+            "listing": listings,
+            "sales": sales,
+        }
+    )
 
+
+def _users(rng: random.Random, count: int) -> list[tuple]:
     users = []
-    for userid in range(1, n_users + 1):
+    for userid in range(1, count + 1):
         first, last = rng.choice(NAMES), rng.choice(NAMES) + "son"
         city, state = rng.choice(CITIES)
         likes = tuple(rng.choice((True, False, None)) for _ in range(10))
@@ -71,10 +88,18 @@ def generate(scale: float = 1.0, seed: int = 2008, days: int = 60) -> TickitData
             (userid, f"U{userid:07d}", first, last, city, state, f"user{userid}@example.com",
              f"(555) {userid % 1000:03d}-{userid % 10000:04d}") + likes
         )  # fmt: skip
+    return users
+
+
+def _venues(rng: random.Random, count: int) -> list[tuple]:
     venues = []
-    for venueid in range(1, n_venues + 1):
+    for venueid in range(1, count + 1):
         city, state = rng.choice(CITIES)
         venues.append((venueid, f"Venue {venueid}", city, state, rng.choice((0, 2000, 18000))))
+    return venues
+
+
+def _calendar() -> list[tuple]:
     calendar = []
     for offset in range(366):
         day = FIRST_DAY + timedelta(days=offset)
@@ -83,17 +108,28 @@ def generate(scale: float = 1.0, seed: int = 2008, days: int = 60) -> TickitData
              day.strftime("%b").upper(), f"{(day.month - 1) // 3 + 1}", day.year,
              day.month == 1 and day.day == 1)
         )  # fmt: skip
+    return calendar
+
+
+def _events(rng: random.Random, count: int, n_venues: int, days: int) -> list[tuple]:
     events = []
-    for eventid in range(1, n_events + 1):
+    for eventid in range(1, count + 1):
         day = FIRST_DAY + timedelta(days=rng.randrange(days + 30))
         start = datetime.combine(day, time(rng.choice((14, 19, 20))))
         events.append(
             (eventid, rng.randint(1, n_venues), rng.randint(1, len(CATEGORIES)), dateid(day),
              f"Event {eventid}", start)
         )  # fmt: skip
+    return events
+
+
+def _listings_and_sales(
+    rng: random.Random, count: int, n_users: int, n_events: int, days: int
+) -> tuple[list[tuple], list[tuple]]:
+    """Listings over the period; three in four sell within three days (inside the period)."""
     listings, sales = [], []
     salesid = 0
-    for listid in range(1, n_listings + 1):
+    for listid in range(1, count + 1):
         listtime = datetime.combine(FIRST_DAY, time()) + timedelta(
             seconds=rng.randrange(days * 86400)
         )
@@ -114,17 +150,7 @@ def generate(scale: float = 1.0, seed: int = 2008, days: int = 60) -> TickitData
                  dateid(saletime.date()), qty, paid, (paid * Decimal("0.15")).quantize(
                      Decimal("0.01")), saletime)
             )  # fmt: skip
-    return TickitData(
-        tables={
-            "users": users,
-            "venue": venues,
-            "category": list(CATEGORIES),
-            "date": calendar,
-            "event": events,
-            "listing": listings,
-            "sales": sales,
-        }
-    )
+    return listings, sales
 
 
 def format_value(value) -> str:

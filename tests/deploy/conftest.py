@@ -196,6 +196,6 @@ def fresh_copy(src: Path, dst: Path, mtime: float) -> Path:
     return dst
 
 
-def passed(_repo: Path) -> tuple[bool, str]:
+def passed(_repo: Path, _command: str) -> tuple[bool, str]:
     """Injected validation step that always passes."""
     return True, "1 passed"

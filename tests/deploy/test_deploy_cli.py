@@ -37,9 +37,25 @@ def test_help_runs():
     assert out.returncode == 0 and "plan" in out.stdout and "MWAA_BUCKET" in out.stdout
 
 
+# The fake repository has one validation file; the real default also runs test_parse_offline.
+VALIDATE = ["--validate-command", "python -m pytest -q tests/dags/test_dag_validation.py"]
+
+
+def test_validation_is_a_configurable_command_and_a_missing_one_is_explained(env, repo, capsys):
+    fails = ["--validate-command", "python -c 'import sys; print(\"no good\"); sys.exit(3)'"]
+    assert main(["deploy", "--repo", str(repo), "--poll-interval", "0", *fails]) == 1
+    assert "no good" in capsys.readouterr().err
+    missing = ["--validate-command", "no-such-validator --strict"]
+    assert main(["deploy", "--repo", str(repo), "--poll-interval", "0", *missing]) == 1
+    assert "cannot run the validation command 'no-such-validator --strict'" in (
+        capsys.readouterr().err
+    )
+    assert env.keys() == set()
+
+
 def test_failing_validation_refuses_to_deploy(env, repo, capsys):
     write_tree(repo, {"tests/dags/test_dag_validation.py": FAILING})
-    code = main(["deploy", "--repo", str(repo), "--poll-interval", "0"])
+    code = main(["deploy", "--repo", str(repo), "--poll-interval", "0", *VALIDATE])
     err = capsys.readouterr().err
     assert code == 1
     assert "DAG validation failed" in err and "dag_id must contain __" in err
@@ -53,7 +69,7 @@ def test_cli_plan_deploy_status_round_trip(env, repo, capsys):
     out = capsys.readouterr().out
     assert "upload" in out and "WOULD BE UPDATED" in out
     assert env.keys() == set()
-    assert main(["deploy", "--repo", str(repo), "--poll-interval", "0"]) == 0
+    assert main(["deploy", "--repo", str(repo), "--poll-interval", "0", *VALIDATE]) == 0
     out = capsys.readouterr().out
     assert "done: uploaded 9, deleted 0" in out and "updated" in out
     assert main(["status", "--repo", str(repo)]) == 0

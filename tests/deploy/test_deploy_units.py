@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy.environment import pending
+from deploy.environment import updates_needed
 from deploy.errors import DeployError, explain
 from deploy.plan import Change, Plan, compute, delete_guard
 from deploy.s3sync import RemoteObject
@@ -53,9 +53,9 @@ def _local(key, sha):
 def test_plan_compares_hashes_only():
     local = {"dags/a.py": _local("dags/a.py", "1"), "dags/b.py": _local("dags/b.py", "2")}
     remote = {
-        "dags/a.py": RemoteObject("dags/a.py", '"e"', 1, sha256="1"),
-        "dags/b.py": RemoteObject("dags/b.py", '"e"', 1, sha256="old"),
-        "dags/c.py": RemoteObject("dags/c.py", '"e"', 1),
+        "dags/a.py": RemoteObject("dags/a.py", '"e"', sha256="1"),
+        "dags/b.py": RemoteObject("dags/b.py", '"e"', sha256="old"),
+        "dags/c.py": RemoteObject("dags/c.py", '"e"'),
     }
     plan = compute(local, remote)
     assert plan.unchanged == ["dags/a.py"]
@@ -75,14 +75,14 @@ def test_delete_guard():
     assert "wrong --repo" in delete_guard(empty, 0.2, force=False)
 
 
-def test_pending_environment_update():
+def test_updates_needed_for_the_environment():
     env = {"PluginsS3Path": "plugins.zip", "PluginsS3ObjectVersion": "v1"}
-    assert pending(env, {"plugins.zip": "v1"}) == {}
-    assert pending(env, {"plugins.zip": "v2"}) == {
+    assert updates_needed(env, {"plugins.zip": "v1"}) == {}
+    assert updates_needed(env, {"plugins.zip": "v2"}) == {
         "PluginsS3Path": "plugins.zip",
         "PluginsS3ObjectVersion": "v2",
     }
-    assert pending(env, {"requirements.txt": "r1"}) == {
+    assert updates_needed(env, {"requirements.txt": "r1"}) == {
         "RequirementsS3Path": "requirements.txt",
         "RequirementsS3ObjectVersion": "r1",
     }
@@ -100,3 +100,15 @@ def test_pending_environment_update():
 def test_error_messages_say_what_to_do(code, expected):
     exc = ClientError({"Error": {"Code": code, "Message": "m"}}, "PutObject")
     assert expected in explain(exc, "bucket", "env")
+
+
+def test_the_deploy_tool_imports_nothing_from_devkit_or_tests():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, deploy.__main__; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('devkit', 'tests')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

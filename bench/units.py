@@ -1,0 +1,25 @@
+"""The unit every time is reported in: one cold `python -c "import airflow"` on this machine.
+
+Machines here differ 2-3x in speed; a ratio to a baseline measured in the same
+run survives that. Median of three cold starts (a new interpreter each).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+
+def cold_import_airflow_seconds(repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import airflow"], check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def in_units(seconds: float, unit: float) -> str:
+    return f"{seconds:6.1f} s = {seconds / unit:5.1f} units"
