@@ -37,9 +37,8 @@ def main() -> None:
     for n in range(1, args.repeat + 1):
         elapsed, headers, code = run_once(extra)
         unit = cold_import_airflow_seconds()
-        print(
-            f"run {n}: {in_units(elapsed, unit)} (unit: cold import airflow {unit:.2f} s), exit {code}"
-        )
+        print(f"run {n}: {in_units(elapsed, unit)} (unit: cold import airflow {unit:.2f} s)")
+        print(f"  exit {code}")
         for line in headers:
             print(f"  {line}")
 
