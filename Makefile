@@ -11,7 +11,7 @@ MWAA_CONSTRAINTS := -c requirements/mwaa/constraints-3.2.1-python3.12.txt \
 LOCK_UPGRADE :=
 UV := .venv/bin/uv
 
-.PHONY: run test hooks lock lock-datahub bench clean
+.PHONY: run test hooks dag lock lock-datahub bench clean
 
 run:            ## run the nightly pipelines locally (emulated AWS)
 	./run_pipelines_locally.sh
@@ -23,20 +23,27 @@ hooks:          ## install the pre-commit and pre-push git hooks
 	devkit/bootstrap.sh
 	.venv/bin/pre-commit install
 
+dag:            ## a new DAG and its test from the template: make dag NAME=<domain>__<name>
+	@test -n "$(NAME)" || { echo "usage: make dag NAME=<domain>__<name>" >&2; exit 2; }
+	devkit/bootstrap.sh
+	.venv/bin/python -m devkit.new_dag $(NAME)
+
 lock:           ## re-resolve requirements/lock.txt from requirements/dev.in under MWAA constraints
 	devkit/bootstrap.sh
 	$(UV) pip compile requirements/dev.in --universal --python-version 3.11 \
 	  $(MWAA_CONSTRAINTS) --exclude-newer $(LOCK_DATE) $(LOCK_UPGRADE) \
 	  -o requirements/lock.txt
 
-bench:          ## print the parse, gate and deploy benchmarks
+bench:          ## print the benchmarks (times in units of a cold `import airflow`)
 	devkit/bootstrap.sh
 	.venv/bin/python bench/parse_dags.py
 	.venv/bin/python bench/deploy_writes.py
+	.venv/bin/python bench/run_time.py
 	.venv/bin/python bench/gate_time.py
+	.venv/bin/python bench/spark_vs_duckdb.py
 
 clean:          ## remove local state (venv, caches, local Airflow home)
-	rm -rf .venv .cache .airflow
+	rm -rf .venv .venv-datahub .cache .airflow
 
 lock-datahub:   ## re-resolve requirements/datahub/lock.txt (the DataHub CLI venv, not MWAA's)
 	devkit/bootstrap.sh

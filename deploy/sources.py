@@ -63,9 +63,11 @@ EXCLUDED_DIRS = frozenset(
         "test",
     }
 )
-# Lint/VCS configuration is for the repository, not for the workers.
+# Lint/VCS configuration and folder READMEs are for the repository, not the workers
+# (a README alone in plugins/ must not make a plugins.zip and an environment update).
 EXCLUDED_FILES = frozenset(
     {
+        "README.md",
         ".DS_Store",
         "Thumbs.db",
         "desktop.ini",

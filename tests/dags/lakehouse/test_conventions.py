@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lakehouse import conventions
 from lakehouse.conventions import DEFAULT_ARGS, REDSHIFT_DATA_API, Team, Var
 
@@ -45,3 +46,12 @@ def test_failures_notify_from_every_task_by_default():
 @pytest.mark.parametrize("name", list(Var))
 def test_variable_names_are_valid_env_var_suffixes(name):
     assert name.value.isidentifier() and name.value == name.value.lower()
+
+
+def test_shared_code_ships_with_the_dags_not_in_plugins_zip():
+    """A new tag or Variable must deploy in seconds (DAG sync), not via an environment update."""
+    from devkit.paths import DAGS_DIR, PLUGINS_DIR
+
+    assert Path(conventions.__file__).resolve().is_relative_to(DAGS_DIR / "lakehouse")
+    assert "lakehouse/" in (DAGS_DIR / ".airflowignore").read_text().splitlines()
+    assert not list(PLUGINS_DIR.rglob("*.py")), "plugins/ is for Airflow plugins only"

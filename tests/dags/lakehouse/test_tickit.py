@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from lakehouse.tickit import COPY_OPTIONS, TABLES, TABLES_BY_NAME
 
 SQL = Path(__file__).resolve().parents[3] / "sql" / "tickit"
