@@ -27,6 +27,7 @@ from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator, SQLColumnCheckOperator
 from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup, chain
+
 from lakehouse.conventions import (
     DEFAULT_ARGS,
     REDSHIFT_DATA_API,

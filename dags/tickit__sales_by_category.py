@@ -18,6 +18,7 @@ from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.providers.amazon.aws.transfers.redshift_to_s3 import RedshiftToS3Operator
 from airflow.sdk import DAG, chain, task
+
 from lakehouse.athena import result_rows
 from lakehouse.conventions import (
     DEFAULT_ARGS,

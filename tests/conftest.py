@@ -8,6 +8,7 @@ faked with AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, never a DB.
 from __future__ import annotations
 
 import os
+
 from devkit.airflow_local import airflow_settings
 from devkit.paths import CACHE_DIR
 

@@ -9,6 +9,7 @@ import ast
 from pathlib import Path
 
 import pytest
+
 from devkit.dag_files import DAG_FILE_IDS, DAG_FILES, DAGS_DIR
 from lakehouse.conventions import Domain, Tag, Team, notify_failure
 

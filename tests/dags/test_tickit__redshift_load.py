@@ -11,9 +11,9 @@ import gzip
 from datetime import date
 
 import pytest
-from lakehouse.tickit import TABLES
 
 from devkit.domains.tickit import sample_data
+from lakehouse.tickit import TABLES
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from datetime import date
 
 import pyarrow.parquet as pq
 import pytest
-from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
 
 from devkit.domains.tickit import GOLD_DATABASE
+from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
 
 pytestmark = pytest.mark.integration
 

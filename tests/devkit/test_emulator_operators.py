@@ -1,8 +1,8 @@
 """The real amazon-provider operators, pointed at LocalAws through AIRFLOW_CONN_* variables."""
 
 import asyncio
-import json
 import gzip
+import json
 import uuid
 
 import pytest
@@ -28,13 +28,13 @@ async def _first_event(trigger):
 
 
 def test_provider_operators_end_to_end(airflow_env, local_aws, bucket, embedded_postgres):
-    from airflow.sdk.exceptions import TaskDeferred
     from airflow.providers.amazon.aws.operators.athena import AthenaOperator
     from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
     from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
     from airflow.providers.amazon.aws.transfers.redshift_to_s3 import RedshiftToS3Operator
     from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
     from airflow.providers.postgres.hooks.postgres import PostgresHook
+    from airflow.sdk.exceptions import TaskDeferred
 
     api = {"database": "dev", "workgroup_name": "local", "poll_interval": 0.1}
     table = f"date_{uuid.uuid4().hex[:6]}"

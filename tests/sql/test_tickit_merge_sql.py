@@ -11,12 +11,13 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
+from psycopg2.extras import execute_values
+
 from devkit.airflow_local import load_dag
 from devkit.redshift_sql import split_statements, to_postgres
 from devkit.template_render import task_sql
 from devkit.tickit_data import generate
 from lakehouse.tickit import TABLES
-from psycopg2.extras import execute_values
 
 DAY = date(2008, 1, 2)
 NEXT_DAY = DAY + timedelta(days=1)
