@@ -118,7 +118,8 @@ class LocalPipeline:
             try:
                 effects.update(domain.effects(self))
             except Exception as err:  # a summary must not hide the task results above it
-                effects[f"{domain.name} (devkit/domains/{domain.name}.py)"] = f"effects failed: {err}"
+                where = f"{domain.name} (devkit/domains/{domain.name}.py)"
+                effects[where] = f"effects failed: {err}"
         return effects
 
     def query(self, sql: str, *args, database: str = "dev") -> list[tuple]:

@@ -582,6 +582,7 @@ _BUILDERS = {
 def _csv_bytes(table: str, columns: dict[str, pa.Array], seed: int, scale: float) -> bytes:
     """Add the duplicate rows, shuffle, and render header + rows (fields already quoted)."""
     rows = _join(*(columns[name] for name in COLUMNS[table]), sep=",")
+    columns.clear()  # scale 1 observations: release the columns before the next copies
     unique = len(rows)
     extra = duplicate_count(table, scale)
     if extra:

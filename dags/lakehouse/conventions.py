@@ -19,6 +19,8 @@ class Domain(StrEnum):
     """Allowed dag_id prefixes: `<domain>__<name>`."""
 
     TICKIT = "tickit"
+    DATA_LAKE = "data_lake"
+    DATAHUB = "datahub"
 
 
 class Tag(StrEnum):
@@ -31,6 +33,11 @@ class Tag(StrEnum):
     GLUE = "glue"
     ATHENA = "athena"
     NIGHTLY = "nightly"
+    DATAHUB = "datahub"
+    ECS = "ecs"
+    SPARK = "spark"
+    EMR_SERVERLESS = "emr-serverless"
+    SYNTHEA = "synthea"
 
 
 class Team(StrEnum):
@@ -62,6 +69,22 @@ class Var(StrEnum):
     GLUE_DATABASE = "glue_database"
     ATHENA_WORKGROUP = "athena_workgroup"
     ALERTS_TOPIC_ARN = "alerts_sns_topic_arn"
+    # DataHub ingestion on ECS Fargate: the task definition (image, roles, secrets,
+    # log group) is infrastructure; the DAG only names it. Lists are comma-separated.
+    DATAHUB_ECS_CLUSTER = "datahub_ecs_cluster"
+    DATAHUB_TASK_DEFINITION = "datahub_task_definition"
+    DATAHUB_SUBNETS = "datahub_subnets"
+    DATAHUB_SECURITY_GROUPS = "datahub_security_groups"
+    DATAHUB_LOG_GROUP = "datahub_log_group"
+    # The data lake (docs/data_lake.md): one long-lived EMR Serverless application
+    # per environment, created outside the DAGs; job files under the MWAA bucket.
+    MWAA_BUCKET = "mwaa_bucket"
+    EMR_SERVERLESS_APPLICATION_ID = "emr_serverless_application_id"
+    EMR_JOB_ROLE_ARN = "emr_job_role_arn"
+    EMR_LOG_URI = "emr_log_uri"
+    LAKE_BRONZE_DATABASE = "lake_bronze_database"
+    LAKE_SILVER_DATABASE = "lake_silver_database"
+    LAKE_GOLD_DATABASE = "lake_gold_database"
 
 
 def var(name: Var) -> str:

@@ -13,14 +13,14 @@ from datetime import date
 from functools import cache
 
 import pyarrow.parquet as pq
-from lakehouse.athena import result_rows
-from lakehouse.conventions import Var
-from lakehouse.data_lake import EMR_RELEASE, GOLD_TABLES, SOURCE_TABLES, SYNTHEA_TABLES
 
 from devkit import synthea_data
 from devkit.domains import LocalDomain
 from devkit.emulator import emr_serverless
 from devkit.paths import SPARK_DIR, SQL_DIR
+from lakehouse.athena import result_rows
+from lakehouse.conventions import Var
+from lakehouse.data_lake import EMR_RELEASE, GOLD_TABLES, SOURCE_TABLES, SYNTHEA_TABLES
 
 DATABASES = {"bronze": "lake_bronze", "silver": "lake_silver", "gold": "lake_gold"}
 # Synthea rows relative to the generator's default (0.002 of the reference: ~2,500

@@ -50,6 +50,9 @@ class DataHub(LocalDomain):
         self._network: dict[str, tuple[str, str]] = {}  # per pipeline: (subnet, group)
 
     def provision(self, env) -> None:
+        from devkit import lineage
+
+        lineage.install()  # local-only patches so the plugin captures lineage (devkit/lineage.py)
         aws = env.aws
         shutil.rmtree(output_dir(env), ignore_errors=True)
         if not env.names.tag:  # the run command: lineage of this run only
@@ -157,9 +160,11 @@ class DataHub(LocalDomain):
             "athena.yml",
         ]
         edges = lineage_edges(lineage_file())
+        enabled = os.environ.get("AIRFLOW__DATAHUB__ENABLED", "").lower() == "true"
+        off = "plugin off (export AIRFLOW__DATAHUB__ENABLED=True to capture)"
         found["DataHub lineage edges (Airflow plugin, datahub-file)"] = [
             f"{a} -> {b}" for a, b in edges
-        ] or "none captured"
+        ] or (f"none with datasets in {lineage_file()}" if enabled else off)
         return found
 
 

@@ -8,10 +8,10 @@ and GetCrawlerMetrics (both used by GlueCrawlerOperator), so they are added too.
 from __future__ import annotations
 
 from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import utcnow
 from moto.glue.exceptions import CrawlerRunningException, EntityNotFoundException
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
-from moto.core.utils import utcnow
 
 from devkit.emulator import parquet_catalog
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from urllib.parse import unquote
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.parquet as pq

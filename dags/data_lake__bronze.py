@@ -1,0 +1,85 @@
+"""
+### Data lake bronze: land each night's source extracts in the lake
+
+Nightly, for the day that just ended: waits for the TICKIT extracts and the
+Synthea CSV export in the landing bucket, copies each object unchanged into the
+lake's bronze zone under `bronze/<source>/<table>/load_date=<day>/` (a re-run
+overwrites the same keys), crawls the Synthea CSV (new load_date folders only)
+and updates one Asset per bronze table, with the load date in the event's extra.
+`data_lake__silver` runs on those Assets. See docs/data_lake.md.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
+from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator
+from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+from airflow.sdk import DAG, CronDataIntervalTimetable, chain, task
+
+from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Var, var
+from lakehouse.data_lake import CRAWLED_BRONZE, SOURCE_TABLES, crawler_config
+
+DAG_ID = "data_lake__bronze"
+DS = "{{ data_interval_start | ds }}"
+
+with DAG(
+    dag_id=DAG_ID,
+    description="Nightly copy of the TICKIT and Synthea extracts into the lake's bronze zone",
+    doc_md=__doc__,
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=4),
+    default_args=DEFAULT_ARGS,
+    tags=[Tag.PROJECT, Tag.DATA_LAKE, Tag.TICKIT, Tag.SYNTHEA, Tag.GLUE, Tag.NIGHTLY],
+) as dag:
+    wait_for_extracts = S3KeySensor(
+        task_id="wait_for_extracts",
+        aws_conn_id=Conn.AWS,
+        bucket_name=var(Var.LANDING_BUCKET),
+        bucket_key=[table.landing_key(DS) for table in SOURCE_TABLES],
+        deferrable=True,
+        poke_interval=300,  # the landing is usually there already: the first poke succeeds
+        timeout=int(timedelta(hours=3).total_seconds()),
+    )
+    copies = [
+        S3CopyObjectOperator(
+            task_id=f"copy_{table.source}_{table.name}",
+            source_bucket_name=var(Var.LANDING_BUCKET),
+            source_bucket_key=table.landing_key(DS),
+            dest_bucket_name=var(Var.LAKE_BUCKET),
+            dest_bucket_key=table.bronze_key(DS),
+            aws_conn_id=Conn.AWS,
+        )
+        for table in SOURCE_TABLES
+    ]
+    crawl = GlueCrawlerOperator(
+        task_id="crawl_bronze",
+        config=crawler_config(
+            "data_lake_bronze",
+            var(Var.LAKE_BRONZE_DATABASE),
+            [table.bronze_prefix for table in CRAWLED_BRONZE],
+            new_folders_only=True,
+        ),
+        aws_conn_id=Conn.AWS,
+        deferrable=True,
+        poll_interval=15,
+    )
+
+    @task(outlets=[table.bronze_asset for table in SOURCE_TABLES])
+    def publish_bronze(data_interval_start=None, outlet_events=None) -> str:
+        """Update every bronze Asset; the extra tells silver which load_date to refine."""
+        load_date = data_interval_start.strftime("%Y-%m-%d")
+        for table in SOURCE_TABLES:
+            outlet_events[table.bronze_asset].extra = {"load_date": load_date}
+        return load_date
+
+    chain(wait_for_extracts, copies, crawl, publish_bronze())
+
+
+if __name__ == "__main__":
+    dag.test()

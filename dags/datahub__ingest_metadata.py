@@ -1,0 +1,156 @@
+"""
+### DataHub: nightly metadata ingestion of the lakehouse
+
+Catalogs what the nightly pipelines left behind: the business glossary first
+(so the terms the recipes attach exist), then one ECS Fargate task per source
+recipe (Glue, Redshift, Athena, the S3 lake), each running the DataHub CLI from
+the official ingestion image pinned in the task definition (docs/datahub.md).
+
+**Scheduled by Assets, not by clock**: it runs when the TICKIT gold aggregate
+was unloaded and crawled (`SALES_BY_CATEGORY`), the last step that changes the
+Glue catalog, so it never catalogs a half-finished night and needs no guess at
+how long the pipelines take. The Glue recipe's database pattern takes in the
+data lake's bronze/silver/gold databases whenever they exist; add the lake's
+final Asset to the schedule with `|` once it is settled.
+
+**How the recipe reaches the container**: the deploy tool ships `recipes/` to
+the bucket's `dags/recipes/`; the task definition (entry point `/bin/sh -c`,
+environment `DATAHUB_RECIPES_S3_URI`) lets the command copy that folder and run
+`datahub ingest -c <recipe> --strict-warnings`. The overrides carry only that
+command: credentials come from the task role and the task definition's
+Secrets Manager references. A failed or partial ingestion (failures, or any
+warning) exits non-zero, which fails the task; the CLI's summary (events
+produced, warnings, failures) comes back to the task log from CloudWatch.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.amazon.aws.operators.ecs import EcsRunTaskOperator
+from airflow.sdk import DAG, chain
+
+from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Team, Var, var
+from lakehouse.tickit import SALES_BY_CATEGORY
+
+DAG_ID = "datahub__ingest_metadata"
+CONTAINER_NAME = "datahub-ingestion"  # the task definition's one container
+LOG_STREAM_PREFIX = "datahub"  # its awslogs-stream-prefix
+GLOSSARY_RECIPE = "glossary/recipe.yml"
+SOURCE_RECIPES = ("glue.yml", "redshift.yml", "athena.yml", "s3.yml")
+
+# Copies dags/recipes/ from the MWAA bucket into ./recipes with the image's own
+# boto3 (the image has no AWS CLI), then runs the recipe from that folder, where
+# the glossary recipe finds its glossary file. `exec`: the CLI's exit code is the
+# container's.
+FETCH_RECIPES = (
+    'python -c \'import os,sys,boto3;b,p=sys.argv[1][5:].split("/",1);s3=boto3.client("s3")\n'
+    'for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b,Prefix=p+"/"):\n'
+    ' for o in page.get("Contents",[]):\n'
+    '  f=os.path.join("recipes",o["Key"][len(p)+1:]);'
+    'os.makedirs(os.path.dirname(f),exist_ok=True);s3.download_file(b,o["Key"],f)\''
+    ' "$DATAHUB_RECIPES_S3_URI"'
+)
+
+
+def ingest_command(recipe: str) -> list[str]:
+    """The container command (the task definition's entry point is `/bin/sh -c`)."""
+    return [f"{FETCH_RECIPES} && cd recipes && exec datahub ingest -c {recipe} --strict-warnings"]
+
+
+class DataHubIngestionOperator(EcsRunTaskOperator):
+    """EcsRunTaskOperator that prints the CLI's ingestion summary into the task log.
+
+    Deferred, the stock operator forwards CloudWatch lines only from the
+    triggerer while the task runs and keeps just the last line afterwards; the
+    summary (events produced, warnings, failures per source and sink) is what a
+    reader of the task log needs, so it is read back once the task stopped.
+    """
+
+    def execute_complete(self, context, event=None):
+        try:
+            return super().execute_complete(context, event)
+        finally:
+            self._print_summary(event or {})
+
+    def _print_summary(self, event: dict) -> None:
+        from airflow.providers.amazon.aws.hooks.logs import AwsLogsHook
+
+        if not self.awslogs_group or not event.get("task_arn"):
+            return
+        self.arn = event["task_arn"]
+        try:
+            events = AwsLogsHook(
+                aws_conn_id=self.aws_conn_id, region_name=self.region_name
+            ).get_log_events(
+                log_group=self.awslogs_group, log_stream_name=self._get_logs_stream_name()
+            )
+            lines = [e["message"] for e in events]
+        except Exception as err:  # the summary is a courtesy: never mask the task's outcome
+            print(f"DataHub ingestion summary unavailable: {err}")
+            return
+        start = next(
+            (
+                n
+                for n, line in enumerate(lines)
+                if line.startswith(("Source (", "[local emulation]"))
+            ),
+            max(len(lines) - 40, 0),
+        )
+        print("DataHub ingestion summary (from CloudWatch):\n" + "\n".join(lines[start:][-300:]))
+
+
+def task_id_for(recipe: str) -> str:
+    return "ingest_" + recipe.removesuffix(".yml").replace("/recipe", "").replace("/", "_")
+
+
+with DAG(
+    dag_id=DAG_ID,
+    description="Ingest the lakehouse metadata into DataHub: glossary, Glue, Redshift, Athena, S3",
+    doc_md=__doc__,
+    schedule=[SALES_BY_CATEGORY],
+    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=2),
+    default_args={**DEFAULT_ARGS, "owner": Team.DATA_PLATFORM.value},
+    tags=[Tag.PROJECT, Tag.DATAHUB, Tag.ECS, Tag.GLUE, Tag.REDSHIFT, Tag.ATHENA, Tag.NIGHTLY],
+    # Subnets and security groups are comma-separated Variables; native rendering
+    # turns their `.split(',')` into the lists RunTask wants.
+    render_template_as_native_obj=True,
+) as dag:
+
+    def ingest(recipe: str) -> EcsRunTaskOperator:
+        return DataHubIngestionOperator(
+            task_id=task_id_for(recipe),
+            cluster=var(Var.DATAHUB_ECS_CLUSTER),
+            task_definition=var(Var.DATAHUB_TASK_DEFINITION),
+            launch_type="FARGATE",
+            overrides={
+                "containerOverrides": [{"name": CONTAINER_NAME, "command": ingest_command(recipe)}]
+            },
+            network_configuration={
+                "awsvpcConfiguration": {
+                    "subnets": "{{ var.value.%s.split(',') }}" % Var.DATAHUB_SUBNETS.value,
+                    "securityGroups": "{{ var.value.%s.split(',') }}"
+                    % Var.DATAHUB_SECURITY_GROUPS.value,
+                    "assignPublicIp": "DISABLED",
+                }
+            },
+            container_name=CONTAINER_NAME,
+            awslogs_group=var(Var.DATAHUB_LOG_GROUP),
+            awslogs_stream_prefix=f"{LOG_STREAM_PREFIX}/{CONTAINER_NAME}",
+            number_logs_exception=40,
+            aws_conn_id=Conn.AWS,
+            deferrable=True,
+            waiter_delay=30,
+            waiter_max_attempts=120,  # one hour
+            propagate_tags="TASK_DEFINITION",
+        )
+
+    chain(ingest(GLOSSARY_RECIPE), [ingest(recipe) for recipe in SOURCE_RECIPES])
+
+
+if __name__ == "__main__":
+    dag.test()

@@ -1,0 +1,333 @@
+"""Silver Synthea: one bronze CSV table -> typed, deduplicated Snappy Parquet.
+
+    silver_synthea.py --table encounters --input s3://lake/bronze/synthea/encounters/ds=2024-05-01/
+        --output s3://lake/silver/synthea/encounters --load-date 2024-05-01
+
+The schema of each table is written out below (never inferred). Every input file's
+header must be exactly the table's Synthea column list; dates accept YYYY-MM-DD and ISO
+timestamps (UTC); a value that does not parse fails the job naming the file, the column
+and the value, and nothing is written. Exact duplicate rows are dropped. Column names
+become lower case. The silver table is a snapshot of the latest Synthea export: a run
+replaces the whole output folder (`--load-date` names the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import uuid
+from datetime import date
+from typing import Callable
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+# (Synthea column, Spark SQL type, required)
+SYNTHEA_SCHEMAS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "patients": (
+        ("Id", "string", True),
+        ("BIRTHDATE", "date", True),
+        ("DEATHDATE", "date", False),
+        ("SSN", "string", False),
+        ("DRIVERS", "string", False),
+        ("PASSPORT", "string", False),
+        ("PREFIX", "string", False),
+        ("FIRST", "string", False),
+        ("LAST", "string", False),
+        ("SUFFIX", "string", False),
+        ("MAIDEN", "string", False),
+        ("MARITAL", "string", False),
+        ("RACE", "string", False),
+        ("ETHNICITY", "string", False),
+        ("GENDER", "string", False),
+        ("BIRTHPLACE", "string", False),
+        ("ADDRESS", "string", False),
+        ("CITY", "string", False),
+        ("STATE", "string", False),
+        ("COUNTY", "string", False),
+        ("ZIP", "string", False),
+        ("LAT", "double", False),
+        ("LON", "double", False),
+        ("HEALTHCARE_EXPENSES", "decimal(18,2)", False),
+        ("HEALTHCARE_COVERAGE", "decimal(18,2)", False),
+    ),
+    "encounters": (
+        ("Id", "string", True),
+        ("START", "timestamp", True),
+        ("STOP", "timestamp", False),
+        ("PATIENT", "string", True),
+        ("ORGANIZATION", "string", False),
+        ("PROVIDER", "string", False),
+        ("PAYER", "string", False),
+        ("ENCOUNTERCLASS", "string", False),
+        ("CODE", "bigint", False),
+        ("DESCRIPTION", "string", False),
+        ("BASE_ENCOUNTER_COST", "decimal(18,2)", False),
+        ("TOTAL_CLAIM_COST", "decimal(18,2)", False),
+        ("PAYER_COVERAGE", "decimal(18,2)", False),
+        ("REASONCODE", "bigint", False),
+        ("REASONDESCRIPTION", "string", False),
+    ),
+    "conditions": (
+        ("START", "date", True),
+        ("STOP", "date", False),
+        ("PATIENT", "string", True),
+        ("ENCOUNTER", "string", False),
+        ("CODE", "bigint", False),
+        ("DESCRIPTION", "string", False),
+    ),
+    "observations": (
+        ("DATE", "timestamp", True),
+        ("PATIENT", "string", True),
+        ("ENCOUNTER", "string", False),
+        ("CODE", "string", False),
+        ("DESCRIPTION", "string", False),
+        ("VALUE", "string", False),
+        ("UNITS", "string", False),
+        ("TYPE", "string", False),
+    ),
+}
+
+
+# --- common block: identical in every job file (tests/spark/test_job_files.py checks) ----
+
+
+class BadInputError(ValueError):
+    """A bad input: the message names the file, the column and an example value."""
+
+
+BAD_INPUT = "bad input: "  # prefix of every BadInputError message, also inside raise_error
+
+
+def configure(spark: SparkSession) -> SparkSession:
+    """Runtime SQL settings every job relies on (safe to set on a shared session)."""
+    spark.conf.set("spark.sql.session.timeZone", "UTC")  # timestamps are UTC instants
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    return spark
+
+
+def hadoop_path(spark: SparkSession, uri: str):
+    """(FileSystem, qualified Path) of a URI: file://, plain local paths and s3:// alike."""
+    path = spark._jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(spark._jsc.hadoopConfiguration())
+    return fs, fs.makeQualified(path)
+
+
+def bad_input_message(error: BaseException) -> str | None:
+    """The first line of a BadInputError message raised inside Spark (raise_error)."""
+    text = str(error)
+    start = text.find(BAD_INPUT)
+    return text[start:].splitlines()[0] if start >= 0 else None
+
+
+def write_replacing(spark: SparkSession, writers: dict[str, Callable[[str], None]]) -> None:
+    """Run each writer into a hidden temporary sibling of its output, then swap them in.
+
+    Outputs change only after every write succeeded: a failing write (a bad value found
+    while writing included) leaves every output location as it was and removes the
+    temporary folders. An output is replaced as a whole, so a re-run leaves no leftovers.
+    """
+    staged = []
+    try:
+        for uri, write in writers.items():
+            fs, target = hadoop_path(spark, uri)
+            name = f"_tmp-{target.getName()}-{uuid.uuid4().hex[:12]}"
+            temporary = spark._jvm.org.apache.hadoop.fs.Path(target.getParent(), name)
+            staged.append((fs, target, temporary))
+            try:
+                write(temporary.toString())
+            except Exception as error:
+                message = bad_input_message(error)
+                if message:
+                    raise BadInputError(message) from None
+                raise
+        for fs, target, temporary in staged:
+            if fs.exists(target) and not fs.delete(target, True):
+                raise OSError(f"cannot delete {target.toString()}")
+            if not fs.rename(temporary, target):
+                raise OSError(f"cannot move {temporary.toString()} to {target.toString()}")
+    finally:
+        for fs, _, temporary in staged:
+            if fs.exists(temporary):
+                fs.delete(temporary, True)
+
+
+def is_empty(column: Column) -> Column:
+    """NULL, or text that is empty after trimming."""
+    return column.isNull() | (F.trim(column.cast("string")) == "")
+
+
+# --- end of common block -----------------------------------------------------------------
+
+
+# --- silver block: identical in silver_synthea.py and silver_tickit.py --------------------
+
+SOURCE_FILE = "_source_file"  # input_file_name() of each row, for error messages
+CORRUPT = "_corrupt_record"  # the raw line of a row with the wrong number of fields
+_DATETIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
+_INTEGER = r"^[+-]?\d{1,19}$"
+PATTERNS = {  # what a value must look like before a try_cast may accept it
+    "date": _DATETIME,
+    "timestamp": _DATETIME,
+    "smallint": _INTEGER,
+    "int": _INTEGER,
+    "bigint": _INTEGER,
+    "decimal": r"^[+-]?(\d+\.?\d*|\.\d+)$",
+    "double": r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$",
+    "boolean": r"^(?i)(t|f|true|false|y|n|yes|no|1|0)$",
+}
+
+
+def list_input_files(spark: SparkSession, uris: list[str]) -> list[str]:
+    """Data files of the input URIs (files, folders or globs); `_` and `.` files skipped."""
+    files = set()
+    for uri in uris:
+        fs, path = hadoop_path(spark, uri)
+        for status in fs.globStatus(path) or []:
+            children = fs.listStatus(status.getPath()) if status.isDirectory() else [status]
+            for child in children:
+                if child.isFile() and not child.getPath().getName().startswith(("_", ".")):
+                    files.add(child.getPath().toString())
+    if not files:
+        raise BadInputError(f"{BAD_INPUT}no data files at {', '.join(uris)}")
+    return sorted(files)
+
+
+def read_first_line(spark: SparkSession, uri: str) -> str:
+    """The first line of a (possibly compressed) file, read through Hadoop's FileSystem."""
+    jvm = spark._jvm
+    fs, path = hadoop_path(spark, uri)
+    factory = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory
+    codec = factory(spark._jsc.hadoopConfiguration()).getCodec(path)
+    stream = fs.open(path)
+    try:
+        if codec is not None:
+            stream = codec.createInputStream(stream)
+        reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
+        line = reader.readLine()
+    finally:
+        stream.close()
+    return (line or "").lstrip("\ufeff")
+
+
+def read_text_table(
+    spark: SparkSession, files: list[str], columns: list[str], **options: str
+) -> DataFrame:
+    """Delimited text as all-string columns (+ the source file and malformed-row columns)."""
+    fields = [T.StructField(name, T.StringType()) for name in (*columns, CORRUPT)]
+    reader = spark.read.schema(T.StructType(fields)).options(
+        mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT, multiLine="false", **options
+    )
+    return reader.csv(files).withColumn(SOURCE_FILE, F.input_file_name())
+
+
+def fail(message: Column) -> Column:
+    """An expression that fails the Spark job with a BadInputError message."""
+    return F.raise_error(F.concat(F.lit(BAD_INPUT), message))
+
+
+def parse_column(name: str, sql_type: str, required: bool = False) -> Column:
+    """Text column `name` as `sql_type`.
+
+    Empty text is NULL. A value that does not parse, or an empty value in a required
+    column, fails the job naming the file, the column and the value. Dates and
+    timestamps accept YYYY-MM-DD and ISO timestamps; a date is the calendar day written.
+    """
+    text = F.when(F.col(name) != "", F.col(name))
+    quoted = f"nullif(`{name}`, '')"
+    if sql_type == "string":
+        value = text
+    elif sql_type == "date":
+        instant = F.expr(f"try_cast({quoted} AS TIMESTAMP)")
+        value = F.when(instant.isNotNull(), F.expr(f"try_cast(substring(`{name}`, 1, 10) AS DATE)"))
+    else:
+        value = F.expr(f"try_cast({quoted} AS {sql_type.upper()})")
+    where = F.concat(F.lit("file "), F.col(SOURCE_FILE), F.lit(f", column {name}: "))
+    if sql_type != "string":
+        parsed = text.rlike(PATTERNS[sql_type.split("(")[0]]) & value.isNotNull()
+        problem = F.concat(where, F.lit("cannot parse '"), text, F.lit(f"' as {sql_type}"))
+        value = F.when(text.isNotNull() & ~parsed, fail(problem)).otherwise(value)
+    if required:
+        value = F.when(text.isNull(), fail(F.concat(where, F.lit("empty value")))).otherwise(value)
+    return value
+
+
+def typed(raw: DataFrame, schema: tuple[tuple[str, str, bool], ...]) -> DataFrame:
+    """Typed, validated columns of `schema` ((name, sql type, required), ...); a malformed
+    row (wrong number of fields) fails naming the file and the row."""
+    columns = [parse_column(*spec) for spec in schema]
+    if CORRUPT in raw.columns:  # checked with the first column, so it cannot be pruned
+        malformed = F.concat(
+            F.lit("file "),
+            F.col(SOURCE_FILE),
+            F.lit(f": malformed row (expected {len(schema)} fields): "),
+            F.substring(F.col(CORRUPT), 1, 200),
+        )
+        columns[0] = F.when(F.col(CORRUPT).isNotNull(), fail(malformed)).otherwise(columns[0])
+    return raw.select([column.alias(spec[0].lower()) for column, spec in zip(columns, schema)])
+
+
+# --- end of silver block -----------------------------------------------------------------
+
+
+# --- the job -----------------------------------------------------------------------------
+
+
+def check_header(file: str, header_line: str, expected: list[str]) -> None:
+    """The header must be exactly `expected` (names and order)."""
+    found = next(csv.reader([header_line])) if header_line else []
+    if found == expected:
+        return
+    missing = [name for name in expected if name not in found]
+    unexpected = [name for name in found if name not in expected]
+    if missing or unexpected:
+        detail = f"missing columns {missing}, unexpected columns {unexpected}"
+    else:
+        detail = f"columns out of order: expected {expected}, found {found}"
+    raise BadInputError(f"{BAD_INPUT}file {file}: wrong header: {detail}")
+
+
+def read_bronze(spark: SparkSession, uris: list[str], table: str) -> DataFrame:
+    """The bronze CSV files of `table` as text, after checking every file's header."""
+    columns = [name for name, _, _ in SYNTHEA_SCHEMAS[table]]
+    files = list_input_files(spark, uris)
+    for file in files:
+        check_header(file, read_first_line(spark, file), columns)
+    return read_text_table(spark, files, columns, header="true", sep=",", quote='"', escape='"')
+
+
+def to_silver(raw: DataFrame, table: str) -> DataFrame:
+    """Typed (validated) columns in lower case, exact duplicates dropped."""
+    return typed(raw, SYNTHEA_SCHEMAS[table]).dropDuplicates()
+
+
+def write_silver(frame: DataFrame, path: str) -> None:
+    frame.write.mode("errorifexists").option("compression", "snappy").parquet(path)
+
+
+def load_date(text: str) -> str:
+    return date.fromisoformat(text).isoformat()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="silver_synthea", description=__doc__.splitlines()[0])
+    parser.add_argument("--table", required=True, choices=sorted(SYNTHEA_SCHEMAS))
+    parser.add_argument("--input", required=True, nargs="+", help="bronze folder(s) or file(s)")
+    parser.add_argument("--output", required=True, help="silver table folder")
+    parser.add_argument(
+        "--load-date", required=True, type=load_date, help="YYYY-MM-DD of the bronze load"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    spark = SparkSession.builder.appName(f"silver_synthea_{args.table}").getOrCreate()
+    configure(spark)
+    silver = to_silver(read_bronze(spark, args.input, args.table), args.table)
+    write_replacing(spark, {args.output: lambda path: write_silver(silver, path)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""data_lake__bronze -> data_lake__silver -> data_lake__gold, run with dag.test() on the emulation.
+
+One pipeline for the module (one night, smallest data): the EMR Serverless job runs
+execute the real job files from the emulated MWAA bucket in the one local SparkSession.
+Asserts the job-run requests, the crawler configurations, what Athena reads back from
+gold, files per partition, and that a failing job run fails its task and alerts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from devkit.domains.data_lake import DOMAIN, parquet_counts
+from lakehouse.data_lake import GOLD_TABLES, SOURCE_TABLES, gold_jobs, silver_jobs
+
+pytestmark = pytest.mark.integration
+
+DAY = date(2008, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def lake(new_pipeline):
+    pipeline = new_pipeline()
+    pipeline.land(DAY)
+    results = {
+        dag_id: pipeline.run(dag_id, DAY)
+        for dag_id in ("data_lake__bronze", "data_lake__silver", "data_lake__gold")
+    }
+    return pipeline, results
+
+
+def job_runs(pipeline) -> list[dict]:
+    client = pipeline.aws.client("emr-serverless")
+    app = DOMAIN._applications[pipeline.names]
+    return [
+        client.get_job_run(applicationId=app, jobRunId=run["id"])["jobRun"]
+        for run in client.list_job_runs(applicationId=app)["jobRuns"]
+    ]
+
+
+def test_every_task_of_the_three_dags_succeeds(lake):
+    _, results = lake
+    for dag_id, result in results.items():
+        assert result.state == "success", (dag_id, [(t.task_id, t.log) for t in result.failed])
+
+
+def test_bronze_copies_each_landed_object_under_its_load_date(lake):
+    pipeline, _ = lake
+    keys = set(pipeline.aws.list_keys(pipeline.names.lake_bucket, "bronze/"))
+    assert keys == {table.bronze_key(DAY.isoformat()) for table in SOURCE_TABLES}
+
+
+def test_job_run_requests_name_entry_point_arguments_role_and_log_uri(lake):
+    pipeline, _ = lake
+    runs = {run["name"].split(".")[0]: run for run in job_runs(pipeline)}
+    expected = {job.task_id: job for job in silver_jobs() + gold_jobs()}
+    assert set(runs) == set(expected)
+    lake_uri = f"s3://{pipeline.names.lake_bucket}/"
+    for task_id, run in runs.items():
+        job = expected[task_id]
+        assert run["state"] == "SUCCESS", (task_id, run.get("stateDetails"))
+        assert run["executionRole"] == pipeline.variables["emr_job_role_arn"]
+        driver = run["jobDriver"]["sparkSubmit"]
+        assert driver["entryPoint"] == (
+            f"s3://{pipeline.names.bucket('mwaa')}/dags/spark/jobs/{job.script}.py"
+        )
+        assert "--conf spark.executor.memory=" in driver["sparkSubmitParameters"]
+        for argument in driver["entryPointArguments"]:
+            assert "{{" not in argument
+            assert not argument.startswith("s3://") or argument.startswith(lake_uri)
+        monitoring = run["configurationOverrides"]["monitoringConfiguration"]
+        assert (
+            monitoring["s3MonitoringConfiguration"]["logUri"] == f"{lake_uri}emr-serverless-logs/"
+        )
+    sales = runs["silver_tickit_sales"]["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    assert sales == [
+        "--table",
+        "sales",
+        "--input",
+        f"{lake_uri}bronze/tickit/sales/load_date={DAY}/",
+        "--output",
+        f"{lake_uri}silver/tickit/sales",
+        "--load-date",
+        DAY.isoformat(),
+    ]
+
+
+def test_waits_are_sized_from_the_expected_run_time_not_the_default():
+    for job in silver_jobs() + gold_jobs():
+        budget = job.waiter_delay * job.waiter_max_attempts
+        assert budget >= (3 * job.expected_minutes + 10) * 60
+        assert budget != 25 * 60 or job.expected_minutes == 5
+
+
+def test_crawlers_are_configured_per_zone(lake):
+    pipeline, _ = lake
+    glue = pipeline.aws.client("glue")
+    bronze = glue.get_crawler(Name="data_lake_bronze")["Crawler"]
+    assert bronze["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
+    assert bronze["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
+    gold = glue.get_crawler(Name="data_lake_gold")["Crawler"]
+    assert gold["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_EVERYTHING"}
+    assert gold["DatabaseName"] == pipeline.variables["lake_gold_database"]
+    encounters = glue.get_table(
+        DatabaseName=pipeline.variables["lake_bronze_database"], Name="encounters"
+    )["Table"]
+    assert encounters["Parameters"]["classification"] == "csv"
+    assert [k["Name"] for k in encounters["PartitionKeys"]] == ["load_date"]
+    assert encounters["StorageDescriptor"]["Columns"][0] == {"Name": "id", "Type": "string"}
+
+
+def test_gold_tables_have_rows_one_file_per_partition_and_athena_reads_them(lake):
+    pipeline, results = lake
+    bucket = pipeline.names.lake_bucket
+    for table in GOLD_TABLES:
+        rows, partitions = parquet_counts(pipeline.aws, bucket, table.prefix)
+        assert rows > 0, table.name
+        files = [k for k in pipeline.aws.list_keys(bucket, table.prefix) if k.endswith(".parquet")]
+        assert len(files) == max(partitions, 1), f"{table.name}: one file per partition"
+    verify = next(t for t in results["data_lake__gold"].tasks if t.task_id == "verify_gold")
+    assert verify.state == "success"
+    from devkit.domains.data_lake import athena_results
+
+    read_back = athena_results(pipeline)
+    assert set(read_back) == {table.name for table in GOLD_TABLES}
+    assert int(read_back["encounters_for_symptom"]["empty_reasoncodes"]) == 0
+    assert read_back["encounters_for_symptom"]["descriptions"] == "1"
+    assert int(read_back["sinusitis_study"]["gold_rows"]) > 0
+
+
+def test_a_bad_input_fails_its_job_task_with_the_error_and_alerts(lake):
+    pipeline, _ = lake
+    bucket = pipeline.names.lake_bucket
+    key = next(t for t in SOURCE_TABLES if t.name == "patients").bronze_key(DAY.isoformat())
+    pipeline.aws.put_object(bucket, key, "Id,BIRTHDATE\nnot,a-date\n")
+    before = parquet_counts(pipeline.aws, bucket, "silver/synthea/patients/")
+    result = pipeline.run("data_lake__silver", DAY, only="silver_synthea_patients")
+    (failed,) = result.failed
+    assert failed.task_id == "silver_synthea_patients"
+    log = failed.log.read_text()
+    assert "wrong header" in log and f"s3://{bucket}/bronze/synthea/patients/" in log
+    assert parquet_counts(pipeline.aws, bucket, "silver/synthea/patients/") == before
+    subjects = [subject for subject, _ in pipeline.alerts()]
+    assert any("data_lake__silver.silver_synthea_patients" in s for s in subjects)

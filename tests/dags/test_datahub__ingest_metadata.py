@@ -1,0 +1,140 @@
+"""datahub__ingest_metadata: the RunTask requests, and a real local ingestion.
+
+One module-wide ingestion (glossary + Glue) of the catalog a TICKIT load and
+UNLOAD left behind, plus a lake database the test adds, so the term patterns
+are seen applying and not applying. The ECS emulation runs the container's
+command with `.venv-datahub` (built when missing) and a file sink.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from devkit.domains import datahub
+from devkit.domains.tickit import GOLD_DATABASE
+from devkit.emulator import FAKE_KEY
+from lakehouse.conventions import Team, Var
+
+pytestmark = pytest.mark.integration
+
+DAY = date(2008, 1, 3)
+ROOT = Path(__file__).resolve().parents[2]
+GLOSSARY_TERM = "urn:li:glossaryTerm:"
+
+
+def _lake_table(glue, database: str, table: str, columns: list[str]) -> None:
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": table,
+            "StorageDescriptor": {
+                "Columns": [{"Name": c, "Type": "string"} for c in columns],
+                "Location": f"s3://lake/silver/synthea/{table}/",
+            },
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def ingested(new_pipeline):
+    pipeline = new_pipeline()
+    pipeline.land(DAY)
+    assert pipeline.run("tickit__redshift_load", DAY).state == "success"
+    assert pipeline.run("tickit__sales_by_category", DAY).state == "success"
+    glue = pipeline.aws.client("glue")
+    silver = pipeline.names.database("synthea_silver")
+    glue.create_database(DatabaseInput={"Name": silver})
+    _lake_table(glue, silver, "patients", ["id", "first", "last", "address"])
+    _lake_table(glue, silver, "claims_summary", ["id", "amount"])
+    scratch = pipeline.names.database("scratch")  # matches no lakehouse pattern
+    glue.create_database(DatabaseInput={"Name": scratch})
+    _lake_table(glue, scratch, "patients", ["id"])
+    result = pipeline.run("datahub__ingest_metadata", DAY, only="ingest_(glossary|glue)")
+    return pipeline, result
+
+
+def _ecs_tasks(pipeline):
+    from moto.ecs.models import ecs_backends
+
+    backend = ecs_backends[pipeline.aws.account_id][pipeline.aws.region]
+    cluster = pipeline.variables[Var.DATAHUB_ECS_CLUSTER]
+    return backend, list(backend.tasks.get(cluster, {}).values())
+
+
+def test_glossary_then_glue_succeed(ingested):
+    _, result = ingested
+    assert result.state == "success", [(t.task_id, t.state, t.log) for t in result.failed]
+    assert [t.task_id for t in result.tasks] == ["ingest_glossary", "ingest_glue"]
+
+
+def test_run_task_requests_carry_only_the_command(ingested):
+    pipeline, _ = ingested
+    backend, tasks = _ecs_tasks(pipeline)
+    assert len(tasks) == 2
+    secrets = {FAKE_KEY, "local-placeholder"}
+    for task in tasks:
+        definition = backend.describe_task_definition(task.task_definition_arn)
+        assert definition.container_definitions[0]["image"] == datahub.INGESTION_IMAGE
+        assert task.launch_type == "FARGATE"
+        (override,) = task.overrides["containerOverrides"]
+        assert set(override) == {"name", "command"}
+        text = json.dumps(task.overrides)
+        assert "--strict-warnings" in text
+        assert not any(secret in text for secret in secrets)
+        assert not any(word in text.lower() for word in ("password", "token", "secret"))
+    commands = " ".join(json.dumps(t.overrides) for t in tasks)
+    assert "glossary/recipe.yml" in commands and "glue.yml" in commands
+
+
+def test_image_is_pinned_to_the_locked_cli():
+    lock = (ROOT / "requirements" / "datahub" / "lock.txt").read_text()
+    version = datahub.INGESTION_IMAGE.rsplit(":v", 1)[1]
+    assert f"acryl-datahub=={version}\n" in lock
+    assert "-slim" not in datahub.INGESTION_IMAGE
+
+
+def test_summary_reaches_the_task_log(ingested):
+    _, result = ingested
+    log = next(t for t in result.tasks if t.task_id == "ingest_glue").log.read_text()
+    assert "DataHub ingestion summary" in log
+    assert "Pipeline finished successfully" in log
+    assert "events_produced" in log
+
+
+def test_one_dataset_per_lakehouse_table_with_tags_owner_and_terms(ingested):
+    pipeline, _ = ingested
+    output = datahub.output_dir(pipeline) / "glue.json"
+    summary = datahub.summarize(json.loads(output.read_text()))
+    gold = pipeline.names.database(GOLD_DATABASE)
+    silver = pipeline.names.database("synthea_silver")
+    names = {urn.split(",")[1] for urn in summary["datasets"]}
+    assert names == {
+        f"{gold}.sales_by_category",
+        f"{silver}.patients",
+        f"{silver}.claims_summary",
+    }
+    owner = f"urn:li:corpGroup:{Team.DATA_PLATFORM.value} (DATAOWNER)"
+    for urn, info in summary["datasets"].items():
+        assert info["fields"], urn
+        assert info["owners"] == [owner], urn
+        assert {t.split(":")[3] for t in info["tags"]} == {"env", "account", "region"}, urn
+    terms = {urn.split(",")[1]: info["terms"] for urn, info in summary["datasets"].items()}
+    assert terms[f"{gold}.sales_by_category"] == [GLOSSARY_TERM + "Classification.Confidential"]
+    assert GLOSSARY_TERM + "PersonalInformation.Address" in terms[f"{silver}.patients"]
+    assert terms[f"{silver}.claims_summary"] == []
+    fields = next(i for u, i in summary["datasets"].items() if "sales_by_category" in u)["fields"]
+    table = pipeline.aws.client("glue").get_table(DatabaseName=gold, Name="sales_by_category")
+    columns = {c["Name"] for c in table["Table"]["StorageDescriptor"]["Columns"]}
+    assert columns and columns <= {f.rsplit(".", 1)[-1] for f in fields}
+
+
+def test_glossary_output_defines_every_term_used(ingested):
+    pipeline, _ = ingested
+    glossary = datahub.summarize(
+        json.loads((datahub.output_dir(pipeline) / "glossary.json").read_text())
+    )
+    assert glossary["entities"] == {"glossaryNode": 2, "glossaryTerm": 10}
