@@ -4,10 +4,18 @@ For each scale: generate the Synthea CSV (devkit.synthea_data), turn it into sil
 Parquet once with the silver job, then run each gold job twice in local Spark
 (spark/jobs/*.py, `main([...])`, local[2]) and the same transformation twice in DuckDB
 (SQL below) on that silver Parquet, writing the same layout (Snappy Parquet, hive
-year/month/day partitions, one file for the sinusitis study). "warm" is the second run
-(JVM started, JIT and caches warm); the JVM start is reported apart. rows/s counts input
-rows. Prints tables; asserts nothing. Times are also given in units of one cold
-`python -c "import airflow"` measured in the same run (bench/units.py).
+year/month/day partitions with one file per day, one file for the sinusitis study).
+"warm" is the second run (JVM started, JIT and caches warm); the JVM start is reported
+apart. rows/s counts input rows. Prints tables; asserts nothing. Times are also given in
+units of one cold `python -c "import airflow"` measured in the same run (bench/units.py).
+
+The local file system: without Hadoop's native library (not shipped with pyspark),
+Hadoop forks a `chmod` process for every file it creates on a local disk (and another
+one for its .crc checksum file). EMR writes to S3 and has the native library, and DuckDB
+does neither, so the Spark runs here use a local file system class without checksum
+files and without the fork (compiled from the Java source below with javac when a JDK
+is present; otherwise Hadoop's RawLocalFileSystem, one fork per file). The fork's cost
+is measured and reported on its own so the stock figure can be worked out.
 
 Usage: .venv/bin/python bench/spark_vs_duckdb.py [--scales 0.1 1] [--workdir DIR] [--keep]
 """
@@ -15,8 +23,10 @@ Usage: .venv/bin/python bench/spark_vs_duckdb.py [--scales 0.1 1] [--workdir DIR
 from __future__ import annotations
 
 import argparse
+import glob
 import importlib.util
 import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +47,20 @@ SPARK_CONF = {
     # one rename per file instead of two (the jobs promote a temporary folder anyway)
     "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
 }
+NO_CHMOD_FS = "benchfs.NoChmodLocalFileSystem"
+NO_CHMOD_SOURCE = """
+package benchfs;
+
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.fs.permission.FsPermission;
+
+/** The local file system without a forked chmod per file (no native Hadoop library). */
+public class NoChmodLocalFileSystem extends RawLocalFileSystem {
+  @Override
+  public void setPermission(Path path, FsPermission permission) {}
+}
+"""
 DUCKDB_SQL = {
     "gold_encounters_for_symptom": """
         COPY (
@@ -46,6 +70,7 @@ DUCKDB_SQL = {
                 WHERE description = 'Encounter for symptom'
                   AND coalesce(trim(CAST(reasoncode AS VARCHAR)), '') <> ''
             )
+            ORDER BY year, month, day
         ) TO '{output}' (FORMAT PARQUET, COMPRESSION SNAPPY, PARTITION_BY (year, month, day))
     """,
     "gold_observations": """
@@ -54,6 +79,7 @@ DUCKDB_SQL = {
                 SELECT DISTINCT *, year(date) AS year, month(date) AS month, day(date) AS day
                 FROM read_parquet('{input}/*.parquet')
             )
+            ORDER BY year, month, day
         ) TO '{output}' (FORMAT PARQUET, COMPRESSION SNAPPY, PARTITION_BY (year, month, day))
     """,
     "gold_sinusitis_study": """
@@ -112,9 +138,49 @@ def run_duckdb(sql: str, output: Path) -> float:
     def query() -> None:
         with duckdb.connect() as con:
             con.execute("SET TimeZone = 'UTC'")
+            # one file per partition: never close a partition's file to open another one
+            con.execute("SET partitioned_write_max_open_files = 1000000")
             con.execute(sql)
 
     return timed(query)
+
+
+def local_file_system(workdir: Path) -> tuple[str, str | None]:
+    """(fs.file.impl class, extra class path): the no-chmod class when javac can build it."""
+    import pyspark
+
+    jars = glob.glob(str(Path(pyspark.__file__).parent / "jars" / "hadoop-client-api-*.jar"))
+    source = workdir / "benchfs" / "NoChmodLocalFileSystem.java"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(NO_CHMOD_SOURCE)
+    classes = workdir / "classes"
+    try:
+        subprocess.run(
+            ["javac", "-cp", jars[0], "-d", str(classes), str(source)],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, IndexError, subprocess.CalledProcessError) as error:
+        print(f"no javac build of the no-chmod file system ({error}); using RawLocalFileSystem")
+        return "org.apache.hadoop.fs.RawLocalFileSystem", None
+    return NO_CHMOD_FS, str(classes)
+
+
+def chmod_fork_seconds(spark, folder: Path, count: int = 50) -> float:
+    """What one file costs with Hadoop's stock local file system: its forked chmod."""
+    jvm = spark._jvm
+    fs = jvm.org.apache.hadoop.fs.RawLocalFileSystem()
+    fs.initialize(jvm.java.net.URI("file:///"), spark._jsc.hadoopConfiguration())
+    folder.mkdir(parents=True, exist_ok=True)
+    permission = jvm.org.apache.hadoop.fs.permission.FsPermission.getFileDefault()
+    paths = []
+    for n in range(count):
+        (folder / f"f{n}").write_bytes(b"")
+        paths.append(jvm.org.apache.hadoop.fs.Path(str(folder / f"f{n}")))
+    started = time.perf_counter()
+    for path in paths:
+        fs.setPermission(path, permission)
+    return (time.perf_counter() - started) / count
 
 
 def bench_scale(spark, scale: float, workdir: Path, unit: float) -> list[dict]:
@@ -173,25 +239,34 @@ def bench_scale(spark, scale: float, workdir: Path, unit: float) -> list[dict]:
     return results
 
 
-def print_table(results: list[dict], jvm_start: float, unit: float) -> None:
+def print_table(
+    results: list[dict], jvm_start: float, unit: float, file_system: str, fork: float
+) -> None:
     print(f"\nbaseline: cold `python -c 'import airflow'` = {unit:.2f} s (median of 3) = 1 unit")
     print(f"Spark JVM + SparkSession start (local[2]), not in the times below: {jvm_start:.1f} s")
-    header = (
-        f"{'scale':>5} {'job':<24} {'input rows':>11} {'output rows':>12} "
-        f"{'Spark 1st':>9} {'Spark warm':>10} {'DuckDB warm':>11} {'Spark rows/s':>12} "
-        f"{'DuckDB rows/s':>13} {'files S/D':>11} {'Spark/DuckDB':>12} {'warm units S/D':>14}"
+    print(
+        f"Spark local file system: {file_system}; Hadoop's stock one would add a forked chmod "
+        f"of {fork * 1000:.1f} ms for each file and each .crc file (x 2 x files S below)"
     )
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        same = "" if r["spark rows"] == r["duckdb rows"] else f" (DuckDB {r['duckdb rows']:,})"
-        print(
-            f"{r['scale']:>5g} {r['job']:<24} {r['input rows']:>11,} {r['spark rows']:>12,} "
-            f"{r['spark first']:>8.2f}s {r['spark warm']:>9.2f}s {r['duckdb warm']:>10.2f}s "
-            f"{r['input rows'] / r['spark warm']:>12,.0f} {r['input rows'] / r['duckdb warm']:>13,.0f} "
-            f"{r['spark files']:>5}/{r['duckdb files']:<5} {r['spark warm'] / r['duckdb warm']:>11.1f}x "
-            f"{r['spark warm'] / unit:>6.1f}/{r['duckdb warm'] / unit:<6.1f}{same}"
-        )
+    columns = [  # (title, width, cell)
+        ("scale", 5, lambda r: f"{r['scale']:g}"),
+        ("job", 22, lambda r: r["job"]),
+        ("input rows", 10, lambda r: f"{r['input rows']:,}"),
+        ("output rows", 11, lambda r: f"{r['spark rows']:,}"),
+        ("same rows", 9, lambda r: "yes" if r["spark rows"] == r["duckdb rows"] else "NO"),
+        ("files S/D", 11, lambda r: f"{r['spark files']}/{r['duckdb files']}"),
+        ("Spark 1st", 9, lambda r: f"{r['spark first']:.2f} s"),
+        ("Spark warm", 10, lambda r: f"{r['spark warm']:.2f} s"),
+        ("DuckDB warm", 11, lambda r: f"{r['duckdb warm']:.2f} s"),
+        ("Spark rows/s", 12, lambda r: f"{r['input rows'] / r['spark warm']:,.0f}"),
+        ("DuckDB rows/s", 13, lambda r: f"{r['input rows'] / r['duckdb warm']:,.0f}"),
+        ("Spark/DuckDB", 12, lambda r: f"{r['spark warm'] / r['duckdb warm']:.1f}x"),
+        ("units S/D", 11, lambda r: f"{r['spark warm'] / unit:.1f}/{r['duckdb warm'] / unit:.1f}"),
+    ]
+    print(" ".join(f"{title:>{width}}" for title, width, _ in columns))
+    print(" ".join("-" * width for _, width, _ in columns))
+    for result in results:
+        print(" ".join(f"{cell(result):>{width}}" for _, width, cell in columns))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -203,16 +278,22 @@ def main(argv: list[str] | None = None) -> None:
     unit = cold_import_airflow_seconds()  # before the JVM competes for the CPU
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spark-vs-duckdb-"))
 
+    file_system, class_path = local_file_system(workdir)
+
     started = time.perf_counter()
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[2]").appName("spark_vs_duckdb")
     for key, value in SPARK_CONF.items():
         builder = builder.config(key, value)
+    builder = builder.config("spark.hadoop.fs.file.impl", file_system)
+    if class_path:
+        builder = builder.config("spark.driver.extraClassPath", class_path)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     spark.range(1).collect()
     jvm_start = time.perf_counter() - started
+    fork = chmod_fork_seconds(spark, workdir / "chmod")
 
     results = []
     try:
@@ -221,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    print_table(results, jvm_start, unit)
+    print_table(results, jvm_start, unit, file_system, fork)
 
 
 if __name__ == "__main__":

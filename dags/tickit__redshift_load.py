@@ -31,6 +31,7 @@ from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup, chain
 from lakehouse.conventions import (
     DEFAULT_ARGS,
     REDSHIFT_DATA_API,
+    REDSHIFT_TARGET,
     Conn,
     Tag,
     Var,
@@ -96,7 +97,7 @@ with DAG(
                 copy_options=list(COPY_OPTIONS),
                 redshift_conn_id=Conn.AWS,
                 aws_conn_id=Conn.REDSHIFT_S3_ROLE,
-                redshift_data_api_kwargs=REDSHIFT_DATA_API,
+                redshift_data_api_kwargs=REDSHIFT_TARGET,
             )
             staging_checks = [
                 SQLCheckOperator(

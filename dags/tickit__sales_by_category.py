@@ -22,7 +22,7 @@ from airflow.sdk import DAG, chain, task
 from lakehouse.athena import result_rows
 from lakehouse.conventions import (
     DEFAULT_ARGS,
-    REDSHIFT_DATA_API,
+    REDSHIFT_TARGET,
     Conn,
     Tag,
     Team,
@@ -59,7 +59,7 @@ with DAG(
         table_as_file_name=False,
         redshift_conn_id=Conn.AWS,
         aws_conn_id=Conn.REDSHIFT_S3_ROLE,
-        redshift_data_api_kwargs=REDSHIFT_DATA_API,
+        redshift_data_api_kwargs=REDSHIFT_TARGET,
     )
     crawl = GlueCrawlerOperator(
         task_id="crawl_sales_by_category",

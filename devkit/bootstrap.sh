@@ -16,7 +16,7 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   exit 1
 fi
 
-want="$("$python" - "$root/requirements/lock.txt" "$root/requirements/bootstrap.txt" "$root/pyproject.toml" <<'PY'
+want="$("$python" - "$root/requirements/lock.txt" "$root/requirements/bootstrap.txt" "$root/pyproject.toml" "$root/devkit/bootstrap.sh" <<'PY'
 import hashlib, sys
 digest = hashlib.sha256()
 for path in sys.argv[1:]:
@@ -32,7 +32,10 @@ fi
 echo "bootstrap: installing the locked environment into .venv (first run takes a minute or two)" >&2
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/requirements/bootstrap.txt"
-VIRTUAL_ENV="$venv" "$venv/bin/uv" pip sync --quiet "$root/requirements/lock.txt"
+# --compile-bytecode: write every .pyc now. Where PYTHONDONTWRITEBYTECODE is set
+# (some shells and CI images set it), Python would otherwise recompile Airflow
+# from source in every process: seconds per start, thousands of times a gate.
+VIRTUAL_ENV="$venv" "$venv/bin/uv" pip sync --quiet --compile-bytecode "$root/requirements/lock.txt"
 # The repository itself (devkit, deploy, lakehouse), editable: imports work from
 # anywhere without sys.path edits. setuptools comes from the lock: no download.
 VIRTUAL_ENV="$venv" "$venv/bin/uv" pip install --quiet --no-deps --no-build-isolation -e "$root"

@@ -22,8 +22,12 @@ VENV = Path(os.environ.get("DATAHUB_VENV", ROOT / ".venv-datahub"))
 STAMP_NAME = ".lock-sha256"
 
 
+# Part of the stamp: changing how the venv is built rebuilds existing ones.
+BUILD_OPTIONS = b"uv pip sync --compile-bytecode"
+
+
 def lock_digest(lock: Path = LOCK) -> str:
-    return hashlib.sha256(lock.read_bytes()).hexdigest()
+    return hashlib.sha256(lock.read_bytes() + BUILD_OPTIONS).hexdigest()
 
 
 def python(venv: Path = VENV) -> Path:
@@ -73,7 +77,13 @@ def ensure(venv: Path = VENV, lock: Path = LOCK, quiet: bool = False) -> Path:
             [uv, "venv", "--quiet", "--python", version, str(venv)], check=True, cwd=ROOT
         )
     env = {**os.environ, "VIRTUAL_ENV": str(venv)}
-    subprocess.run([uv, "pip", "sync", "--quiet", str(lock)], check=True, env=env, cwd=ROOT)
+    # --compile-bytecode: the CLI starts once per recipe; see devkit/bootstrap.sh.
+    subprocess.run(
+        [uv, "pip", "sync", "--quiet", "--compile-bytecode", str(lock)],
+        check=True,
+        env=env,
+        cwd=ROOT,
+    )
     stamp.write_text(lock_digest(lock) + "\n")
     if not quiet:
         print(f"datahub: {venv.name} ready", file=sys.stderr, flush=True)

@@ -11,35 +11,36 @@ and lineage is merely slower or thinner. None of them runs on MWAA
    record it appends, so each task's hooks grew slower as the run went on
    (10-20 s a task late in a two-night run). The patch appends the record to the
    same JSON array in place, under the same file lock: same file, O(1) per record.
-2. `redshift_table_facets_without_poll_interval`: amazon 9.25's
-   `get_facets_from_redshift_table` calls `execute_query(poll_interval=1,
-   **redshift_data_api_kwargs)`; our `REDSHIFT_DATA_API` kwargs carry
-   `poll_interval` too, so the COPY's and UNLOAD's `get_openlineage_facets_on_complete`
-   raised `TypeError` (logged by the plugin at DEBUG only) and yielded no
-   datasets. The patch drops the duplicate key. **MWAA has the same bug** until
-   the transfer operators get `redshift_data_api_kwargs` without `poll_interval`.
-3. `redshift_data_operator_lineage`: `RedshiftDataOperator` (the merge) has no
+2. `redshift_data_operator_lineage`: `RedshiftDataOperator` (the merge) has no
    OpenLineage method in amazon 9.25, so no listener can see what it reads and
    writes. Locally it gets one that parses its rendered SQL with the OpenLineage
    provider's own `SQLParser` (dialect redshift) and names tables the way the
    COPY and UNLOAD do (`redshift://<workgroup>.<region>:5439`, `<db>.<schema>.<table>`).
    On MWAA the merge's edge needs the provider to add it, or `inlets`/`outlets`.
+3. `athena_table_metadata_from_glue`: `AthenaOperator`'s lineage calls Athena's
+   GetTableMetadata, which moto does not implement: every call came back as a
+   500 that botocore retried for ~7 s before the dataset was dropped. Athena
+   answers that call from the Glue Data Catalog, so locally the same dataset is
+   built from Glue's GetTable (the emulation's catalog).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 
 log = logging.getLogger(__name__)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_DDL = re.compile(r"\s*(create|alter|drop|grant|comment)\b(?!.*\bselect\b)", re.I | re.S)
 
 
 def install() -> None:
     """Apply every patch (idempotent, each one skipped if its target moved)."""
     for patch in (
         append_only_file_emitter,
-        redshift_table_facets_without_poll_interval,
         redshift_data_operator_lineage,
+        athena_table_metadata_from_glue,
     ):
         try:
             patch()
@@ -78,21 +79,6 @@ def append_only_file_emitter() -> None:
     SynchronizedFileEmitter.emit = emit
 
 
-def redshift_table_facets_without_poll_interval() -> None:
-    from airflow.providers.amazon.aws.utils import openlineage
-
-    original = openlineage.get_facets_from_redshift_table
-    if getattr(original, "_devkit_fixed", False):
-        return
-
-    def get_facets_from_redshift_table(redshift_hook, table, redshift_data_api_kwargs, *a, **kw):
-        kwargs = {k: v for k, v in redshift_data_api_kwargs.items() if k != "poll_interval"}
-        return original(redshift_hook, table, kwargs, *a, **kw)
-
-    get_facets_from_redshift_table._devkit_fixed = True
-    openlineage.get_facets_from_redshift_table = get_facets_from_redshift_table
-
-
 def redshift_data_operator_lineage() -> None:
     from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
 
@@ -105,6 +91,10 @@ def redshift_data_operator_lineage() -> None:
         from airflow.providers.openlineage.sqlparser import SQLParser, from_table_meta
 
         statements = [self.sql] if isinstance(self.sql, str) else list(self.sql)
+        # DDL moves no data: `CREATE TABLE stg (LIKE target)` is not lineage.
+        statements = [s for s in statements if not _DDL.match(_COMMENTS.sub("", s))]
+        if not statements:
+            return OperatorLineage()
         meta = SQLParser(dialect="redshift").parse(statements)
         if not meta:
             return OperatorLineage()
@@ -118,3 +108,60 @@ def redshift_data_operator_lineage() -> None:
         return OperatorLineage(inputs=datasets(meta.in_tables), outputs=datasets(meta.out_tables))
 
     RedshiftDataOperator.get_openlineage_facets_on_complete = get_openlineage_facets_on_complete
+
+
+def athena_table_metadata_from_glue() -> None:
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+    from airflow.providers.amazon.aws.operators.athena import AthenaOperator
+
+    if getattr(AthenaOperator.get_openlineage_dataset, "_devkit_glue", False):
+        return
+
+    def get_openlineage_dataset(self, database, table):
+        from urllib.parse import urlparse
+
+        from airflow.providers.common.compat.openlineage.facet import (
+            Dataset,
+            Identifier,
+            SchemaDatasetFacet,
+            SchemaDatasetFacetFields,
+            SymlinksDatasetFacet,
+        )
+
+        try:
+            glue = AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type="glue").get_conn()
+            found = glue.get_table(DatabaseName=database, Name=table)["Table"]
+        except Exception as err:  # as the provider does: no metadata, no dataset
+            self.log.error("Cannot retrieve table metadata from the Glue catalog. %s", err)
+            return None
+        storage = found.get("StorageDescriptor", {})
+        location = urlparse(storage.get("Location", ""))
+        columns = storage.get("Columns", []) + found.get("PartitionKeys", [])
+        facets = {
+            "symlinks": SymlinksDatasetFacet(
+                identifiers=[
+                    Identifier(
+                        namespace=f"{location.scheme}://{location.netloc}",
+                        name=str(location.path),
+                        type="TABLE",
+                    )
+                ]
+            )
+        }
+        if columns:
+            facets["schema"] = SchemaDatasetFacet(
+                fields=[
+                    SchemaDatasetFacetFields(
+                        name=c["Name"], type=c["Type"], description=c.get("Comment")
+                    )
+                    for c in columns
+                ]
+            )
+        return Dataset(
+            namespace=f"awsathena://athena.{self.hook.region_name}.amazonaws.com",
+            name=".".join(filter(None, (self.catalog, database, table))),
+            facets=facets,
+        )
+
+    get_openlineage_dataset._devkit_glue = True
+    AthenaOperator.get_openlineage_dataset = get_openlineage_dataset

@@ -90,7 +90,7 @@ class DataHub(LocalDomain):
             "REDSHIFT_HOST_PORT": "127.0.0.1:5439",
             "REDSHIFT_DATABASE": env.names.database("dev"),
             "REDSHIFT_USERNAME": "local",
-            "REDSHIFT_PASSWORD": "local-placeholder",
+            "REDSHIFT_PASSWORD": "local-placeholder",  # pragma: allowlist secret
         }
         ecs.register_task_definition(
             family=self._family(env),
@@ -159,9 +159,9 @@ class DataHub(LocalDomain):
             "redshift.yml",
             "athena.yml",
         ]
-        edges = lineage_edges(lineage_file())
+        edges = lineage_edges(lineage_file(), env.names.tag)
         enabled = os.environ.get("AIRFLOW__DATAHUB__ENABLED", "").lower() == "true"
-        off = "plugin off (export AIRFLOW__DATAHUB__ENABLED=True to capture)"
+        off = "plugin off (AIRFLOW__DATAHUB__ENABLED=False was exported)"
         found["DataHub lineage edges (Airflow plugin, datahub-file)"] = [
             f"{a} -> {b}" for a, b in edges
         ] or (f"none with datasets in {lineage_file()}" if enabled else off)
@@ -222,8 +222,12 @@ def summarize(records: list[dict]) -> dict:
     }
 
 
-def lineage_edges(path: Path) -> list[tuple[str, str]]:
-    """(input dataset, output dataset) pairs from the plugin's dataJobInputOutput aspects."""
+def lineage_edges(path: Path, tag: str = "") -> list[tuple[str, str]]:
+    """(input, output) pairs from the plugin's dataJobInputOutput aspects, shortened.
+
+    With a pipeline `tag` (tests share one file), only edges touching that
+    pipeline's resources (`dev_<tag>`, `-<tag>` buckets' tables, ...) are kept.
+    """
     if not path.is_file():
         return []
     try:
@@ -235,7 +239,8 @@ def lineage_edges(path: Path) -> list[tuple[str, str]]:
         if aspect == "dataJobInputOutput":
             for source in value.get("inputDatasets", []):
                 for target in value.get("outputDatasets", []):
-                    edges.add((_short(source), _short(target)))
+                    if not tag or tag in source or tag in target:
+                        edges.add((_short(source), _short(target)))
     return sorted(edges)
 
 

@@ -97,17 +97,20 @@ def is_empty(column: Column) -> Column:
 
 
 def with_day_partitions(frame: DataFrame, date_column: str) -> DataFrame:
-    """year/month/day (UTC) of `date_column`, which is dropped; one shuffle partition per day.
+    """year/month/day (UTC) of `date_column`, which is dropped; each day in one task.
 
     Rows are hash-partitioned by day here, so the duplicate removal that follows needs
     no second shuffle (its keys include the day) and each day lands in one output file.
+    The task count is the cluster's parallelism, fixed so that adaptive execution does
+    not merge them: writing thousands of small day files is per-file work, not bytes.
     """
     day = F.to_date(F.col(date_column))
+    tasks = frame.sparkSession.sparkContext.defaultParallelism
     return (
         frame.withColumn("year", F.year(day))
         .withColumn("month", F.month(day))
         .withColumn("day", F.dayofmonth(day))
-        .repartition(*PARTITIONS)
+        .repartition(tasks, *PARTITIONS)
         .dropDuplicates()  # on every column, the date included: exact duplicates only
         .drop(date_column)
     )

@@ -2,7 +2,7 @@
 
 Asserts effects: Parquet objects per category partition that add up to the
 warehouse aggregate, the crawler configured and run, the catalog's partitions,
-and the UNLOAD statement that produced them.
+the UNLOAD statement that produced them, and the lineage the DataHub plugin captured.
 """
 
 from __future__ import annotations
@@ -29,8 +29,16 @@ def unloaded(new_pipeline):
     load = pipeline.run("tickit__redshift_load", DAY)
     assert load.state == "success", load.failed
     mark = len(pipeline.aws.statements)
+    crawls_before = len(crawls(pipeline))  # the crawler is account-wide: other runs count too
     result = pipeline.run("tickit__sales_by_category", DAY)
-    return pipeline, result, pipeline.statements_since(mark)
+    return pipeline, result, pipeline.statements_since(mark), crawls(pipeline)[crawls_before:]
+
+
+def crawls(pipeline) -> list[dict]:
+    glue = pipeline.aws.client("glue")
+    if CRAWLER not in glue.list_crawlers()["CrawlerNames"]:
+        return []
+    return glue.list_crawls(CrawlerName=CRAWLER)["Crawls"]
 
 
 def gold_database(pipeline) -> str:
@@ -49,7 +57,7 @@ def warehouse_aggregate(pipeline) -> dict[tuple[str, str], int]:
 
 
 def test_every_task_succeeds(unloaded):
-    _, result, _ = unloaded
+    _, result, _, _ = unloaded
     assert result.state == "success", [(t.task_id, t.state) for t in result.failed]
     assert [t.task_id for t in result.tasks] == [
         "unload_sales_by_category",
@@ -60,7 +68,7 @@ def test_every_task_succeeds(unloaded):
 
 
 def test_unload_statement_is_partitioned_parquet_with_the_iam_role(unloaded):
-    pipeline, _, statements = unloaded
+    pipeline, _, statements, _ = unloaded
     (unload,) = [s for s in statements if s.lstrip().upper().startswith("UNLOAD")]
     assert f"TO 's3://{pipeline.names.lake_bucket}/{GOLD_SALES_BY_CATEGORY_PREFIX}'" in unload
     assert "FORMAT AS PARQUET" in unload and "PARTITION BY (catgroup, catname)" in unload
@@ -68,7 +76,7 @@ def test_unload_statement_is_partitioned_parquet_with_the_iam_role(unloaded):
 
 
 def test_one_parquet_file_per_category_partition_adding_up_to_the_warehouse(unloaded):
-    pipeline, _, _ = unloaded
+    pipeline, _, _, _ = unloaded
     s3 = pipeline.aws.s3_client()
     keys = pipeline.aws.list_keys(pipeline.names.lake_bucket, GOLD_SALES_BY_CATEGORY_PREFIX)
     expected = warehouse_aggregate(pipeline)
@@ -86,7 +94,7 @@ def test_one_parquet_file_per_category_partition_adding_up_to_the_warehouse(unlo
 
 
 def test_crawler_is_configured_run_and_catalogs_the_partitions(unloaded):
-    pipeline, _, _ = unloaded
+    pipeline, _, _, new_crawls = unloaded
     glue = pipeline.aws.client("glue")
     crawler = glue.get_crawler(Name=CRAWLER)["Crawler"]
     assert crawler["DatabaseName"] == gold_database(pipeline)
@@ -94,11 +102,50 @@ def test_crawler_is_configured_run_and_catalogs_the_partitions(unloaded):
         {"Path": f"s3://{pipeline.names.lake_bucket}/{GOLD_SALES_BY_CATEGORY_PREFIX}"}
     ]
     assert crawler["Role"].endswith(":role/local-glue-crawler")
-    runs = glue.list_crawls(CrawlerName=CRAWLER)["Crawls"]
-    assert [run["State"] for run in runs] == ["COMPLETED"], "crawled exactly once"
+    assert [run["State"] for run in new_crawls] == ["COMPLETED"], "crawled exactly once"
     table = glue.get_table(DatabaseName=gold_database(pipeline), Name="sales_by_category")
     assert [k["Name"] for k in table["Table"]["PartitionKeys"]] == ["catgroup", "catname"]
     partitions = glue.get_partitions(
         DatabaseName=gold_database(pipeline), TableName="sales_by_category"
     )["Partitions"]
     assert {tuple(p["Values"]) for p in partitions} == set(warehouse_aggregate(pipeline))
+
+
+# --- lineage: the DataHub Airflow plugin (on by default) wrote it for the runs above ---
+
+
+@pytest.fixture(scope="module")
+def lineage(unloaded):
+    from devkit.domains.datahub import lineage_edges, lineage_file
+
+    pipeline = unloaded[0]
+    return pipeline, lineage_edges(lineage_file(), pipeline.names.tag)
+
+
+def test_copy_edge_from_the_landing_extract_to_staging(lineage):
+    pipeline, found = lineage
+    db = pipeline.names.database("dev")
+    assert (f"s3:tickit/sales/ds={DAY}/part-", f"redshift:{db}.tickit.stg_sales") in found
+
+
+def test_merge_edge_from_staging_to_target(lineage):
+    pipeline, found = lineage
+    db = pipeline.names.database("dev")
+    for table in ("sales", "users"):
+        assert (f"redshift:{db}.tickit.stg_{table}", f"redshift:{db}.tickit.{table}") in found
+    assert (f"redshift:{db}.tickit.sales", f"redshift:{db}.tickit.stg_sales") not in found
+
+
+def test_unload_edges_from_targets_to_the_gold_prefix(lineage):
+    pipeline, found = lineage
+    db = pipeline.names.database("dev")
+    gold = {a for a, b in found if b.startswith("s3:gold/tickit/sales_by_category")}
+    assert {f"redshift:{db}.tickit.{t}" for t in ("sales", "event", "category")} <= gold
+
+
+def test_the_run_summary_lists_the_edges(lineage):
+    pipeline, _ = lineage
+    shown = pipeline.domain("datahub").effects(pipeline)
+    listed = shown["DataHub lineage edges (Airflow plugin, datahub-file)"]
+    db = pipeline.names.database("dev")
+    assert f"redshift:{db}.tickit.stg_sales -> redshift:{db}.tickit.sales" in listed

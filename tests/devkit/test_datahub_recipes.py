@@ -26,7 +26,7 @@ ENV = {
     "LAKE_BUCKET": "lake",
     "REDSHIFT_HOST_PORT": "wg.example.invalid:5439",
     "REDSHIFT_USERNAME": "datahub",
-    "REDSHIFT_PASSWORD": "placeholder",
+    "REDSHIFT_PASSWORD": "placeholder",  # pragma: allowlist secret
 }
 
 
