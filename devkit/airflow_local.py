@@ -23,6 +23,8 @@ from typing import Callable, Iterator
 from devkit.paths import DAGS_DIR, PLUGINS_DIR
 
 Progress = Callable[[int, int, str], None]  # (tasks done, tasks in the run, current task)
+# The DataHub plugin's own kill switch, read from the environment on every hook.
+LINEAGE_KILL_SWITCH = "AIRFLOW_VAR_DATAHUB_AIRFLOW_PLUGIN_DISABLE_LISTENER"
 
 
 def airflow_settings(home: Path) -> dict[str, str]:

@@ -1,8 +1,13 @@
 """One local SparkSession for every Spark test, the job files as modules, shared fixtures.
 
-The session is created once per test process (local[2], 2 shuffle partitions, no UI,
-C1-only JIT: the tests move kilobytes, so a fast-starting JVM beats a fast-running one).
-Job files are loaded from spark/jobs/ by path, the way spark-submit runs them.
+The session is created once per test process: local[2], 2 shuffle partitions, no UI.
+The tests move kilobytes, so everything that costs CPU before the first row is cut:
+the JIT stops at C1 (C2 compiles cost more than they save here), Spark interprets
+expressions instead of generating and compiling Java for each query (same results;
+the code-generated path runs in bench/spark_vs_duckdb.py), and the local file system
+writes no .crc side files (without Hadoop's native library every file created costs a
+forked chmod; a checksum file would double that). Job files are loaded from spark/jobs/
+by path, the way spark-submit runs them.
 """
 
 from __future__ import annotations
@@ -102,6 +107,7 @@ def spark():
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
+        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("OFF")  # the bad-input tests make Spark log errors
