@@ -38,8 +38,8 @@ import pyarrow.dataset as ds
 from units import cold_import_airflow_seconds
 
 from devkit import synthea_data
+from devkit.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SPARK_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",

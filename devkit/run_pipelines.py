@@ -121,6 +121,7 @@ def list_dags(console: Console, catalog) -> None:
 def run_selected(args, console: Console, catalog, selection) -> int:
     from devkit.airflow_local import migrate_metadata_db
     from devkit.dag_catalog import missing_settings
+    from devkit.domains import for_dags
     from devkit.emulator import LocalAws
     from devkit.local_env import LocalNames, LocalPipeline
     from devkit.postgres import EmbeddedPostgres
@@ -132,10 +133,11 @@ def run_selected(args, console: Console, catalog, selection) -> int:
     with EmbeddedPostgres(data_dir=LOCAL_PG_DATA) as postgres:
         postgres.drop_all_databases()  # every run starts from an empty warehouse
         with LocalAws(postgres) as aws:
-            pipeline = LocalPipeline(aws, LocalNames(), args.scale)
+            selected = selection.timed + selection.on_assets
+            pipeline = LocalPipeline(aws, LocalNames(), args.scale, for_dags(selected))
             missing = missing_settings(
                 catalog,
-                selection.timed + selection.on_assets,
+                selected,
                 set(pipeline.variables),
                 set(pipeline.connections),
             )

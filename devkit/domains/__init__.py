@@ -22,6 +22,7 @@ class LocalDomain:
     """Override what the domain needs; every hook defaults to "nothing"."""
 
     name: str = ""
+    needs: tuple[str, ...] = ()  # other domains whose data or resources this one uses
 
     def variables(self, env: LocalPipeline) -> dict[str, str]:
         """Airflow Variables this domain's DAGs read: name -> local value."""
@@ -52,3 +53,17 @@ def registered() -> tuple[LocalDomain, ...]:
         if isinstance(domain, LocalDomain):
             found.append(domain)
     return tuple(found)
+
+
+def for_dags(dag_ids) -> tuple[LocalDomain, ...]:
+    """The registrations DAGs need: the house, each DAG's domain (its dag_id prefix), and
+    what those need. An id whose domain has no registration needs only the house."""
+    by_name = {domain.name: domain for domain in registered()}
+    wanted = {"house"}
+    pending = [dag_id.split("__", 1)[0] for dag_id in dag_ids]
+    while pending:
+        name = pending.pop()
+        if name in by_name and name not in wanted:
+            wanted.add(name)
+            pending.extend(by_name[name].needs)
+    return tuple(domain for domain in registered() if domain.name in wanted)

@@ -44,6 +44,7 @@ def spark_files() -> dict[str, bytes]:
 
 class DataLake(LocalDomain):
     name = "data_lake"
+    needs = ("tickit",)  # bronze copies the TICKIT extracts the tickit domain lands
 
     def __init__(self):
         self._applications: dict[object, str] = {}

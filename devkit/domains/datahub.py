@@ -17,9 +17,9 @@ from collections import Counter
 from pathlib import Path
 
 from devkit.domains import LocalDomain
+from devkit.paths import REPO as ROOT
 from lakehouse.conventions import Var
 
-ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"
 # The official ingestion image, full variant (the slim one lacks the athena extra),
 # pinned to the CLI version of requirements/datahub/lock.txt. On AWS it belongs to

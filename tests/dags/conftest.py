@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devkit.airflow_local import migrate_metadata_db
+from devkit.domains import for_dags
 from devkit.local_env import LocalPipeline
 
 
@@ -16,5 +17,9 @@ def airflow_db():
 
 @pytest.fixture(scope="module")
 def new_pipeline(local_aws, airflow_db):
-    """A factory of isolated pipelines (unique buckets, databases, topic) on the emulation."""
-    return lambda: LocalPipeline(local_aws)
+    """A factory of isolated pipelines (unique buckets, databases, topic) on the emulation.
+
+    `new_pipeline("tickit__redshift_load")` provisions only what those DAGs need
+    (their domains' registrations), so a test pays for no other domain's set-up.
+    """
+    return lambda *dag_ids: LocalPipeline(local_aws, domains=for_dags(dag_ids) if dag_ids else None)

@@ -22,7 +22,7 @@ DAY = date(2008, 1, 1)
 
 @pytest.fixture(scope="module")
 def lake(new_pipeline):
-    pipeline = new_pipeline()
+    pipeline = new_pipeline("data_lake__gold")
     pipeline.land(DAY)
     results = {
         dag_id: pipeline.run(dag_id, DAY)

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from devkit.domains import datahub
 from devkit.domains.tickit import GOLD_DATABASE
 from devkit.emulator import FAKE_KEY
+from devkit.paths import REPO as ROOT
 from lakehouse.conventions import Team, Var
 
 pytestmark = pytest.mark.integration
 
 DAY = date(2008, 1, 3)
-ROOT = Path(__file__).resolve().parents[2]
 GLOSSARY_TERM = "urn:li:glossaryTerm:"
 # The columns the TICKIT UNLOAD writes (sql/tickit/unload/sales_by_category.sql).
 SALES_BY_CATEGORY_COLUMNS = ["sale_date", "sale_count", "tickets_sold", "gross_sales", "commission"]
@@ -46,7 +45,7 @@ def _lake_table(glue, database: str, table: str, columns: list[str], zone="silve
 
 @pytest.fixture(scope="module")
 def ingested(new_pipeline):
-    pipeline = new_pipeline()
+    pipeline = new_pipeline("datahub__ingest_metadata")
     glue = pipeline.aws.client("glue")
     gold = pipeline.names.database(GOLD_DATABASE)
     glue.create_database(DatabaseInput={"Name": gold})

@@ -40,7 +40,7 @@ def expected_keys(data, table, days) -> list:
 
 @pytest.fixture(scope="module")
 def loaded(new_pipeline):
-    pipeline = new_pipeline()
+    pipeline = new_pipeline(DAG_ID)
     pipeline.land(DAY1, DAY2)
     mark = len(pipeline.aws.statements)
     results = [pipeline.run(DAG_ID, DAY1), pipeline.run(DAG_ID, DAY2)]
@@ -115,7 +115,7 @@ def failure_log(result, task_id: str) -> str:
 
 
 def test_a_missing_variable_fails_naming_it(new_pipeline):
-    pipeline = new_pipeline()
+    pipeline = new_pipeline(DAG_ID)
     pipeline.land(DAY1)
 
     result = pipeline.run(
@@ -128,7 +128,7 @@ def test_a_missing_variable_fails_naming_it(new_pipeline):
 
 
 def test_a_missing_connection_fails_naming_it(new_pipeline):
-    pipeline = new_pipeline()
+    pipeline = new_pipeline(DAG_ID)
     pipeline.land(DAY1)
 
     result = pipeline.run(

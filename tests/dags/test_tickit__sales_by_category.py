@@ -25,7 +25,7 @@ CRAWLER = "tickit_gold_sales_by_category"
 
 @pytest.fixture(scope="module")
 def unloaded(new_pipeline):
-    pipeline = new_pipeline()
+    pipeline = new_pipeline("tickit__sales_by_category", "datahub__ingest_metadata")
     pipeline.env[LINEAGE_KILL_SWITCH] = (
         "false"  # this module asserts the lineage the plugin captured
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-IAM = Path(__file__).resolve().parents[2] / "iam"
+from devkit.paths import REPO
+
+IAM = REPO / "iam"
 DOCUMENTS = sorted(IAM.glob("*.json"))
 # Statement ids allowed a bare "Resource": "*"; each is justified in iam/README.md.
 WILDCARD_RESOURCE_SIDS = {"RedshiftDataOwnStatementsWildcardRequired"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "deploy.yml"
+from devkit.paths import REPO
+
+WORKFLOW = REPO / ".github" / "workflows" / "deploy.yml"
 
 
 def test_every_action_is_pinned_to_a_full_sha_with_version_comment():

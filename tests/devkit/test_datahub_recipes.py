@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from devkit import datahub_venv
+from devkit.paths import REPO as ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"
 REAL = ["glossary/recipe.yml", "glue.yml", "redshift.yml", "athena.yml", "s3.yml"]
 ENV = {

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-REQ = Path(__file__).resolve().parents[2] / "requirements"
+from devkit.paths import REPO
+
+REQ = REPO / "requirements"
 MAKEFILE = REQ.parent / "Makefile"
 MWAA_CONSTRAINTS = [
     REQ / "mwaa" / "constraints-3.2.1-python3.12.txt",

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from devkit import synthea_data
+from devkit.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 JOBS = REPO / "spark" / "jobs"
 JOB_NAMES = sorted(path.stem for path in JOBS.glob("*.py"))
 SYNTHEA_TEST_SCALE = 0.0005  # 66 patients, 630 encounters, 242 conditions, 2,690 observations

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.paths import REPO
 from lakehouse import conventions
 from lakehouse.conventions import DEFAULT_ARGS, REDSHIFT_DATA_API, Team, Var
 
@@ -21,7 +22,7 @@ def test_sql_searchpath_covers_mwaa_and_the_repository(tmp_path):
 
 
 def test_sql_searchpath_of_a_real_dag_reaches_the_sql_folder():
-    repo = Path(__file__).resolve().parents[3]
+    repo = REPO
     paths = conventions.sql_searchpath(str(repo / "dags" / "tickit__redshift_load.py"))
     assert any((Path(p) / "tickit" / "merge" / "delete_matching.sql").is_file() for p in paths)
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from devkit.paths import SQL_DIR
 from lakehouse.tickit import COPY_OPTIONS, TABLES, TABLES_BY_NAME
 
-SQL = Path(__file__).resolve().parents[3] / "sql" / "tickit"
+SQL = SQL_DIR / "tickit"
 
 
 def ddl_columns(table: str) -> list[str]:
