@@ -217,7 +217,15 @@ def print_summary(console: Console, results: list[DagRunResult], effects: dict) 
             console.say(line)
     console.say("\nEffects:")
     for name, value in effects.items():
-        console.say(f"  {name}: {format_value(value)}")
+        inline = format_value(value)
+        if len(inline) <= 100 or not isinstance(value, (dict, list, tuple)):
+            console.say(f"  {name}: {inline}")
+            continue
+        console.say(f"  {name}:")  # long values: one item a line
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            label = "" if isinstance(value, (list, tuple)) else f"{key}: "
+            console.say(f"      {label}{format_value(item)}")
 
 
 def serve_ui(console: Console) -> None:

@@ -162,9 +162,19 @@ class DataHub(LocalDomain):
         edges = lineage_edges(lineage_file(), env.names.tag)
         enabled = os.environ.get("AIRFLOW__DATAHUB__ENABLED", "").lower() == "true"
         off = "plugin off (AIRFLOW__DATAHUB__ENABLED=False was exported)"
-        found["DataHub lineage edges (Airflow plugin, datahub-file)"] = [
-            f"{a} -> {b}" for a, b in edges
-        ] or (f"none with datasets in {lineage_file()}" if enabled else off)
+        if not edges:
+            found["DataHub lineage (Airflow plugin, datahub-file)"] = (
+                f"no edges with datasets in {lineage_file()}" if enabled else off
+            )
+            return found
+        # The TICKIT load (landing S3 -> staging -> targets) and UNLOAD (targets -> gold S3).
+        redshift = [(a, b) for a, b in edges if "redshift:" in a or "redshift:" in b]
+        found["DataHub lineage of the TICKIT load and UNLOAD (Airflow plugin)"] = [
+            f"{a} -> {b}" for a, b in redshift
+        ]
+        found["DataHub lineage, other edges (checks, bronze copies, Athena reads)"] = (
+            f"{len(edges) - len(redshift)} more in {lineage_file()}"
+        )
         return found
 
 

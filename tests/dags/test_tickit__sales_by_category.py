@@ -150,6 +150,6 @@ def test_unload_edges_from_targets_to_the_gold_prefix(lineage):
 def test_the_run_summary_lists_the_edges(lineage):
     pipeline, _ = lineage
     shown = pipeline.domain("datahub").effects(pipeline)
-    listed = shown["DataHub lineage edges (Airflow plugin, datahub-file)"]
+    listed = shown["DataHub lineage of the TICKIT load and UNLOAD (Airflow plugin)"]
     db = pipeline.names.database("dev")
     assert f"redshift:{db}.tickit.stg_sales -> redshift:{db}.tickit.sales" in listed
