@@ -41,6 +41,9 @@ def airflow_settings(home: Path) -> dict[str, str]:
         # On unless AIRFLOW__DATAHUB__ENABLED=False is exported; with the local patches
         # of devkit/lineage.py (applied by the datahub domain) it costs ~0.2 s a task.
         "AIRFLOW__DATAHUB__ENABLED": os.environ.get("AIRFLOW__DATAHUB__ENABLED", "True"),
+        # ... but only where the datahub domain runs (its file connection, its patches):
+        # its registration turns the plugin's own kill switch off.
+        LINEAGE_KILL_SWITCH: "true",
         "AIRFLOW__DATAHUB__CONN_ID": "datahub_file_default",
         "AIRFLOW__DATAHUB__EMIT_MODE": "ASYNC",
         # Lineage only: no run events, no placeholder datasets (the file emitter

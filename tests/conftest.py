@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from devkit.airflow_local import LINEAGE_KILL_SWITCH, airflow_settings
+from devkit.airflow_local import airflow_settings
 from devkit.paths import CACHE_DIR
 
 # One home per xdist worker: SQLite does not take two writers.
@@ -17,8 +17,6 @@ AIRFLOW_HOME = CACHE_DIR / f"airflow-test-{os.environ.get('PYTEST_XDIST_WORKER',
 AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
 
 os.environ.update(airflow_settings(AIRFLOW_HOME))
-# The DataHub plugin's lineage costs a few tenths of a second a task: it is asserted
-# in tests/dags/test_tickit__sales_by_category.py, which switches it back on.
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"  # integration tests talk to the emulation only
 for name in list(os.environ):
     if name.startswith(("AIRFLOW_VAR_", "AIRFLOW_CONN_")) or name in (
@@ -28,7 +26,6 @@ for name in list(os.environ):
         "AWS_SESSION_TOKEN",
     ):
         del os.environ[name]
-os.environ[LINEAGE_KILL_SWITCH] = "true"
 
 
 # --- shared fixtures -------------------------------------------------------

@@ -16,6 +16,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+from devkit.airflow_local import LINEAGE_KILL_SWITCH
 from devkit.domains import LocalDomain
 from devkit.paths import REPO as ROOT
 from lakehouse.conventions import Var
@@ -138,6 +139,8 @@ class DataHub(LocalDomain):
             Var.DATAHUB_SUBNETS: subnet,
             Var.DATAHUB_SECURITY_GROUPS: group,
             Var.DATAHUB_LOG_GROUP: LOG_GROUP,
+            # The plugin's kill switch (on by default locally): lineage where this domain runs.
+            LINEAGE_KILL_SWITCH.removeprefix("AIRFLOW_VAR_").lower(): "false",
         }
 
     def connections(self, env) -> dict[str, dict]:

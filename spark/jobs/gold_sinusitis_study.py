@@ -131,7 +131,7 @@ def read_silver(spark: SparkSession, uri: str) -> DataFrame:
 
 
 def write_single_file(frame: DataFrame, path: str) -> None:
-    single = frame.coalesce(1).sortWithinPartitions(*STUDY_COLUMNS)  # small: one task
+    single = frame.repartition(1).sortWithinPartitions(*STUDY_COLUMNS)
     single.write.mode("errorifexists").option("compression", "snappy").parquet(path)
 
 

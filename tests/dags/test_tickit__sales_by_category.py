@@ -13,7 +13,6 @@ from datetime import date
 import pyarrow.parquet as pq
 import pytest
 
-from devkit.airflow_local import LINEAGE_KILL_SWITCH
 from devkit.domains.tickit import GOLD_DATABASE
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
 
@@ -25,10 +24,7 @@ CRAWLER = "tickit_gold_sales_by_category"
 
 @pytest.fixture(scope="module")
 def unloaded(new_pipeline):
-    pipeline = new_pipeline("tickit__sales_by_category", "datahub__ingest_metadata")
-    pipeline.env[LINEAGE_KILL_SWITCH] = (
-        "false"  # this module asserts the lineage the plugin captured
-    )
+    pipeline = new_pipeline("tickit__sales_by_category", "datahub__ingest_metadata")  # lineage on
     pipeline.land(DAY)
     load = pipeline.run("tickit__redshift_load", DAY)
     assert load.state == "success", load.failed

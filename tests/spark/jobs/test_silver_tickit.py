@@ -96,21 +96,12 @@ def test_facts_get_a_partition_per_load_date_and_snapshots_are_replaced(spark, t
     assert sorted(p.name for p in silver.iterdir()) == ["sales", "users"]  # no temp left
 
 
-@pytest.mark.parametrize(
-    "line, message",
-    [
-        (
-            "1|1|1|1|1|1827|x|10.00|1.50|2008-01-05 10:00:00",
-            "column qtysold: cannot parse 'x' as smallint",
-        ),
-        ("1|1|1|1|1|1827|2|10.00|1.50", "malformed row (expected 10 fields)"),
-    ],
-)
-def test_bad_input_fails_naming_file_and_column_and_writes_nothing(spark, tmp_path, line, message):
+def test_bad_input_fails_naming_file_and_column_and_writes_nothing(spark, tmp_path):
     folder = tmp_path / "bronze" / "tickit" / "sales" / f"ds={DAY1}"
     folder.mkdir(parents=True)
     good = "2|1|1|1|1|1827|2|10.00|1.50|2008-01-05 09:00:00\n"
-    (folder / "part-0000.txt.gz").write_bytes(gzip.compress((good + line + "\n").encode()))
+    bad = "1|1|1|1|1|1827|x|10.00|1.50|2008-01-05 10:00:00\n"
+    (folder / "part-0000.txt.gz").write_bytes(gzip.compress((good + bad).encode()))
     partition = tmp_path / "silver" / "sales" / f"load_date={DAY1}"
     partition.mkdir(parents=True)
     (partition / "part-old.parquet").write_bytes(b"previous run")
@@ -119,5 +110,5 @@ def test_bad_input_fails_naming_file_and_column_and_writes_nothing(spark, tmp_pa
     with pytest.raises(job.BadInputError) as failure:
         run("sales", tmp_path / "bronze", tmp_path / "silver", DAY1)
     assert f"{folder / 'part-0000.txt.gz'}" in str(failure.value)
-    assert message in str(failure.value)
+    assert "column qtysold: cannot parse 'x' as smallint" in str(failure.value)
     assert tree(tmp_path / "silver") == before
