@@ -590,12 +590,12 @@ def _csv_bytes(table: str, columns: dict[str, pa.Array], seed: int, scale: float
         rows = pa.concat_arrays([rows, pc.take(rows, copies)])
     shuffle_keys = _bits(_stream_key(seed, table, "order"), _index(len(rows)))
     rows = pc.take(rows, pc.sort_indices(shuffle_keys))
-    lines = _join(rows, _ls(""), sep="\n")
+    header = pa.array([",".join(COLUMNS[table])], _LS)
+    lines = _join(pa.concat_arrays([header, rows]), _ls(""), sep="\n")
     offsets = pa.Array.from_buffers(
         pa.int64(), len(lines) + 1, [None, lines.buffers()[1]], offset=lines.offset
     )
-    body = lines.buffers()[2][offsets[0].as_py() : offsets[-1].as_py()]
-    return (",".join(COLUMNS[table]) + "\n").encode() + body.to_pybytes()
+    return lines.buffers()[2][offsets[0].as_py() : offsets[-1].as_py()].to_pybytes()
 
 
 def generate_table(table: str, scale: float = DEFAULT_SCALE, seed: int = 1) -> bytes:

@@ -33,6 +33,9 @@ def test_the_expected_jobs_exist():
 def test_job_file_is_self_contained_and_follows_the_rules(name):
     source = (JOBS / f"{name}.py").read_text()
     tree = parsed(name)
+    # emr-7.x images ship Python 3.9 (and 3.11): no newer syntax, annotations stay strings
+    ast.parse(source, feature_version=(3, 9))
+    assert "from __future__ import annotations" in source
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
