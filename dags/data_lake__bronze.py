@@ -14,13 +14,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.sdk import DAG, CronDataIntervalTimetable, chain, task
 
 from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Var, var
-from lakehouse.data_lake import CRAWLED_BRONZE, SOURCE_TABLES, crawler_config
+from lakehouse.data_lake import CRAWLED_BRONZE, SOURCE_TABLES, crawl_task
 
 DAG_ID = "data_lake__bronze"
 DS = "{{ data_interval_start | ds }}"
@@ -57,17 +56,11 @@ with DAG(
         )
         for table in SOURCE_TABLES
     ]
-    crawl = GlueCrawlerOperator(
-        task_id="crawl_bronze",
-        config=crawler_config(
-            "data_lake_bronze",
-            var(Var.LAKE_BRONZE_DATABASE),
-            [table.bronze_prefix for table in CRAWLED_BRONZE],
-            new_folders_only=True,
-        ),
-        aws_conn_id=Conn.AWS,
-        deferrable=True,
-        poll_interval=15,
+    crawl = crawl_task(
+        "bronze",
+        var(Var.LAKE_BRONZE_DATABASE),
+        [table.bronze_prefix for table in CRAWLED_BRONZE],
+        new_folders_only=True,
     )
 
     @task(outlets=[table.bronze_asset for table in SOURCE_TABLES])

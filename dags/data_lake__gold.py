@@ -17,7 +17,6 @@ import pendulum
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
-from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.sdk import DAG, chain, task
 
 from lakehouse.athena import result_rows
@@ -26,7 +25,7 @@ from lakehouse.data_lake import (
     GOLD_TABLES,
     LAKE_URI,
     SOURCE_TABLES,
-    crawler_config,
+    crawl_task,
     gold_jobs,
     spark_task,
 )
@@ -47,17 +46,11 @@ with DAG(
     template_searchpath=sql_searchpath(__file__),
 ) as dag:
     jobs = [spark_task(job) for job in gold_jobs()]
-    crawl = GlueCrawlerOperator(
-        task_id="crawl_gold",
-        config=crawler_config(
-            "data_lake_gold",
-            var(Var.LAKE_GOLD_DATABASE),
-            [table.prefix for table in GOLD_TABLES],
-            new_folders_only=False,
-        ),
-        aws_conn_id=Conn.AWS,
-        deferrable=True,
-        poll_interval=15,
+    crawl = crawl_task(
+        "gold",
+        var(Var.LAKE_GOLD_DATABASE),
+        [table.prefix for table in GOLD_TABLES],
+        new_folders_only=False,
     )
     queries = [
         AthenaOperator(

@@ -15,11 +15,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.sdk import DAG, chain, task
 
-from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Var, var
-from lakehouse.data_lake import SOURCE_TABLES, crawler_config, silver_jobs, spark_task
+from lakehouse.conventions import DEFAULT_ARGS, Tag, Var, var
+from lakehouse.data_lake import SOURCE_TABLES, crawl_task, silver_jobs, spark_task
 
 DAG_ID = "data_lake__silver"
 
@@ -50,17 +49,11 @@ with DAG(
         return ((logical_date or run_after) - timedelta(days=1)).strftime("%Y-%m-%d")
 
     jobs = [spark_task(job) for job in silver_jobs()]
-    crawl = GlueCrawlerOperator(
-        task_id="crawl_silver",
-        config=crawler_config(
-            "data_lake_silver",
-            var(Var.LAKE_SILVER_DATABASE),
-            [table.silver_prefix for table in SOURCE_TABLES],
-            new_folders_only=False,
-        ),
-        aws_conn_id=Conn.AWS,
-        deferrable=True,
-        poll_interval=15,
+    crawl = crawl_task(
+        "silver",
+        var(Var.LAKE_SILVER_DATABASE),
+        [table.silver_prefix for table in SOURCE_TABLES],
+        new_folders_only=False,
     )
 
     @task(outlets=[table.silver_asset for table in SOURCE_TABLES])

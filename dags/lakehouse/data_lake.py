@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.sdk import Asset
 
 from lakehouse.conventions import Conn, Var, var
@@ -324,3 +325,16 @@ def crawler_config(name: str, database: str, prefixes: list[str], new_folders_on
             '{"AddOrUpdateBehavior": "InheritFromTable"}}}'
         ),
     }
+
+
+def crawl_task(
+    zone: str, database: str, prefixes: list[str], new_folders_only: bool
+) -> GlueCrawlerOperator:
+    """The deferrable crawl of one lake zone (task `crawl_<zone>`, crawler `data_lake_<zone>`)."""
+    return GlueCrawlerOperator(
+        task_id=f"crawl_{zone}",
+        config=crawler_config(f"data_lake_{zone}", database, prefixes, new_folders_only),
+        aws_conn_id=Conn.AWS,
+        deferrable=True,
+        poll_interval=15,
+    )
