@@ -40,7 +40,7 @@ step "dependabot schema (check-jsonschema)" \
 step "IAM lint (parliament)" python -m devkit.iam_lint
 step "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
-step "pytest" python -m pytest -n 2 --dist loadfile "$@"
+step "pytest" python -m pytest -n 2 --dist loadgroup "$@"
 
 echo
 echo "Gate summary (total ${SECONDS}s):"

@@ -132,7 +132,7 @@ def run_dag(
     their upstreams (like `airflow tasks test` for a slice of the DAG).
     """
     build_in_process_api_once()
-    share_botocore_endpoint_data()
+    share_botocore_loader()
     find_aws_hook_callers_cheaply()
     dag = dag or load_dag(dag_id)
     if only:
@@ -247,42 +247,50 @@ def _state(state) -> str:
 
 
 def build_in_process_api_once() -> None:
-    """Build dag.test()'s in-process Execution API once per process, not once per task.
+    """Build dag.test()'s in-process Execution API once per process, for one API version.
 
-    Airflow 3.2 creates (and initialises, ~1.5 s of CPU) a new FastAPI app for
-    every task dag.test() runs; the app holds no per-task state, so one is
-    enough. Private API: if it moves, runs are merely slower.
+    Airflow 3.2 creates (and initialises) a new FastAPI app for every task
+    dag.test() runs; the app holds no per-task state, so one is enough. Cadwyn
+    then generates routes and schemas for each of the nine API versions at the
+    first request (~4 s of CPU); the in-process client speaks only the newest,
+    so the app keeps that one (and the one before, which its changes migrate
+    from). Private API: if it moves, runs are merely slower.
     """
     from airflow.sdk.execution_time import supervisor
 
     original = getattr(supervisor, "in_process_api_server", None)
     if original is not None and not hasattr(original, "cache_info"):
+        _newest_execution_api_version_only()
         supervisor.in_process_api_server = functools.cache(original)
 
 
-def share_botocore_endpoint_data() -> None:
-    """Parse botocore's endpoint tables once per process, not once per boto3 session.
+def _newest_execution_api_version_only() -> None:
+    from airflow.api_fastapi.execution_api import versions
+    from airflow.sdk.api.datamodels._generated import API_VERSION
+    from cadwyn import Version, VersionBundle
 
-    Every hook builds a new boto3 session and botocore re-reads endpoints.json
-    (~1 MB of JSON) for each; locally that was a third of a DAG run's CPU. The
-    tables are read-only to botocore, so one parsed copy can serve all sessions.
-    """
-    from botocore import loaders
-
-    if getattr(loaders.JSONFileLoader.load_file, "_devkit_shared", False):
+    full = versions.bundle
+    if len(full.versions) < 3 or full.versions[0].value != API_VERSION:
         return
-    original = loaders.JSONFileLoader.load_file
-    cache: dict[str, object] = {}
+    newest, previous = full.versions[0], full.versions[1]
+    for change in newest.changes:
+        change._bound_version_bundle = None  # cadwyn binds a change to one bundle
+    versions.bundle = VersionBundle(full.head_version, newest, Version(previous.value))
 
-    def load_file(self, file_path):
-        if not file_path.endswith(("endpoints", "partitions")):
-            return original(self, file_path)
-        if file_path not in cache:
-            cache[file_path] = original(self, file_path)
-        return cache[file_path]
 
-    load_file._devkit_shared = True
-    loaders.JSONFileLoader.load_file = load_file
+def share_botocore_loader() -> None:
+    """One botocore data loader for every boto3 session in the process.
+
+    Every hook builds a new boto3 session, and each session's loader re-reads
+    the endpoint tables and service models (megabytes of JSON) and rescans the
+    data folders; locally that was a third of a DAG run's CPU. botocore treats
+    the loaded data as read-only, so one caching loader can serve all sessions.
+    """
+    from botocore import loaders, session
+
+    if hasattr(session.create_loader, "cache_info"):
+        return
+    session.create_loader = functools.cache(loaders.create_loader)
 
 
 def find_aws_hook_callers_cheaply() -> None:

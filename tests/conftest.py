@@ -16,8 +16,6 @@ from devkit.paths import CACHE_DIR
 AIRFLOW_HOME = CACHE_DIR / f"airflow-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
 
-os.environ.update(airflow_settings(AIRFLOW_HOME))
-os.environ["AWS_DEFAULT_REGION"] = "us-east-1"  # integration tests talk to the emulation only
 for name in list(os.environ):
     if name.startswith(("AIRFLOW_VAR_", "AIRFLOW_CONN_")) or name in (
         "AWS_PROFILE",
@@ -26,6 +24,9 @@ for name in list(os.environ):
         "AWS_SESSION_TOKEN",
     ):
         del os.environ[name]
+# Then the local settings (including the DataHub plugin's kill switch, a Variable).
+os.environ.update(airflow_settings(AIRFLOW_HOME))
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"  # integration tests talk to the emulation only
 
 
 # --- shared fixtures -------------------------------------------------------
@@ -48,3 +49,20 @@ def local_aws(embedded_postgres):
 
     with LocalAws(postgres=embedded_postgres, region="us-east-1") as aws:
         yield aws
+
+
+# The gate runs with --dist loadgroup: each test file is one group (module fixtures run
+# once), except that every file that starts Spark joins one group, so one xdist worker
+# holds the gate's only JVM.
+RUNS_SPARK = (
+    "tests/spark/",
+    "tests/devkit/test_emulator_emr_serverless.py",
+    "tests/dags/test_data_lake__pipeline.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("spark" if path.startswith(RUNS_SPARK) else path))

@@ -14,9 +14,8 @@ from functools import cache
 
 import pyarrow.parquet as pq
 
-from devkit import synthea_data
+from devkit import local_spark, synthea_data
 from devkit.domains import LocalDomain
-from devkit.emulator import emr_serverless
 from devkit.paths import SPARK_DIR, SQL_DIR
 from lakehouse.athena import result_rows
 from lakehouse.conventions import Var
@@ -50,7 +49,7 @@ class DataLake(LocalDomain):
         self._applications: dict[object, str] = {}
 
     def provision(self, env) -> None:
-        emr_serverless.warm_up()
+        local_spark.warm_up()
         aws = env.aws
         mwaa = env.names.bucket("mwaa")
         aws.create_bucket(mwaa)

@@ -1,8 +1,8 @@
 """EMR Serverless job runs that really run: the job file in local Spark on the emulated S3.
 
 moto 5.1 marks every job run SUCCESS at once. Here StartJobRun queues the run on one
-worker thread, which (one run at a time, one SparkSession for the whole process, so one
-JVM start per run command):
+worker thread, which (one run at a time, in the process's one SparkSession from
+devkit/local_spark.py, so one JVM start per run command):
 
 1. fetches the entry point (`s3://<mwaa bucket>/dags/spark/jobs/<job>.py`) from moto's S3;
 2. rewrites every `s3://bucket/key` argument to `<tmp>/bucket/key` and copies the objects
@@ -31,19 +31,10 @@ from pathlib import Path
 
 from moto.emrserverless.models import EMRServerlessBackend, JobRun
 
+from devkit import local_spark
 from devkit.emulator import s3store
 
 GET_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
-SPARK_CONF = {
-    "spark.master": "local[2]",
-    "spark.sql.shuffle.partitions": "2",
-    "spark.default.parallelism": "2",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.sources.partitionOverwriteMode": "static",
-    "spark.driver.memory": "1g",
-    "spark.sql.session.timeZone": "UTC",
-}
 log = logging.getLogger(__name__)
 
 _original_start = EMRServerlessBackend.start_job_run
@@ -51,31 +42,7 @@ _original_get = EMRServerlessBackend.get_job_run
 _original_cancel = EMRServerlessBackend.cancel_job_run
 _queue: "queue.Queue[JobRun]" = queue.Queue()
 _worker: threading.Thread | None = None
-_spark_lock = threading.Lock()
-_spark = None
 _guard = threading.Lock()
-
-
-def spark_session():
-    """The process's one local SparkSession (small: local[2], 2 shuffle partitions, no UI)."""
-    global _spark
-    with _spark_lock:
-        if _spark is None:
-            from pyspark.sql import SparkSession
-
-            builder = SparkSession.builder.appName("devkit-emr-serverless")
-            for key, value in SPARK_CONF.items():
-                builder = builder.config(key, value)
-            _spark = builder.getOrCreate()
-            _spark.sparkContext.setLogLevel("ERROR")
-        return _spark
-
-
-def warm_up() -> threading.Thread:
-    """Start the JVM in the background, so it overlaps provisioning and landing."""
-    thread = threading.Thread(target=spark_session, name="spark-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 class LocalRun:
@@ -178,7 +145,7 @@ def execute(job_run: JobRun) -> None:
         job_run.devkit_local_arguments = arguments
         module = _load_job(driver["entryPoint"], run)
         run.download()
-        spark = spark_session()
+        spark = local_spark.session()
         spark.sparkContext.setJobGroup(job_run.id, job_run.name or job_run.id, True)
         try:
             module.main(arguments)
@@ -236,8 +203,7 @@ def cancel_job_run(self: EMRServerlessBackend, application_id: str, job_run_id: 
         return application_id, job_run_id  # as on AWS: cancelling a finished run changes nothing
     result = _original_cancel(self, application_id, job_run_id)
     job_run.state_details = "Job run cancelled by CancelJobRun"
-    if _spark is not None:
-        _spark.sparkContext.cancelJobGroup(job_run_id)
+    local_spark.session().sparkContext.cancelJobGroup(job_run_id)
     return result
 
 

@@ -1,13 +1,8 @@
 """One local SparkSession for every Spark test, the job files as modules, shared fixtures.
 
-The session is created once per test process: local[2], 2 shuffle partitions, no UI.
-The tests move kilobytes, so everything that costs CPU before the first row is cut:
-the JIT stops at C1 (C2 compiles cost more than they save here), Spark interprets
-expressions instead of generating and compiling Java for each query (same results;
-the code-generated path runs in bench/spark_vs_duckdb.py), and the local file system
-writes no .crc side files (without Hadoop's native library every file created costs a
-forked chmod; a checksum file would double that). Job files are loaded from spark/jobs/
-by path, the way spark-submit runs them.
+The session is the process's one small local session (devkit/local_spark.py), the
+same one the EMR Serverless emulation runs the lake's jobs in. Job files are loaded
+from spark/jobs/ by path, the way spark-submit runs them.
 """
 
 from __future__ import annotations
@@ -22,7 +17,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from devkit import synthea_data
+from devkit import local_spark, synthea_data
 from devkit.paths import REPO
 
 JOBS = REPO / "spark" / "jobs"
@@ -93,23 +88,7 @@ def tree(path: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="session")
 def spark():
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.driver.memory", "512m")
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.codegen.wholeStage", "false")
-        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
-        .getOrCreate()
-    )
+    session = local_spark.session()
     session.sparkContext.setLogLevel("OFF")  # the bad-input tests make Spark log errors
     yield session
 

@@ -1,0 +1,53 @@
+"""The one local SparkSession of a process: the EMR Serverless emulation and the Spark tests.
+
+Local runs and tests move kilobytes, so everything that costs CPU before the first
+row is cut: the JIT stops at C1 (C2 compiles cost more than they save here), Spark
+interprets expressions instead of generating and compiling Java for each query (same
+results; the code-generated path runs in bench/spark_vs_duckdb.py), and the local file
+system writes no .crc side files (without Hadoop's native library every file created
+costs a forked chmod; a checksum file would double that). One session per process:
+a second `getOrCreate` would return the first anyway, with the first one's settings.
+"""
+
+from __future__ import annotations
+
+import threading
+
+SMALL_LOCAL_SPARK = {
+    "spark.master": "local[2]",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.memory": "1g",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionOverwriteMode": "static",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+}
+_lock = threading.Lock()
+_session = None
+
+
+def session():
+    """The process's SparkSession, created (JVM start: seconds) on first use."""
+    global _session
+    with _lock:
+        if _session is None:
+            from pyspark.sql import SparkSession
+
+            builder = SparkSession.builder.appName("devkit-local-spark")
+            for key, value in SMALL_LOCAL_SPARK.items():
+                builder = builder.config(key, value)
+            _session = builder.getOrCreate()
+            _session.sparkContext.setLogLevel("ERROR")
+        return _session
+
+
+def warm_up() -> threading.Thread:
+    """Start the JVM in the background, so it overlaps other set-up work."""
+    thread = threading.Thread(target=session, name="spark-warm-up", daemon=True)
+    thread.start()
+    return thread
