@@ -229,34 +229,43 @@ def read_text_table(
     return reader.csv(files).withColumn(SOURCE_FILE, F.input_file_name())
 
 
-def fail(message: Column) -> Column:
-    """An expression that fails the Spark job with a BadInputError message."""
-    return F.raise_error(F.concat(F.lit(BAD_INPUT), message))
+def sql_text(text: str) -> str:
+    """A Spark SQL string literal of `text`."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def parse_column(name: str, sql_type: str, required: bool = False) -> Column:
-    """Text column `name` as `sql_type`.
+def fail_sql(*parts: str) -> str:
+    """SQL that fails the Spark job with a BadInputError message (the concat of `parts`)."""
+    return f"raise_error(concat({sql_text(BAD_INPUT)}, {', '.join(parts)}))"
+
+
+def parse_column(name: str, sql_type: str, required: bool = False) -> str:
+    """SQL of text column `name` as `sql_type` (SQL text: one JVM call per table, not
+    dozens per column).
 
     Empty text is NULL. A value that does not parse, or an empty value in a required
     column, fails the job naming the file, the column and the value. Dates and
     timestamps accept YYYY-MM-DD and ISO timestamps; a date is the calendar day written.
     """
-    text = F.when(F.col(name) != "", F.col(name))
-    quoted = f"nullif(`{name}`, '')"
+    text = f"nullif(`{name}`, '')"
     if sql_type == "string":
         value = text
     elif sql_type == "date":
-        instant = F.expr(f"try_cast({quoted} AS TIMESTAMP)")
-        value = F.when(instant.isNotNull(), F.expr(f"try_cast(substring(`{name}`, 1, 10) AS DATE)"))
+        value = (
+            f"CASE WHEN try_cast({text} AS TIMESTAMP) IS NOT NULL"
+            f" THEN try_cast(substring(`{name}`, 1, 10) AS DATE) END"
+        )
     else:
-        value = F.expr(f"try_cast({quoted} AS {sql_type.upper()})")
-    where = F.concat(F.lit("file "), F.col(SOURCE_FILE), F.lit(f", column {name}: "))
+        value = f"try_cast({text} AS {sql_type.upper()})"
+    where = f"'file ', `{SOURCE_FILE}`, {sql_text(f', column {name}: ')}"
     if sql_type != "string":
-        parsed = text.rlike(PATTERNS[sql_type.split("(")[0]]) & value.isNotNull()
-        problem = F.concat(where, F.lit("cannot parse '"), text, F.lit(f"' as {sql_type}"))
-        value = F.when(text.isNotNull() & ~parsed, fail(problem)).otherwise(value)
+        pattern = sql_text(PATTERNS[sql_type.split("(")[0]])
+        parsed = f"{text} RLIKE {pattern} AND {value} IS NOT NULL"
+        problem = fail_sql(where, sql_text("cannot parse '"), text, sql_text(f"' as {sql_type}"))
+        value = f"CASE WHEN {text} IS NOT NULL AND NOT ({parsed}) THEN {problem} ELSE {value} END"
     if required:
-        value = F.when(text.isNull(), fail(F.concat(where, F.lit("empty value")))).otherwise(value)
+        empty = fail_sql(where, "'empty value'")
+        value = f"CASE WHEN {text} IS NULL THEN {empty} ELSE {value} END"
     return value
 
 
@@ -265,14 +274,13 @@ def typed(raw: DataFrame, schema: tuple[tuple[str, str, bool], ...]) -> DataFram
     row (wrong number of fields) fails naming the file and the row."""
     columns = [parse_column(*spec) for spec in schema]
     if CORRUPT in raw.columns:  # checked with the first column, so it cannot be pruned
-        malformed = F.concat(
-            F.lit("file "),
-            F.col(SOURCE_FILE),
-            F.lit(f": malformed row (expected {len(schema)} fields): "),
-            F.substring(F.col(CORRUPT), 1, 200),
+        malformed = fail_sql(
+            f"'file ', `{SOURCE_FILE}`",
+            sql_text(f": malformed row (expected {len(schema)} fields): "),
+            f"substring(`{CORRUPT}`, 1, 200)",
         )
-        columns[0] = F.when(F.col(CORRUPT).isNotNull(), fail(malformed)).otherwise(columns[0])
-    return raw.select([column.alias(spec[0].lower()) for column, spec in zip(columns, schema)])
+        columns[0] = f"CASE WHEN `{CORRUPT}` IS NOT NULL THEN {malformed} ELSE {columns[0]} END"
+    return raw.selectExpr(*(f"{sql} AS `{spec[0].lower()}`" for sql, spec in zip(columns, schema)))
 
 
 # --- end of silver block -----------------------------------------------------------------
