@@ -1,8 +1,9 @@
 """EMR Serverless job runs that really run: the job file in local Spark on the emulated S3.
 
-moto 5.1 marks every job run SUCCESS at once. Here StartJobRun queues the run on one
-worker thread, which (one run at a time, in the process's one SparkSession from
-devkit/local_spark.py, so one JVM start per run command):
+moto 5.1 marks every job run SUCCESS at once. Here StartJobRun queues the run for two
+worker threads (two runs at a time, as on an application that runs jobs side by side),
+which, in the process's one SparkSession from devkit/local_spark.py (one JVM start per
+run command):
 
 1. fetches the entry point (`s3://<mwaa bucket>/dags/spark/jobs/<job>.py`) from moto's S3;
 2. rewrites every `s3://bucket/key` argument to `<tmp>/bucket/key` and copies the objects
@@ -41,7 +42,8 @@ _original_start = EMRServerlessBackend.start_job_run
 _original_get = EMRServerlessBackend.get_job_run
 _original_cancel = EMRServerlessBackend.cancel_job_run
 _queue: "queue.Queue[JobRun]" = queue.Queue()
-_worker: threading.Thread | None = None
+WORKERS = 2  # job runs at a time, as many as local[2] has cores
+_workers: list[threading.Thread] = []
 _guard = threading.Lock()
 
 
@@ -133,7 +135,7 @@ def _load_job(entry_point: str, run: LocalRun):
 
 
 def execute(job_run: JobRun) -> None:
-    """Run one job run to its final state (called on the worker thread)."""
+    """Run one job run to its final state (called on a worker thread)."""
     if job_run.state == "CANCELLED":
         return
     driver = (job_run.job_driver or {}).get("sparkSubmit") or {}
@@ -208,11 +210,12 @@ def cancel_job_run(self: EMRServerlessBackend, application_id: str, job_run_id: 
 
 
 def _ensure_worker() -> None:
-    global _worker
     with _guard:
-        if _worker is None or not _worker.is_alive():
-            _worker = threading.Thread(target=_work, name="emr-serverless-runs", daemon=True)
-            _worker.start()
+        _workers[:] = [worker for worker in _workers if worker.is_alive()]
+        while len(_workers) < WORKERS:
+            worker = threading.Thread(target=_work, name="emr-serverless-runs", daemon=True)
+            worker.start()
+            _workers.append(worker)
 
 
 def install() -> None:
