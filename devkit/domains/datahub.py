@@ -52,7 +52,9 @@ class DataHub(LocalDomain):
 
     def provision(self, env) -> None:
         from devkit import lineage
+        from devkit.emulator import ecs_ingestion
 
+        ecs_ingestion.warm_up()  # the DataHub CLI imports in the background, meanwhile
         lineage.install()  # local-only patches so the plugin captures lineage (devkit/lineage.py)
         aws = env.aws
         shutil.rmtree(output_dir(env), ignore_errors=True)

@@ -14,33 +14,44 @@ first on PATH replaces the recipe's `datahub-rest` sink by a `file` sink (there
 is no DataHub server), and recipes whose source cannot reach the emulation
 (Redshift and Athena: SQLAlchemy over their wire protocols) are validated with
 devkit/datahub_validate.py instead of run.
+
+Both run in warm DataHub processes (devkit/datahub_zygote.py), started in the
+background once per process (`warm_up`: when the datahub domain provisions, or
+at the first RunTask), so a container pays for its recipe, not for importing
+DataHub. Without them the shim runs the CLI cold, as before, warning in one line.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from moto.ecs.models import EC2ContainerServiceBackend
 
-from devkit import datahub_venv
+from devkit import datahub_venv, datahub_zygote
 
 INGESTION_IMAGE_REPOSITORY = "acryldata/datahub-ingestion"
 VALIDATE_ONLY_SOURCES = ("redshift", "athena")
 _original_run_task = EC2ContainerServiceBackend.run_task
+_zygotes: datahub_zygote.Zygotes | None = None
+_zygotes_lock = threading.Lock()
 
 SHIM = '''#!{python}
-"""datahub, as the local ECS emulation runs it: file sink; validate-only sources."""
-import os, subprocess, sys
+"""datahub, as the local ECS emulation runs it: file sink; validate-only sources; warm CLI."""
+import os, runpy, sys
 from pathlib import Path
 
 import yaml
 
 REAL = {real!r}
 VALIDATOR = {validator!r}
+run = runpy.run_path({zygote!r})["run"]  # in its warm process, else exec'd here
 args = sys.argv[1:]
 if args[:1] == ["ingest"] and "-c" in args:
     at = args.index("-c") + 1
@@ -50,8 +61,8 @@ if args[:1] == ["ingest"] and "-c" in args:
     if source in {validate_only!r}:
         print(f"[local emulation] {{recipe}}: source {{source}} cannot run against the "
               "emulation; validated, not run", flush=True)
-        sys.exit(subprocess.call([sys.executable, VALIDATOR, str(recipe)],
-                                 env={{**os.environ, "DATAHUB_RECIPES_DIR": "."}}))
+        os.environ["DATAHUB_RECIPES_DIR"] = "."
+        run(VALIDATOR, [str(recipe)])
     stem = recipe.parent.name if recipe.stem == "recipe" else recipe.stem
     out = Path(os.environ["DATAHUB_LOCAL_OUTPUT_DIR"]) / f"{{stem}}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +71,7 @@ if args[:1] == ["ingest"] and "-c" in args:
     local.write_text(yaml.safe_dump(raw, sort_keys=False))
     args[at] = str(local)
     print(f"[local emulation] {{recipe}}: sink datahub-rest replaced by file {{out}}", flush=True)
-os.execv(REAL, [REAL, *args])
+run(REAL, args)
 '''
 
 
@@ -74,6 +85,33 @@ def install() -> None:
         NetworkInterface.private_dns_name = property(
             lambda eni: "ip-%s.ec2.internal" % eni.private_ip_address.replace(".", "-")
         )
+
+
+def warm_up() -> datahub_zygote.Zygotes:
+    """Start this process's warm DataHub processes in the background, once (see `stop`)."""
+    global _zygotes
+    with _zygotes_lock:
+        if _zygotes is None:
+            _zygotes = datahub_zygote.Zygotes(_interpreter, base_environment())
+        return _zygotes
+
+
+def stop() -> None:
+    """Kill the warm DataHub processes and what they run (by LocalAws.stop, or at exit)."""
+    global _zygotes
+    with _zygotes_lock:
+        if _zygotes is not None:
+            _zygotes.stop()
+            _zygotes = None
+
+
+atexit.register(stop)  # also without LocalAws (tests/devkit/test_datahub_recipes.py)
+
+
+def _interpreter() -> Path:
+    """The python that the `datahub` console script names (built first if need be)."""
+    datahub_venv.ensure()
+    return Path(datahub_venv.datahub_cli().read_text().split("\n", 1)[0].removeprefix("#!"))
 
 
 def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):
@@ -103,7 +141,6 @@ def _environment(task, container: dict) -> dict[str, str]:
 
     url = server._active.endpoint_url if server._active else ""
     fake = server.FAKE_KEY
-    venv_bin = datahub_venv.python().parent
     return {
         **env,
         "AWS_ENDPOINT_URL": url,
@@ -112,39 +149,49 @@ def _environment(task, container: dict) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": fake,
         "AWS_SECRET_ACCESS_KEY": fake,
         "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"),
+        **base_environment(),
+        datahub_zygote.SOCKET_ENV: warm_up().wait(),
+    }
+
+
+def base_environment() -> dict[str, str]:
+    """What every container has, whatever its task: the warm CLI imports DataHub with it."""
+    venv_bin = datahub_venv.python().parent
+    return {
         "DATAHUB_TELEMETRY_ENABLED": "false",
         "PATH": f"{_shim_dir()}:{venv_bin}:/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/tmp"),
     }
 
 
+@functools.cache
 def _shim_dir() -> Path:
     """A folder holding the `datahub` shim, rewritten once per process."""
     folder = Path(tempfile.gettempdir()) / f"devkit-datahub-shim-{os.getpid()}"
     shim = folder / "datahub"
-    if not shim.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        venv_python = datahub_venv.python()
-        shim.write_text(
-            SHIM.format(
-                python=venv_python,
-                real=str(datahub_venv.datahub_cli()),
-                validator=str(Path(__file__).resolve().parent.parent / "datahub_validate.py"),
-                validate_only=VALIDATE_ONLY_SOURCES,
-            )
+    folder.mkdir(parents=True, exist_ok=True)
+    shim.write_text(
+        SHIM.format(
+            python=datahub_venv.python(),
+            real=str(datahub_venv.datahub_cli()),
+            validator=str(Path(__file__).resolve().parent.parent / "datahub_validate.py"),
+            zygote=datahub_zygote.__file__,
+            validate_only=VALIDATE_ONLY_SOURCES,
         )
-        shim.chmod(0o755)
+    )
+    shim.chmod(0o755)
     return folder
 
 
 def _run_container(backend, task, definition, container: dict) -> None:
+    env = _environment(task, container)  # waits for the warm CLI, which ensures the venv
     datahub_venv.ensure()
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="devkit-ecs-") as workdir:
         proc = subprocess.run(
             _command(task, container),
             cwd=workdir,
-            env=_environment(task, container),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

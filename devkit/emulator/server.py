@@ -61,6 +61,7 @@ class LocalAws:
             self._server.stop()
             self._server = None
         redshift_data.install(None)
+        ecs_ingestion.stop()
         if _active is self:
             _active = None
 

@@ -1,20 +1,22 @@
 """Every recipe validates offline against DataHub's own config models (one CLI call).
 
 The validator runs in `.venv-datahub` (built here when missing), over the real
-recipes plus broken copies, so one ~15 s process covers every case.
+recipes plus broken copies, so one call covers every case. It runs in the warm
+process the ECS emulation uses (devkit/datahub_zygote.py), with the containers'
+environment: warm already when an ingestion test ran first in this process.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from devkit import datahub_venv
+from devkit import datahub_venv, datahub_zygote
+from devkit.emulator import ecs_ingestion
 from devkit.paths import REPO as ROOT
 
 RECIPES = ROOT / "recipes"
@@ -59,14 +61,15 @@ def _broken(tmp: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def validation(tmp_path_factory):
     python = datahub_venv.ensure()
+    zygotes = ecs_ingestion.warm_up()
     tmp = tmp_path_factory.mktemp("recipes")
     broken = _broken(tmp)
     paths = [str(RECIPES / r) for r in REAL] + [str(tmp / name) for name in broken]
-    env = {**os.environ, **ENV, "DATAHUB_RECIPES_DIR": str(RECIPES)}
-    env.update(DATAHUB_TELEMETRY_ENABLED="false")
-    env.pop("DATAHUB_TEST_UNSET_REGION", None)
+    env = {**ecs_ingestion.base_environment(), **ENV, "DATAHUB_RECIPES_DIR": str(RECIPES)}
+    env[datahub_zygote.SOCKET_ENV] = zygotes.wait()
+    validator = str(ROOT / "devkit" / "datahub_validate.py")
     proc = subprocess.run(
-        [str(python), str(ROOT / "devkit" / "datahub_validate.py"), *paths],
+        [str(python), datahub_zygote.__file__, validator, *paths],
         capture_output=True,
         text=True,
         env=env,
