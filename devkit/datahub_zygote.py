@@ -217,7 +217,8 @@ def call(address: str, argv: list[str], cwd: str, env: dict, fds=(0, 1, 2)) -> i
         sock.connect(address)
         data = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode() + b"\n"
         sent = socket.send_fds(sock, [data], list(fds))
-        sock.sendall(data[sent:])
+        if sent < len(data):  # not an empty send: a refusal may already have closed it (EPIPE)
+            sock.sendall(data[sent:])
         replies = sock.makefile("r")
         started = replies.readline()
         if started != "started\n":
