@@ -115,7 +115,7 @@ def test_gold_tables_have_rows_one_file_per_partition_and_athena_reads_them(lake
     pipeline, results = lake
     bucket = pipeline.names.lake_bucket
     for table in GOLD_TABLES:
-        rows, partitions = parquet_counts(pipeline.aws, bucket, table.prefix)
+        rows, partitions = parquet_counts(bucket, table.prefix)
         assert rows > 0, table.name
         files = [k for k in pipeline.aws.list_keys(bucket, table.prefix) if k.endswith(".parquet")]
         assert len(files) == max(partitions, 1), f"{table.name}: one file per partition"
@@ -135,12 +135,12 @@ def test_a_bad_input_fails_its_job_task_with_the_error_and_alerts(lake):
     bucket = pipeline.names.lake_bucket
     key = next(t for t in SOURCE_TABLES if t.name == "patients").bronze_key(DAY.isoformat())
     pipeline.aws.put_object(bucket, key, "Id,BIRTHDATE\nnot,a-date\n")
-    before = parquet_counts(pipeline.aws, bucket, "silver/synthea/patients/")
+    before = parquet_counts(bucket, "silver/synthea/patients/")
     result = pipeline.run("data_lake__silver", DAY, only="silver_synthea_patients")
     (failed,) = result.failed
     assert failed.task_id == "silver_synthea_patients"
     log = failed.log.read_text()
     assert "wrong header" in log and f"s3://{bucket}/bronze/synthea/patients/" in log
-    assert parquet_counts(pipeline.aws, bucket, "silver/synthea/patients/") == before
+    assert parquet_counts(bucket, "silver/synthea/patients/") == before
     subjects = [subject for subject, _ in pipeline.alerts()]
     assert any("data_lake__silver.silver_synthea_patients" in s for s in subjects)
