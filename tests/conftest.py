@@ -52,17 +52,22 @@ def local_aws(embedded_postgres):
 
 
 # The gate runs with --dist loadgroup: each test file is one group (module fixtures run
-# once), except that every file that starts Spark joins one group, so one xdist worker
-# holds the gate's only JVM.
-RUNS_SPARK = (
-    "tests/spark/",
-    "tests/devkit/test_emulator_emr_serverless.py",
-    "tests/dags/test_data_lake__pipeline.py",
-)
+# once), except files that share costly session fixtures, which must share a worker:
+# every file that starts Spark (one JVM per gate, not per worker), and the TICKIT files
+# (one two-night load, tests/dags/conftest.py).
+SHARED_WORKER = {
+    "spark": (
+        "tests/spark/",
+        "tests/devkit/test_emulator_emr_serverless.py",
+        "tests/dags/test_data_lake__pipeline.py",
+    ),
+    "tickit": ("tests/dags/test_tickit__",),
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
 def pytest_collection_modifyitems(items):
     for item in items:
         path = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("spark" if path.startswith(RUNS_SPARK) else path))
+        group = next((g for g, paths in SHARED_WORKER.items() if path.startswith(paths)), path)
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from devkit.airflow_local import migrate_metadata_db
@@ -23,3 +25,24 @@ def new_pipeline(local_aws, airflow_db):
     (their domains' registrations), so a test pays for no other domain's set-up.
     """
     return lambda *dag_ids: LocalPipeline(local_aws, domains=for_dags(dag_ids) if dag_ids else None)
+
+
+TICKIT_NIGHTS = (date(2008, 1, 2), date(2008, 1, 3))
+
+
+@pytest.fixture(scope="session")
+def tickit_two_nights(local_aws, airflow_db):
+    """Two nights of tickit__redshift_load, lineage on: shared by both TICKIT test files.
+
+    (pipeline, the two DagRunResults, every Redshift statement of the runs). The load
+    costs more than anything the files then check, so they share one (tests/conftest.py
+    keeps both files on one xdist worker); the datahub domain makes the plugin record
+    the lineage test_tickit__sales_by_category.py asserts.
+    """
+    pipeline = LocalPipeline(
+        local_aws, domains=for_dags(("tickit__sales_by_category", "datahub__ingest_metadata"))
+    )
+    pipeline.land(*TICKIT_NIGHTS)
+    mark = len(pipeline.aws.statements)
+    results = [pipeline.run("tickit__redshift_load", day) for day in TICKIT_NIGHTS]
+    return pipeline, results, pipeline.statements_since(mark)

@@ -14,6 +14,7 @@ import pytest
 
 from devkit.domains.tickit import sample_data
 from lakehouse.tickit import TABLES
+from tests.dags.conftest import TICKIT_NIGHTS
 
 pytestmark = pytest.mark.integration
 
@@ -39,12 +40,9 @@ def expected_keys(data, table, days) -> list:
 
 
 @pytest.fixture(scope="module")
-def loaded(new_pipeline):
-    pipeline = new_pipeline(DAG_ID)
-    pipeline.land(DAY1, DAY2)
-    mark = len(pipeline.aws.statements)
-    results = [pipeline.run(DAG_ID, DAY1), pipeline.run(DAG_ID, DAY2)]
-    return pipeline, results, pipeline.statements_since(mark)
+def loaded(tickit_two_nights):
+    assert TICKIT_NIGHTS == (DAY1, DAY2)
+    return tickit_two_nights
 
 
 def test_every_task_succeeds_for_two_nights(loaded):

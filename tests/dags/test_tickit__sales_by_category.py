@@ -15,6 +15,7 @@ import pytest
 
 from devkit.domains.tickit import GOLD_DATABASE
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
+from tests.dags.conftest import TICKIT_NIGHTS
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +24,9 @@ CRAWLER = "tickit_gold_sales_by_category"
 
 
 @pytest.fixture(scope="module")
-def unloaded(new_pipeline):
-    pipeline = new_pipeline("tickit__sales_by_category", "datahub__ingest_metadata")  # lineage on
-    pipeline.land(DAY)
-    load = pipeline.run("tickit__redshift_load", DAY)
-    assert load.state == "success", load.failed
+def unloaded(tickit_two_nights):
+    pipeline, loads, _ = tickit_two_nights  # loaded with lineage on (tests/dags/conftest.py)
+    assert DAY == TICKIT_NIGHTS[-1] and all(load.state == "success" for load in loads)
     mark = len(pipeline.aws.statements)
     crawls_before = len(crawls(pipeline))  # the crawler is account-wide: other runs count too
     result = pipeline.run("tickit__sales_by_category", DAY)
