@@ -146,6 +146,7 @@ def serve(folder: str, script: str) -> list[str] | None:
     gc.freeze()  # a child's collections and exit then skip these, instead of copying their pages
     gc.enable()
     startup = dict(os.environ)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished runners are reaped by the kernel
     while True:
         ready, _, _ = select.select([listener, 0], [], [])
         if 0 in ready:  # stdin closed: the emulation that started us has gone
@@ -167,19 +168,31 @@ def serve(folder: str, script: str) -> list[str] | None:
                 continue
             sys.stdout.flush()
             sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
+            if os.fork() == 0:  # a runner per request, so requests run side by side
                 listener.close()
-                _become(request, fds)
-                return request["argv"]
+                return _run_child(conn, request, fds)
             for fd in fds:
                 os.close(fd)
-            with contextlib.suppress(OSError):  # the caller may have gone (killed on a timeout)
-                conn.sendall(b"started\n")
-            status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-            print(f"child {pid}: {' '.join(request['argv'])} -> {status}", flush=True)
-            with contextlib.suppress(OSError):
-                conn.sendall(f"{status}\n".encode())
+
+
+def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> list[str]:
+    """In a runner: fork the child that becomes the script, report its exit status, exit.
+
+    Returns only in that child, with its argv."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it to reap runners
+    pid = os.fork()
+    if pid == 0:
+        _become(request, fds)
+        return request["argv"]
+    for fd in fds:
+        os.close(fd)
+    with contextlib.suppress(OSError):  # the caller may have gone (killed on a timeout)
+        conn.sendall(b"started\n")
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    print(f"child {pid}: {' '.join(request['argv'])} -> {status}", flush=True)
+    with contextlib.suppress(OSError):
+        conn.sendall(f"{status}\n".encode())
+    os._exit(0)
 
 
 def _receive(conn: socket.socket) -> tuple[dict, list[int]]:

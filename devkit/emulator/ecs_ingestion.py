@@ -7,7 +7,11 @@ with `/bin/sh` on this machine, the DataHub CLI coming from `.venv-datahub`,
 against the emulated AWS (`AWS_ENDPOINT_URL*`, moto's dummy credentials). The
 container's output goes to the CloudWatch Logs stream the task definition's
 `awslogs` options name, so EcsRunTaskOperator reads it back as on AWS, and
-DescribeTasks reports STOPPED with the command's exit code.
+DescribeTasks reports STOPPED with the command's exit code. RunTask returns at
+once and the container runs in the background, so tasks started together run
+side by side; DescribeTasks waits up to `DESCRIBE_WAIT_SECONDS` for a running
+container to exit before it answers, so the trigger sees the end at its first
+poll and never sleeps its production `waiter_delay` locally.
 
 Two local substitutions, both printed in the container's log: a `datahub` shim
 first on PATH replaces the recipe's `datahub-rest` sink by a `file` sink (there
@@ -38,7 +42,10 @@ from devkit import datahub_venv, datahub_zygote
 
 INGESTION_IMAGE_REPOSITORY = "acryldata/datahub-ingestion"
 VALIDATE_ONLY_SOURCES = ("redshift", "athena")
+DESCRIBE_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
 _original_run_task = EC2ContainerServiceBackend.run_task
+_original_describe_tasks = EC2ContainerServiceBackend.describe_tasks
+_exited: dict[str, threading.Event] = {}  # task ARN and id -> set when its container exits
 _zygotes: datahub_zygote.Zygotes | None = None
 _zygotes_lock = threading.Lock()
 
@@ -76,10 +83,11 @@ run(REAL, args)
 
 
 def install() -> None:
-    """Patch moto's RunTask (idempotent)."""
+    """Patch moto's RunTask and DescribeTasks (idempotent)."""
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 
     EC2ContainerServiceBackend.run_task = run_task
+    EC2ContainerServiceBackend.describe_tasks = describe_tasks
     if not hasattr(NetworkInterface, "private_dns_name"):
         # moto 5.2's awsvpc RunTask reads an attribute its ENI model lacks.
         NetworkInterface.private_dns_name = property(
@@ -120,8 +128,31 @@ def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):
         definition = self.describe_task_definition(task.task_definition_arn)
         container = definition.container_definitions[0]
         if str(container.get("image", "")).startswith(INGESTION_IMAGE_REPOSITORY):
-            _run_container(self, task, definition, container)
+            exited = _exited[task.task_arn] = _exited[task.id] = threading.Event()
+            task.last_status = "RUNNING"
+            threading.Thread(
+                target=_run_in_background,
+                args=(self, task, definition, container, exited),
+                name=f"ecs-task-{task.id}",
+                daemon=True,
+            ).start()
     return tasks
+
+
+def describe_tasks(self: EC2ContainerServiceBackend, cluster_str: str, tasks: list[str]):
+    for task in tasks:
+        if task in _exited:
+            _exited[task].wait(DESCRIBE_WAIT_SECONDS)
+    return _original_describe_tasks(self, cluster_str, tasks)
+
+
+def _run_in_background(backend, task, definition, container: dict, exited) -> None:
+    try:
+        _run_container(backend, task, definition, container)
+    except Exception as error:  # the emulation broke, not the container: say so, stop the task
+        _stop(task, 1, f"local emulation could not run the container: {error}")
+    finally:
+        exited.set()
 
 
 def _command(task, container: dict) -> list[str]:
@@ -199,12 +230,16 @@ def _run_container(backend, task, definition, container: dict) -> None:
             timeout=900,
         )
     _write_logs(backend, task, container, proc.stdout, started)
+    _stop(task, proc.returncode, "Essential container in task exited")
+
+
+def _stop(task, exit_code: int, reason: str) -> None:
     task.status = "STOPPED"
     task.desired_status = "STOPPED"
-    task.stopped_reason = "Essential container in task exited"
+    task.stopped_reason = reason
     for running in task.containers:
         running.last_status = "STOPPED"
-        running.exitCode = proc.returncode
+        running.exitCode = exit_code
 
 
 def _write_logs(backend, task, container: dict, output: str, started: float) -> None:
