@@ -56,12 +56,13 @@ def warm_up() -> threading.Thread:
     run; doing that while the run provisions and loads Redshift (on the other
     core) takes it off the lake's first jobs.
     """
-    thread = threading.Thread(target=_warm, name="spark-warm-up", daemon=True)
+    thread = threading.Thread(target=run_warm_up_job, name="spark-warm-up", daemon=True)
     thread.start()
     return thread
 
 
-def _warm() -> None:
+def run_warm_up_job() -> None:
+    """A tiny job shaped like the lake's: delimited text in, typed and checked, Parquet out."""
     spark = session()
     root = Path(tempfile.mkdtemp(prefix="spark-warm-up-"))
     try:

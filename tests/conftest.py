@@ -59,6 +59,7 @@ SHARED_WORKER = {
     "spark": (
         "tests/spark/",
         "tests/devkit/test_emulator_emr_serverless.py",
+        "tests/devkit/test_local_spark.py",
         "tests/dags/test_data_lake__pipeline.py",
     ),
     "tickit": ("tests/dags/test_tickit__",),

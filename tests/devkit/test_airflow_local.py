@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 import uuid
+
 import pendulum
 
 from devkit.airflow_local import load_dag, migrate_metadata_db, run_dag
