@@ -69,7 +69,8 @@ def migrate_metadata_db() -> None:
     """
     from airflow.utils import db
 
-    if _revision() != list(getattr(db, "_REVISION_HEADS_MAP", {None: None}).values())[-1]:
+    heads = getattr(db, "_REVISION_HEADS_MAP", None)  # Airflow version -> its head revision
+    if not heads or _revision() != list(heads.values())[-1]:
         db.upgradedb()
 
 
