@@ -14,34 +14,58 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 declare -a results=()
 failed=0
-step() {
-  local name="$1"; shift
-  local started=$SECONDS
-  echo "==> $name"
-  if "$@"; then
-    results+=("ok    $(printf '%4ds' $((SECONDS - started)))  $name")
+record() {  # record NAME EXIT_CODE SECONDS
+  if [ "$2" -eq 0 ]; then
+    results+=("ok    $(printf '%4ds' "$3")  $1")
   else
-    results+=("FAIL  $(printf '%4ds' $((SECONDS - started)))  $name")
+    results+=("FAIL  $(printf '%4ds' "$3")  $1")
     failed=1
   fi
 }
 
+# The static checks are short and mostly single-threaded: start them together
+# (they only read the tree), then print each one's output in this order.
+checks_dir="$(mktemp -d)"
+trap 'rm -rf "$checks_dir"' EXIT
+declare -a check_names=() check_pids=()
+check() {
+  local n=${#check_names[@]}
+  check_names+=("$1")
+  shift
+  (
+    started=$SECONDS
+    "$@" >"$checks_dir/$n.out" 2>&1
+    echo "$? $((SECONDS - started))" >"$checks_dir/$n.rc"
+  ) &
+  check_pids+=($!)
+}
+
 tracked_files() { git ls-files -z 2>/dev/null | xargs -0 -r "$@"; }
 
-step "flake8" flake8 .
-step "black --check" black --check --quiet .
-step "isort --check (import order)" isort --check-only --quiet .
-step "sqlfluff lint sql/ (redshift, templated)" sqlfluff lint sql/
-step "workflow schema (check-jsonschema)" \
+check "flake8" flake8 .
+check "black --check" black --check --quiet .
+check "isort --check (import order)" isort --check-only --quiet .
+check "sqlfluff lint sql/ (redshift, templated)" sqlfluff lint sql/
+check "workflow schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-step "workflow audit (zizmor --offline)" zizmor --offline --quiet .github
-step "dependabot schema (check-jsonschema)" \
+check "workflow audit (zizmor --offline)" zizmor --offline --quiet .github
+check "dependabot schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
-step "IAM lint (parliament)" python -m devkit.iam_lint
-step "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
+check "IAM lint (parliament)" python -m devkit.iam_lint
+check "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
-step "pytest" python -m pytest -n 2 --dist loadgroup "$@"
+for n in "${!check_names[@]}"; do
+  wait "${check_pids[$n]}"
+  echo "==> ${check_names[$n]}"
+  cat "$checks_dir/$n.out"
+  read -r code seconds <"$checks_dir/$n.rc" || { code=1; seconds=0; }
+  record "${check_names[$n]}" "$code" "$seconds"
+done
 
+echo "==> pytest"
+started=$SECONDS
+python -m pytest -n 2 --dist loadgroup "$@"
+record "pytest" "$?" $((SECONDS - started))
 echo
 echo "Gate summary (total ${SECONDS}s):"
 printf '  %s\n' "${results[@]}"

@@ -9,7 +9,6 @@ prints, plus an optional live progress callback.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import re
@@ -20,6 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from devkit import dag_test_speedups
 from devkit.paths import DAGS_DIR, PLUGINS_DIR
 
 Progress = Callable[[int, int, str], None]  # (tasks done, tasks in the run, current task)
@@ -37,12 +37,12 @@ def airflow_settings(home: Path) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         # DataHub lineage plugin (docs/datahub.md): to the `datahub-file` connection the
-        # datahub domain defines; a failing emitter is logged, never fails a task.
+        # lineage domain defines; a failing emitter is logged, never fails a task.
         # On unless AIRFLOW__DATAHUB__ENABLED=False is exported; with the local patches
-        # of devkit/lineage.py (applied by the datahub domain) it costs ~0.2 s a task.
+        # of devkit/lineage.py (applied by the lineage domain) it costs ~0.2 s a task.
         "AIRFLOW__DATAHUB__ENABLED": os.environ.get("AIRFLOW__DATAHUB__ENABLED", "True"),
-        # ... but only where the datahub domain runs (its file connection, its patches):
-        # its registration turns the plugin's own kill switch off.
+        # ... but only where the lineage domain runs (its file connection, its patches;
+        # the datahub domain needs it): it turns the plugin's own kill switch off.
         LINEAGE_KILL_SWITCH: "true",
         "AIRFLOW__DATAHUB__CONN_ID": "datahub_file_default",
         "AIRFLOW__DATAHUB__EMIT_MODE": "ASYNC",
@@ -149,9 +149,7 @@ def run_dag(
     the production back-off. `only` is a task-id regex: run those tasks and
     their upstreams (like `airflow tasks test` for a slice of the DAG).
     """
-    build_in_process_api_once()
-    share_botocore_loader()
-    find_aws_hook_callers_cheaply()
+    dag_test_speedups.apply()
     dag = dag or load_dag(dag_id)
     if only:
         wanted = [task_id for task_id in dag.task_ids if re.fullmatch(only, task_id)]
@@ -359,80 +357,6 @@ def _log_records_to(path: Path) -> Iterator[None]:
 
 def _state(state) -> str:
     return str(getattr(state, "value", state))
-
-
-def build_in_process_api_once() -> None:
-    """Build dag.test()'s in-process Execution API once per process, for one API version.
-
-    Airflow 3.2 creates (and initialises) a new FastAPI app for every task
-    dag.test() runs; the app holds no per-task state, so one is enough. Cadwyn
-    then generates routes and schemas for each of the nine API versions at the
-    first request (~4 s of CPU); the in-process client speaks only the newest,
-    so the app keeps that one (and the one before, which its changes migrate
-    from). Private API: if it moves, runs are merely slower.
-    """
-    from airflow.sdk.execution_time import supervisor
-
-    original = getattr(supervisor, "in_process_api_server", None)
-    if original is not None and not hasattr(original, "cache_info"):
-        _newest_execution_api_version_only()
-        supervisor.in_process_api_server = functools.cache(original)
-
-
-def _newest_execution_api_version_only() -> None:
-    from airflow.api_fastapi.execution_api import versions
-    from airflow.sdk.api.datamodels._generated import API_VERSION
-    from cadwyn import Version, VersionBundle
-
-    full = versions.bundle
-    if len(full.versions) < 3 or full.versions[0].value != API_VERSION:
-        return
-    newest, previous = full.versions[0], full.versions[1]
-    for change in newest.changes:
-        change._bound_version_bundle = None  # cadwyn binds a change to one bundle
-    versions.bundle = VersionBundle(full.head_version, newest, Version(previous.value))
-
-
-def share_botocore_loader() -> None:
-    """One botocore data loader for every boto3 session in the process.
-
-    Every hook builds a new boto3 session, and each session's loader re-reads
-    the endpoint tables and service models (megabytes of JSON) and rescans the
-    data folders; locally that was a third of a DAG run's CPU. botocore treats
-    the loaded data as read-only, so one caching loader can serve all sessions.
-    """
-    from botocore import loaders, session
-
-    if hasattr(session.create_loader, "cache_info"):
-        return
-    session.create_loader = functools.cache(loaders.create_loader)
-
-
-def find_aws_hook_callers_cheaply() -> None:
-    """Find the operator behind an AWS hook by walking frames, not `inspect.stack()`.
-
-    The amazon provider names the calling operator in its user agent. It does so
-    with `inspect.stack()`, which reads source context for every frame and scans
-    sys.modules for each: under dag.test() that was a quarter of a local run's
-    CPU. Walking the frames finds the same class. Private API: if it moves,
-    runs are merely slower.
-    """
-    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
-
-    if getattr(AwsGenericHook._find_operator_class_name, "_devkit_cheap", False):
-        return
-
-    def find_operator_class_name(target_function_name: str) -> str | None:
-        frame = sys._getframe(1)
-        while frame is not None:
-            if frame.f_code.co_name == target_function_name and "self" in frame.f_locals:
-                return type(frame.f_locals["self"]).__name__
-            frame = frame.f_back
-        return None
-
-    find_operator_class_name._devkit_cheap = True
-    AwsGenericHook._find_operator_class_name = staticmethod(find_operator_class_name)
-    AwsGenericHook._find_executor_class_name = staticmethod(lambda: None)
 
 
 def _drop_finished_triggers() -> None:

@@ -1,6 +1,6 @@
 """Local-only patches that let the DataHub Airflow plugin capture lineage under dag.test().
 
-Applied by the datahub domain (`devkit/domains/datahub.py`, on provision) in the
+Applied by the lineage domain (`devkit/domains/lineage.py`, on provision) in the
 process that runs the DAGs, like `devkit/airflow_local.py`'s other local
 speed-ups. Each patch is idempotent; if a private API moves, the patch is skipped
 and lineage is merely slower or thinner. None of them runs on MWAA

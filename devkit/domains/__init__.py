@@ -55,12 +55,13 @@ def registered() -> tuple[LocalDomain, ...]:
     return tuple(found)
 
 
-def for_dags(dag_ids) -> tuple[LocalDomain, ...]:
+def for_dags(dag_ids, also: tuple[str, ...] = ()) -> tuple[LocalDomain, ...]:
     """The registrations DAGs need: the house, each DAG's domain (its dag_id prefix), and
-    what those need. An id whose domain has no registration needs only the house."""
+    what those need. An id whose domain has no registration needs only the house.
+    `also` names domains wanted besides (e.g. "lineage" for a test of the plugin)."""
     by_name = {domain.name: domain for domain in registered()}
     wanted = {"house"}
-    pending = [dag_id.split("__", 1)[0] for dag_id in dag_ids]
+    pending = [dag_id.split("__", 1)[0] for dag_id in dag_ids] + list(also)
     while pending:
         name = pending.pop()
         if name in by_name and name not in wanted:

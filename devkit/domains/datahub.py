@@ -16,7 +16,6 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from devkit.airflow_local import LINEAGE_KILL_SWITCH
 from devkit.domains import LocalDomain
 from devkit.paths import REPO as ROOT
 from lakehouse.conventions import Var
@@ -31,7 +30,6 @@ TASK_FAMILY = "datahub-ingestion"
 CONTAINER = "datahub-ingestion"
 LOG_GROUP = "/ecs/datahub-ingestion"
 LOG_STREAM_PREFIX = "datahub"
-LINEAGE_CONN_ID = "datahub_file_default"
 
 
 def output_dir(env) -> Path:
@@ -39,27 +37,19 @@ def output_dir(env) -> Path:
     return home / "datahub" / (env.names.tag or "local")
 
 
-def lineage_file() -> Path:
-    """Where the Airflow plugin's `datahub-file` connection writes (one per Airflow home)."""
-    return Path(os.environ.get("AIRFLOW_HOME", ROOT / ".airflow")) / "datahub" / "lineage.json"
-
-
 class DataHub(LocalDomain):
     name = "datahub"
+    needs = ("lineage",)  # the plugin's lineage of every DAG run (devkit/domains/lineage.py)
 
     def __init__(self) -> None:
         self._network: dict[str, tuple[str, str]] = {}  # per pipeline: (subnet, group)
 
     def provision(self, env) -> None:
-        from devkit import lineage
         from devkit.emulator import ecs_ingestion
 
         ecs_ingestion.warm_up()  # the DataHub CLI imports in the background, meanwhile
-        lineage.install()  # local-only patches so the plugin captures lineage (devkit/lineage.py)
         aws = env.aws
         shutil.rmtree(output_dir(env), ignore_errors=True)
-        if not env.names.tag:  # the run command: lineage of this run only
-            lineage_file().unlink(missing_ok=True)
         output_dir(env).mkdir(parents=True, exist_ok=True)
         bucket = env.names.bucket("datahub-recipes")
         aws.create_bucket(bucket)
@@ -141,13 +131,7 @@ class DataHub(LocalDomain):
             Var.DATAHUB_SUBNETS: subnet,
             Var.DATAHUB_SECURITY_GROUPS: group,
             Var.DATAHUB_LOG_GROUP: LOG_GROUP,
-            # The plugin's kill switch (on by default locally): lineage where this domain runs.
-            LINEAGE_KILL_SWITCH.removeprefix("AIRFLOW_VAR_").lower(): "false",
         }
-
-    def connections(self, env) -> dict[str, dict]:
-        # Read by the DataHub Airflow plugin (AIRFLOW__DATAHUB__CONN_ID), not by a DAG.
-        return {LINEAGE_CONN_ID: {"conn_type": "datahub-file", "host": str(lineage_file())}}
 
     def effects(self, env) -> dict[str, object]:
         found: dict[str, object] = {}
@@ -164,26 +148,10 @@ class DataHub(LocalDomain):
             "redshift.yml",
             "athena.yml",
         ]
-        edges = lineage_edges(lineage_file(), env.names.tag)
-        enabled = os.environ.get("AIRFLOW__DATAHUB__ENABLED", "").lower() == "true"
-        off = "plugin off (AIRFLOW__DATAHUB__ENABLED=False was exported)"
-        if not edges:
-            found["DataHub lineage (Airflow plugin, datahub-file)"] = (
-                f"no edges with datasets in {lineage_file()}" if enabled else off
-            )
-            return found
-        # The TICKIT load (landing S3 -> staging -> targets) and UNLOAD (targets -> gold S3).
-        redshift = [(a, b) for a, b in edges if "redshift:" in a or "redshift:" in b]
-        found["DataHub lineage of the TICKIT load and UNLOAD (Airflow plugin)"] = [
-            f"{a} -> {b}" for a, b in redshift
-        ]
-        found["DataHub lineage, other edges (checks, bronze copies, Athena reads)"] = (
-            f"{len(edges) - len(redshift)} more in {lineage_file()}"
-        )
         return found
 
 
-def _short(urn: str) -> str:
+def short_urn(urn: str) -> str:
     """`urn:li:dataset:(urn:li:dataPlatform:glue,db.table,PROD)` -> `glue:db.table`."""
     if urn.startswith("urn:li:dataset:("):
         platform, name = urn[len("urn:li:dataset:(") :].split(",")[:2]
@@ -191,7 +159,7 @@ def _short(urn: str) -> str:
     return urn
 
 
-def _aspects(records: list[dict]):
+def record_aspects(records: list[dict]):
     """(entity urn, entity type, aspect name, aspect dict) for MCPs and MCE snapshots."""
     for record in records:
         if "entityUrn" in record:
@@ -214,7 +182,7 @@ def summarize(records: list[dict]) -> dict:
     """Entities by type, and per dataset its schema fields, tags, owners and terms."""
     entities: dict[str, set[str]] = {}
     datasets: dict[str, dict] = {}
-    for urn, kind, aspect, value in _aspects(records):
+    for urn, kind, aspect, value in record_aspects(records):
         entities.setdefault(kind or urn.split(":")[2], set()).add(urn)
         if kind != "dataset":
             continue
@@ -233,30 +201,8 @@ def summarize(records: list[dict]) -> dict:
         "datasets": datasets,
         "tags": sorted({t for d in datasets.values() for t in d["tags"]}),
         "owners": sorted({o for d in datasets.values() for o in d["owners"]}),
-        "terms": {_short(u): d["terms"] for u, d in sorted(datasets.items()) if d["terms"]},
+        "terms": {short_urn(u): d["terms"] for u, d in sorted(datasets.items()) if d["terms"]},
     }
-
-
-def lineage_edges(path: Path, tag: str = "") -> list[tuple[str, str]]:
-    """(input, output) pairs from the plugin's dataJobInputOutput aspects, shortened.
-
-    With a pipeline `tag` (tests share one file), only edges touching that
-    pipeline's resources (`dev_<tag>`, `-<tag>` buckets' tables, ...) are kept.
-    """
-    if not path.is_file():
-        return []
-    try:
-        records = json.loads(path.read_text() or "[]")
-    except json.JSONDecodeError:
-        return []
-    edges: set[tuple[str, str]] = set()
-    for _urn, _kind, aspect, value in _aspects(records):
-        if aspect == "dataJobInputOutput":
-            for source in value.get("inputDatasets", []):
-                for target in value.get("outputDatasets", []):
-                    if not tag or tag in source or tag in target:
-                        edges.add((_short(source), _short(target)))
-    return sorted(edges)
 
 
 DOMAIN = DataHub()

@@ -35,16 +35,17 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-
-from moto.ecs.models import EC2ContainerServiceBackend
+from typing import TYPE_CHECKING
 
 from devkit import datahub_venv, datahub_zygote
+
+if TYPE_CHECKING:
+    from moto.ecs.models import EC2ContainerServiceBackend
 
 INGESTION_IMAGE_REPOSITORY = "acryldata/datahub-ingestion"
 VALIDATE_ONLY_SOURCES = ("redshift", "athena")
 DESCRIBE_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
-_original_run_task = EC2ContainerServiceBackend.run_task
-_original_describe_tasks = EC2ContainerServiceBackend.describe_tasks
+_original: dict[str, object] = {}  # moto's RunTask and DescribeTasks, once patched
 _exited: dict[str, threading.Event] = {}  # task ARN and id -> set when its container exits
 _zygotes: datahub_zygote.Zygotes | None = None
 _zygotes_lock = threading.Lock()
@@ -83,11 +84,36 @@ run(REAL, args)
 
 
 def install() -> None:
-    """Patch moto's RunTask and DescribeTasks (idempotent)."""
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    """Patch moto's RunTask and DescribeTasks when moto first loads its ECS backend.
 
-    EC2ContainerServiceBackend.run_task = run_task
-    EC2ContainerServiceBackend.describe_tasks = describe_tasks
+    Idempotent. Deferred because importing moto's ECS models (and the EC2 models
+    they use) costs ~1.3 s, which a run or test process without ECS need not pay.
+    Private API (`moto.backends.get_backend`, which the server calls per service).
+    """
+    from moto import backends
+
+    if getattr(backends.get_backend, "_devkit_ecs", False):
+        return
+    load_backend = backends.get_backend
+
+    def get_backend(name):
+        if name == "ecs":
+            _patch_moto_ecs()
+        return load_backend(name)
+
+    get_backend._devkit_ecs = True
+    backends.get_backend = get_backend
+
+
+def _patch_moto_ecs() -> None:
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ecs.models import EC2ContainerServiceBackend as Backend
+
+    if _original:
+        return
+    _original.update(run_task=Backend.run_task, describe_tasks=Backend.describe_tasks)
+    Backend.run_task = run_task
+    Backend.describe_tasks = describe_tasks
     if not hasattr(NetworkInterface, "private_dns_name"):
         # moto 5.2's awsvpc RunTask reads an attribute its ENI model lacks.
         NetworkInterface.private_dns_name = property(
@@ -123,7 +149,7 @@ def _interpreter() -> Path:
 
 
 def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):
-    tasks = _original_run_task(self, *args, **kwargs)
+    tasks = _original["run_task"](self, *args, **kwargs)
     for task in tasks:
         definition = self.describe_task_definition(task.task_definition_arn)
         container = definition.container_definitions[0]
@@ -143,7 +169,7 @@ def describe_tasks(self: EC2ContainerServiceBackend, cluster_str: str, tasks: li
     for task in tasks:
         if task in _exited:
             _exited[task].wait(DESCRIBE_WAIT_SECONDS)
-    return _original_describe_tasks(self, cluster_str, tasks)
+    return _original["describe_tasks"](self, cluster_str, tasks)
 
 
 def _run_in_background(backend, task, definition, container: dict, exited) -> None:

@@ -36,11 +36,11 @@ def tickit_two_nights(local_aws, airflow_db):
 
     (pipeline, the two DagRunResults, every Redshift statement of the runs). The load
     costs more than anything the files then check, so they share one (tests/conftest.py
-    keeps both files on one xdist worker); the datahub domain makes the plugin record
+    keeps both files on one xdist worker); the lineage domain makes the plugin record
     the lineage test_tickit__sales_by_category.py asserts.
     """
     pipeline = LocalPipeline(
-        local_aws, domains=for_dags(("tickit__sales_by_category", "datahub__ingest_metadata"))
+        local_aws, domains=for_dags(("tickit__sales_by_category",), also=("lineage",))
     )
     pipeline.land(*TICKIT_NIGHTS)
     mark = len(pipeline.aws.statements)

@@ -115,7 +115,7 @@ def test_crawler_is_configured_run_and_catalogs_the_partitions(unloaded):
 
 @pytest.fixture(scope="module")
 def lineage(unloaded):
-    from devkit.domains.datahub import lineage_edges, lineage_file
+    from devkit.domains.lineage import lineage_edges, lineage_file
 
     pipeline = unloaded[0]
     return pipeline, lineage_edges(lineage_file(), pipeline.names.tag)
@@ -144,7 +144,7 @@ def test_unload_edges_from_targets_to_the_gold_prefix(lineage):
 
 def test_the_run_summary_lists_the_edges(lineage):
     pipeline, _ = lineage
-    shown = pipeline.domain("datahub").effects(pipeline)
+    shown = pipeline.domain("lineage").effects(pipeline)
     listed = shown["DataHub lineage of the TICKIT load and UNLOAD (Airflow plugin)"]
     db = pipeline.names.database("dev")
     assert f"redshift:{db}.tickit.stg_sales -> redshift:{db}.tickit.sales" in listed

@@ -1,0 +1,151 @@
+"""Local-only patches that make dag.test() cheaper; they change no behaviour.
+
+dag.test() pays start-up costs per task that a real worker pays once per
+process (or that MWAA's workers hide behind many cores). Each patch below says
+what it saves. They touch private APIs on purpose and check before patching:
+if Airflow, the provider, botocore or pydantic move, the patch is skipped and
+local runs are merely slower. Nothing here is deployed to MWAA.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+
+
+def apply() -> None:
+    """Idempotent; called before every local DagRun."""
+    build_in_process_api_once()
+    share_botocore_loader()
+    share_boto3_sessions_per_thread()
+    find_aws_hook_callers_cheaply()
+    reuse_json_type_adapter()
+
+
+def build_in_process_api_once() -> None:
+    """Build dag.test()'s in-process Execution API once per process, for one API version.
+
+    Airflow 3.2 creates (and initialises) a new FastAPI app for every task
+    dag.test() runs; the app holds no per-task state, so one is enough. Cadwyn
+    then generates routes and schemas for each of the nine API versions at the
+    first request (~4 s of CPU); the in-process client speaks only the newest,
+    so the app keeps that one (and the one before, which its changes migrate
+    from). Private API: if it moves, runs are merely slower.
+    """
+    from airflow.sdk.execution_time import supervisor
+
+    original = getattr(supervisor, "in_process_api_server", None)
+    if original is not None and not hasattr(original, "cache_info"):
+        _newest_execution_api_version_only()
+        supervisor.in_process_api_server = functools.cache(original)
+
+
+def _newest_execution_api_version_only() -> None:
+    from airflow.api_fastapi.execution_api import versions
+    from airflow.sdk.api.datamodels._generated import API_VERSION
+    from cadwyn import Version, VersionBundle
+
+    full = versions.bundle
+    if len(full.versions) < 3 or full.versions[0].value != API_VERSION:
+        return
+    newest, previous = full.versions[0], full.versions[1]
+    for change in newest.changes:
+        change._bound_version_bundle = None  # cadwyn binds a change to one bundle
+    versions.bundle = VersionBundle(full.head_version, newest, Version(previous.value))
+
+
+def share_botocore_loader() -> None:
+    """One botocore data loader for every boto3 session in the process.
+
+    Every hook builds a new boto3 session, and each session's loader re-reads
+    the endpoint tables and service models (megabytes of JSON) and rescans the
+    data folders; locally that was a third of a DAG run's CPU. botocore treats
+    the loaded data as read-only, so one caching loader can serve all sessions.
+    """
+    from botocore import loaders, session
+
+    if hasattr(session.create_loader, "cache_info"):
+        return
+    session.create_loader = functools.cache(loaders.create_loader)
+
+
+def find_aws_hook_callers_cheaply() -> None:
+    """Find the operator behind an AWS hook by walking frames, not `inspect.stack()`.
+
+    The amazon provider names the calling operator in its user agent. It does so
+    with `inspect.stack()`, which reads source context for every frame and scans
+    sys.modules for each: under dag.test() that was a quarter of a local run's
+    CPU. Walking the frames finds the same class. Private API: if it moves,
+    runs are merely slower.
+    """
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
+
+    if getattr(AwsGenericHook._find_operator_class_name, "_devkit_cheap", False):
+        return
+
+    def find_operator_class_name(target_function_name: str) -> str | None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_name == target_function_name and "self" in frame.f_locals:
+                return type(frame.f_locals["self"]).__name__
+            frame = frame.f_back
+        return None
+
+    find_operator_class_name._devkit_cheap = True
+    AwsGenericHook._find_operator_class_name = staticmethod(find_operator_class_name)
+    AwsGenericHook._find_executor_class_name = staticmethod(lambda: None)
+
+
+def share_boto3_sessions_per_thread() -> None:
+    """One boto3 session per thread and set of session arguments.
+
+    Every AWS hook builds a new boto3 session (~15 ms: botocore registers some
+    hundred event handlers each time), several per task. A session carries no
+    per-hook state once built (clients are created from it, each with its own
+    copy of the handlers), so hooks on one thread with the same credentials and
+    region can share it. Per thread, because botocore sessions are not
+    thread-safe.
+    """
+    from airflow.providers.amazon.aws.hooks.base_aws import BaseSessionFactory
+
+    original = BaseSessionFactory._create_basic_session
+    if getattr(original, "_devkit_shared", False):
+        return
+    sessions: dict[tuple, object] = {}
+
+    def create_basic_session(self, session_kwargs):
+        try:
+            key = (threading.get_ident(), frozenset(session_kwargs.items()))
+        except TypeError:  # an unhashable argument: build one as the provider does
+            return original(self, session_kwargs)
+        if key not in sessions:
+            sessions[key] = original(self, session_kwargs)
+        return sessions[key]
+
+    create_basic_session._devkit_shared = True
+    BaseSessionFactory._create_basic_session = create_basic_session
+
+
+def reuse_json_type_adapter() -> None:
+    """Build pydantic's `TypeAdapter(JsonValue)` once, not per rendered field.
+
+    The task runner validates every rendered template field with a new
+    `TypeAdapter(JsonValue)`, ~3.5 ms each (pydantic rebuilds the schema), so
+    ~20-30 ms for a task with a handful of templated fields. The adapter is
+    stateless, so one serves every call.
+    """
+    from airflow.sdk.execution_time import task_runner
+    from pydantic import JsonValue, TypeAdapter
+
+    if getattr(task_runner.TypeAdapter, "_devkit_reused", False):
+        return
+    json_value = TypeAdapter(JsonValue)
+
+    def type_adapter(type_, *args, **kwargs):
+        if type_ is JsonValue and not args and not kwargs:
+            return json_value
+        return TypeAdapter(type_, *args, **kwargs)
+
+    type_adapter._devkit_reused = True
+    task_runner.TypeAdapter = type_adapter

@@ -1,0 +1,46 @@
+"""The local-only dag.test() patches keep behaviour: what they share is safe to share."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from devkit import dag_test_speedups
+
+CONN = {"conn_type": "aws", "login": "local-key-id", "password": "local-secret"}
+
+
+def _session(region: str):
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+    return AwsBaseHook(aws_conn_id="speedups_aws", region_name=region).get_session()
+
+
+def test_hooks_on_one_thread_share_a_session_per_region_and_threads_do_not(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_SPEEDUPS_AWS", json.dumps(CONN))
+    dag_test_speedups.apply()
+    first, again = _session("eu-west-1"), _session("eu-west-1")
+    assert first is again
+    assert first.region_name == "eu-west-1"
+    assert first.get_credentials().access_key == "local-key-id"
+    other_region = _session("us-east-1")
+    assert other_region is not first and other_region.region_name == "us-east-1"
+    on_another_thread = []
+    worker = threading.Thread(target=lambda: on_another_thread.append(_session("eu-west-1")))
+    worker.start()
+    worker.join()
+    assert on_another_thread[0] is not first
+
+
+def test_the_task_runner_reuses_one_json_adapter_and_others_still_work():
+    from airflow.sdk.execution_time import task_runner
+    from pydantic import JsonValue
+
+    dag_test_speedups.apply()
+    adapter = task_runner.TypeAdapter(JsonValue)
+    assert task_runner.TypeAdapter(JsonValue) is adapter
+    assert adapter.validate_python({"sql": ["select 1", None], "n": 2}) == {
+        "sql": ["select 1", None],
+        "n": 2,
+    }
+    assert task_runner.TypeAdapter(int).validate_python("7") == 7
