@@ -21,6 +21,7 @@ def apply() -> None:
     share_boto3_sessions_per_thread()
     find_aws_hook_callers_cheaply()
     reuse_json_type_adapter()
+    check_each_param_schema_once()
 
 
 def build_in_process_api_once() -> None:
@@ -38,7 +39,33 @@ def build_in_process_api_once() -> None:
     original = getattr(supervisor, "in_process_api_server", None)
     if original is not None and not hasattr(original, "cache_info"):
         _newest_execution_api_version_only()
-        supervisor.in_process_api_server = functools.cache(original)
+
+        @functools.cache
+        def in_process_api_server():
+            api = original()
+            _without_per_request_middleware(api.app)
+            return api
+
+        supervisor.in_process_api_server = in_process_api_server
+
+
+def _without_per_request_middleware(app) -> None:
+    """Drop the token-reissue and correlation-id middlewares from the in-process app.
+
+    The in-process client sends no token to reissue, and its error messages fall
+    back to the correlation id of its own request. Each `BaseHTTPMiddleware` still
+    costs a task group and two streams per request, three requests a task: about
+    a tenth of a no-op task's time. Starlette builds its middleware stack at the
+    first request, so the list can still change here.
+    """
+    from airflow.api_fastapi.execution_api import app as execution_api
+
+    skipped = {
+        getattr(execution_api, name, None)
+        for name in ("JWTReissueMiddleware", "CorrelationIdMiddleware")
+    }
+    if getattr(app, "middleware_stack", None) is None:
+        app.user_middleware = [m for m in app.user_middleware if m.cls not in skipped]
 
 
 def _newest_execution_api_version_only() -> None:
@@ -149,3 +176,40 @@ def reuse_json_type_adapter() -> None:
 
     type_adapter._devkit_reused = True
     task_runner.TypeAdapter = type_adapter
+
+
+def check_each_param_schema_once() -> None:
+    """Check a Param's JSON schema against the meta-schema once, not at every resolve.
+
+    `Param.resolve` calls `jsonschema.validate`, which re-checks the schema itself
+    each time (~1.2 ms) before validating the value; tasks resolve every DAG and
+    task param several times, ~1 s of a 46-task TICKIT night. Values are still
+    validated every time, and a schema is still checked (and rejected) the first
+    time it is seen.
+    """
+    import json
+
+    import jsonschema
+
+    if getattr(jsonschema.validate, "_devkit_checked_once", False):
+        return
+    validate = jsonschema.validate
+    checked: set[str] = set()
+
+    def validate_checking_schema_once(instance, schema, cls=None, *args, **kwargs):
+        try:
+            key = json.dumps(schema, sort_keys=True)
+        except (TypeError, ValueError):
+            return validate(instance, schema, cls, *args, **kwargs)
+        if key not in checked:
+            validate(instance, schema, cls, *args, **kwargs)  # checks the schema too
+            checked.add(key)
+            return None
+        cls = cls or jsonschema.validators.validator_for(schema)
+        error = jsonschema.exceptions.best_match(cls(schema, *args, **kwargs).iter_errors(instance))
+        if error is not None:
+            raise error
+        return None
+
+    validate_checking_schema_once._devkit_checked_once = True
+    jsonschema.validate = validate_checking_schema_once

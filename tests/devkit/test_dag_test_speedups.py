@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
 from devkit import dag_test_speedups
 
 CONN = {"conn_type": "aws", "login": "local-key-id", "password": "local-secret"}
@@ -44,3 +46,30 @@ def test_the_task_runner_reuses_one_json_adapter_and_others_still_work():
         "n": 2,
     }
     assert task_runner.TypeAdapter(int).validate_python("7") == 7
+
+
+def test_param_values_are_still_validated_every_time_and_bad_schemas_rejected():
+    import jsonschema
+    from airflow.sdk import Param
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag_test_speedups.apply()
+    days = Param(3, type="integer", minimum=1)
+    assert days.resolve() == 3 and days.resolve(5) == 5  # the schema was checked once
+    with pytest.raises(ParamValidationError):
+        days.resolve(0)
+    with pytest.raises(ParamValidationError):
+        days.resolve("three")
+    with pytest.raises(jsonschema.exceptions.SchemaError):
+        jsonschema.validate(1, {"type": "no-such-type"})
+
+
+def test_the_in_process_api_is_built_once_without_per_request_middleware():
+    from airflow.api_fastapi.execution_api.app import JWTReissueMiddleware
+    from airflow.sdk.execution_time import supervisor
+
+    dag_test_speedups.apply()
+    api = supervisor.in_process_api_server()
+    assert supervisor.in_process_api_server() is api
+    assert JWTReissueMiddleware not in {m.cls for m in api.app.user_middleware}
+    assert api.app.user_middleware  # cadwyn's version picking stays
