@@ -2,26 +2,34 @@
 
 dag.test() pays start-up costs per task that a real worker pays once per
 process (or that MWAA's workers hide behind many cores). Each patch below says
-what it saves. They touch private APIs on purpose and check before patching:
-if Airflow, the provider, botocore or pydantic move, the patch is skipped and
-local runs are merely slower. Nothing here is deployed to MWAA.
+what it saves. They touch private APIs on purpose: if Airflow, the provider,
+botocore, pydantic or jsonschema move, `apply` skips that patch and local runs
+are merely slower. Nothing here is deployed to MWAA.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import threading
 
 
+@functools.cache
 def apply() -> None:
-    """Idempotent; called before every local DagRun."""
-    build_in_process_api_once()
-    share_botocore_loader()
-    share_boto3_sessions_per_thread()
-    find_aws_hook_callers_cheaply()
-    reuse_json_type_adapter()
-    check_each_param_schema_once()
+    """Every patch, once per process (called before every local DagRun)."""
+    for patch in (
+        build_in_process_api_once,
+        share_botocore_loader,
+        share_boto3_sessions_per_thread,
+        find_aws_hook_callers_cheaply,
+        reuse_json_type_adapter,
+        check_each_param_schema_once,
+    ):
+        try:
+            patch()
+        except (ImportError, AttributeError) as moved:
+            logging.getLogger(__name__).warning("%s skipped: %s", patch.__name__, moved)
 
 
 def build_in_process_api_once() -> None:
@@ -36,17 +44,16 @@ def build_in_process_api_once() -> None:
     """
     from airflow.sdk.execution_time import supervisor
 
-    original = getattr(supervisor, "in_process_api_server", None)
-    if original is not None and not hasattr(original, "cache_info"):
-        _newest_execution_api_version_only()
+    original = supervisor.in_process_api_server
+    _newest_execution_api_version_only()
 
-        @functools.cache
-        def in_process_api_server():
-            api = original()
-            _without_per_request_middleware(api.app)
-            return api
+    @functools.cache
+    def in_process_api_server():
+        api = original()
+        _without_per_request_middleware(api.app)
+        return api
 
-        supervisor.in_process_api_server = in_process_api_server
+    supervisor.in_process_api_server = in_process_api_server
 
 
 def _without_per_request_middleware(app) -> None:
@@ -92,8 +99,6 @@ def share_botocore_loader() -> None:
     """
     from botocore import loaders, session
 
-    if hasattr(session.create_loader, "cache_info"):
-        return
     session.create_loader = functools.cache(loaders.create_loader)
 
 
@@ -108,9 +113,6 @@ def find_aws_hook_callers_cheaply() -> None:
     """
     from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
 
-    if getattr(AwsGenericHook._find_operator_class_name, "_devkit_cheap", False):
-        return
-
     def find_operator_class_name(target_function_name: str) -> str | None:
         frame = sys._getframe(1)
         while frame is not None:
@@ -119,7 +121,6 @@ def find_aws_hook_callers_cheaply() -> None:
             frame = frame.f_back
         return None
 
-    find_operator_class_name._devkit_cheap = True
     AwsGenericHook._find_operator_class_name = staticmethod(find_operator_class_name)
     AwsGenericHook._find_executor_class_name = staticmethod(lambda: None)
 
@@ -137,8 +138,6 @@ def share_boto3_sessions_per_thread() -> None:
     from airflow.providers.amazon.aws.hooks.base_aws import BaseSessionFactory
 
     original = BaseSessionFactory._create_basic_session
-    if getattr(original, "_devkit_shared", False):
-        return
     sessions: dict[tuple, object] = {}
 
     def create_basic_session(self, session_kwargs):
@@ -150,7 +149,6 @@ def share_boto3_sessions_per_thread() -> None:
             sessions[key] = original(self, session_kwargs)
         return sessions[key]
 
-    create_basic_session._devkit_shared = True
     BaseSessionFactory._create_basic_session = create_basic_session
 
 
@@ -165,8 +163,6 @@ def reuse_json_type_adapter() -> None:
     from airflow.sdk.execution_time import task_runner
     from pydantic import JsonValue, TypeAdapter
 
-    if getattr(task_runner.TypeAdapter, "_devkit_reused", False):
-        return
     json_value = TypeAdapter(JsonValue)
 
     def type_adapter(type_, *args, **kwargs):
@@ -174,7 +170,6 @@ def reuse_json_type_adapter() -> None:
             return json_value
         return TypeAdapter(type_, *args, **kwargs)
 
-    type_adapter._devkit_reused = True
     task_runner.TypeAdapter = type_adapter
 
 
@@ -191,8 +186,6 @@ def check_each_param_schema_once() -> None:
 
     import jsonschema
 
-    if getattr(jsonschema.validate, "_devkit_checked_once", False):
-        return
     validate = jsonschema.validate
     checked: set[str] = set()
 
@@ -211,5 +204,4 @@ def check_each_param_schema_once() -> None:
             raise error
         return None
 
-    validate_checking_schema_once._devkit_checked_once = True
     jsonschema.validate = validate_checking_schema_once

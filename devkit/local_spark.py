@@ -49,6 +49,12 @@ def session():
         return _session
 
 
+def cancel_job_group(group: str) -> None:
+    """Cancel the Spark jobs of a job group; without a session there are none to cancel."""
+    if _session is not None:
+        _session.sparkContext.cancelJobGroup(group)
+
+
 def warm_up() -> threading.Thread:
     """Start the JVM and run a tiny job shaped like the lake's in the background.
 

@@ -48,7 +48,7 @@ DESCRIBE_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
 _original: dict[str, object] = {}  # moto's RunTask and DescribeTasks, once patched
 _exited: dict[str, threading.Event] = {}  # task ARN and id -> set when its container exits
 _zygotes: datahub_zygote.Zygotes | None = None
-_zygotes_lock = threading.Lock()
+_lock = threading.Lock()  # guards the moto patch and the warm processes
 
 SHIM = '''#!{python}
 """datahub, as the local ECS emulation runs it: file sink; validate-only sources; warm CLI."""
@@ -109,11 +109,12 @@ def _patch_moto_ecs() -> None:
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
     from moto.ecs.models import EC2ContainerServiceBackend as Backend
 
-    if _original:
-        return
-    _original.update(run_task=Backend.run_task, describe_tasks=Backend.describe_tasks)
-    Backend.run_task = run_task
-    Backend.describe_tasks = describe_tasks
+    with _lock:  # server threads may load the backend at once: patch once
+        if _original:
+            return
+        _original.update(run_task=Backend.run_task, describe_tasks=Backend.describe_tasks)
+        Backend.run_task = run_task
+        Backend.describe_tasks = describe_tasks
     if not hasattr(NetworkInterface, "private_dns_name"):
         # moto 5.2's awsvpc RunTask reads an attribute its ENI model lacks.
         NetworkInterface.private_dns_name = property(
@@ -124,7 +125,7 @@ def _patch_moto_ecs() -> None:
 def warm_up() -> datahub_zygote.Zygotes:
     """Start this process's warm DataHub processes in the background, once (see `stop`)."""
     global _zygotes
-    with _zygotes_lock:
+    with _lock:
         if _zygotes is None:
             _zygotes = datahub_zygote.Zygotes(_interpreter, base_environment())
         return _zygotes
@@ -133,7 +134,7 @@ def warm_up() -> datahub_zygote.Zygotes:
 def stop() -> None:
     """Kill the warm DataHub processes and what they run (by LocalAws.stop, or at exit)."""
     global _zygotes
-    with _zygotes_lock:
+    with _lock:
         if _zygotes is not None:
             _zygotes.stop()
             _zygotes = None

@@ -205,7 +205,7 @@ def cancel_job_run(self: EMRServerlessBackend, application_id: str, job_run_id: 
         return application_id, job_run_id  # as on AWS: cancelling a finished run changes nothing
     result = _original_cancel(self, application_id, job_run_id)
     job_run.state_details = "Job run cancelled by CancelJobRun"
-    local_spark.session().sparkContext.cancelJobGroup(job_run_id)
+    local_spark.cancel_job_group(job_run_id)
     return result
 
 
