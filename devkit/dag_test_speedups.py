@@ -20,6 +20,7 @@ def apply() -> None:
     """Every patch, once per process (called before every local DagRun)."""
     for patch in (
         build_in_process_api_once,
+        analyse_overridden_dependencies_once,
         share_botocore_loader,
         share_boto3_sessions_per_thread,
         find_aws_hook_callers_cheaply,
@@ -87,6 +88,44 @@ def _newest_execution_api_version_only() -> None:
     for change in newest.changes:
         change._bound_version_bundle = None  # cadwyn binds a change to one bundle
     versions.bundle = VersionBundle(full.head_version, newest, Version(previous.value))
+
+
+def analyse_overridden_dependencies_once() -> None:
+    """Analyse each FastAPI dependency once, not at every request of the in-process API.
+
+    The in-process Execution API overrides its four auth dependencies. While an
+    app has any override, FastAPI's `solve_dependencies` re-analyses every
+    sub-dependency of every request (signature, pydantic fields): about a tenth
+    of a no-op task's time. The analysis depends only on its arguments, so it is
+    kept. Calls with other arguments (a route's first analysis) are left alone.
+    """
+    from fastapi.dependencies import utils
+
+    analyse = utils.get_dependant
+
+    @functools.cache
+    def analysed(path, call, name, scopes, scope):
+        scopes = list(scopes)
+        return analyse(path=path, call=call, name=name, parent_oauth_scopes=scopes, scope=scope)
+
+    @functools.wraps(analyse)
+    def get_dependant(*, path, call, name=None, parent_oauth_scopes=None, scope=None, **other):
+        if not other:
+            try:
+                return analysed(path, call, name, tuple(parent_oauth_scopes or ()), scope)
+            except TypeError:  # an unhashable dependency: analysed every time, as before
+                pass
+        return analyse(
+            path=path,
+            call=call,
+            name=name,
+            parent_oauth_scopes=parent_oauth_scopes,
+            scope=scope,
+            **other,
+        )
+
+    get_dependant.analysed = analysed
+    utils.get_dependant = get_dependant
 
 
 def share_botocore_loader() -> None:
