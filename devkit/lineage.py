@@ -22,6 +22,11 @@ and lineage is merely slower or thinner. None of them runs on MWAA
    500 that botocore retried for ~7 s before the dataset was dropped. Athena
    answers that call from the Glue Data Catalog, so locally the same dataset is
    built from Glue's GetTable (the emulation's catalog).
+4. `dataflow_once_per_dag_run`: Airflow 3 workers see no DAG-run start, so the
+   listener re-emits the DAG's DataFlow, and a status for each of its tasks, at
+   every task start: 46 x 46 records a TICKIT night, ~80 ms a task. Identical
+   records that DataHub upserts (the plugin's own comment), so locally each DagRun
+   emits them at its first task only.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ def install() -> None:
         append_only_file_emitter,
         redshift_data_operator_lineage,
         athena_table_metadata_from_glue,
+        dataflow_once_per_dag_run,
     ):
         try:
             patch()
@@ -165,3 +171,23 @@ def athena_table_metadata_from_glue() -> None:
 
     get_openlineage_dataset._devkit_glue = True
     AthenaOperator.get_openlineage_dataset = get_openlineage_dataset
+
+
+def dataflow_once_per_dag_run() -> None:
+    from datahub_airflow_plugin.airflow3.datahub_listener import DataHubListener
+
+    if getattr(DataHubListener.on_dag_start, "_devkit_once", False):
+        return
+    emit_dataflow = DataHubListener.on_dag_start
+    emitted: dict[tuple, object] = {}  # (dag_id, run_id) -> the DAG object of that run
+
+    def on_dag_start(self, dag_run) -> None:
+        # A re-run of a night reuses its run_id but parses a new DAG object: emitted again.
+        key, dag = (dag_run.dag_id, dag_run.run_id), dag_run.dag
+        if dag is not None and emitted.get(key) is dag:
+            return
+        emit_dataflow(self, dag_run)
+        emitted[key] = dag
+
+    on_dag_start._devkit_once = True
+    DataHubListener.on_dag_start = on_dag_start
