@@ -124,5 +124,7 @@ def _handler(fake: FakeMwaa):
 def start(fake: FakeMwaa) -> tuple[ThreadingHTTPServer, str]:
     """Serve the fake on a free localhost port; returns (server, endpoint URL)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Checks for shutdown every 50 ms (500 ms by default): stopping it is then quick.
+    serving = {"poll_interval": 0.05}
+    threading.Thread(target=server.serve_forever, kwargs=serving, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"

@@ -8,36 +8,15 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import boto3
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from moto.server import ThreadedMotoServer
-from werkzeug.serving import make_server
 
 from devkit.emulator import athena, ecs_ingestion, emr_serverless, glue_crawler, redshift_data
 from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
 from devkit.emulator.s3store import ACCOUNT_ID
+from devkit.moto_server import QuickStoppingMotoServer
 
 FAKE_KEY = "testing"  # moto's documented dummy credentials, not a secret
 REDSHIFT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/local-redshift-s3"
 _active: "LocalAws | None" = None
-
-
-class _MotoServer(ThreadedMotoServer):
-    """moto's threaded server, checking for shutdown every 50 ms instead of every 500 ms.
-
-    Each stop (one per run, one per integration-test module) waits for that check.
-    """
-
-    def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
-        )
-        self._server_ready_event.set()
-        self._server.serve_forever(poll_interval=0.05)
 
 
 class LocalAws:
@@ -51,7 +30,7 @@ class LocalAws:
         self.port = port
         self.region = region
         self.account_id = ACCOUNT_ID
-        self._server: _MotoServer | None = None
+        self._server: QuickStoppingMotoServer | None = None
         self._redshift: RedshiftDataService | None = None
 
     def __enter__(self) -> "LocalAws":
@@ -72,7 +51,9 @@ class LocalAws:
         ecs_ingestion.install()
         emr_serverless.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
-        self._server = _MotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = QuickStoppingMotoServer(
+            ip_address="127.0.0.1", port=self.port, verbose=False
+        )
         self._server.start()
         _active = self
 

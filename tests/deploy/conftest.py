@@ -14,11 +14,11 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from deploy.aws import Clients
 from deploy.settings import Settings
 from devkit import fake_mwaa
+from devkit.moto_server import QuickStoppingMotoServer
 
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -62,7 +62,7 @@ def endpoints():
     """moto S3 in server mode plus the fake MWAA endpoint, shared by all tests."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
     port = _free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto = QuickStoppingMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
     fake = fake_mwaa.FakeMwaa()
     server, mwaa_url = fake_mwaa.start(fake)
