@@ -7,6 +7,7 @@ faked with AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, never a DB.
 
 from __future__ import annotations
 
+import gc
 import os
 
 from devkit.airflow_local import airflow_settings
@@ -31,6 +32,18 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"  # integration tests talk to the 
 
 # --- shared fixtures -------------------------------------------------------
 import pytest  # noqa: E402
+
+
+def pytest_configure(config):
+    """Collection imports Airflow, the providers and every test module: all of it lives
+    for the whole session, so no garbage collection while collecting, and afterwards
+    it is frozen out of every later collection (as each local DagRun does)."""
+    gc.disable()
+
+
+def pytest_collection_finish(session):
+    gc.freeze()
+    gc.enable()
 
 
 @pytest.fixture(scope="session")
