@@ -151,7 +151,6 @@ def run_dag(
     """
     dag_test_speedups.apply()
     dag = dag or load_dag(dag_id)
-    dag_test_speedups.freeze_long_lived_objects()
     if only:
         wanted = [task_id for task_id in dag.task_ids if re.fullmatch(only, task_id)]
         if not wanted:

@@ -10,7 +10,6 @@ are merely slower. Nothing here is deployed to MWAA.
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import sys
 import threading
@@ -32,17 +31,6 @@ def apply() -> None:
             patch()
         except (ImportError, AttributeError) as moved:
             logging.getLogger(__name__).warning("%s skipped: %s", patch.__name__, moved)
-
-
-def freeze_long_lived_objects() -> None:
-    """Move everything alive now out of the garbage collector's way (before each DagRun).
-
-    What exists between DagRuns (modules, parsed DAGs, caches, the in-process API)
-    lives as long as the process, yet each full collection re-traverses all of it:
-    a dozen collections of ~0.25 s in a TICKIT run. Frozen objects are never
-    collected, so cycles that are garbage at this moment stay: a few MB a run.
-    """
-    gc.freeze()
 
 
 def build_in_process_api_once() -> None:

@@ -37,7 +37,7 @@ import pytest  # noqa: E402
 def pytest_configure(config):
     """Collection imports Airflow, the providers and every test module: all of it lives
     for the whole session, so no garbage collection while collecting, and afterwards
-    it is frozen out of every later collection (as each local DagRun does)."""
+    it is frozen out of every later collection (which used to re-traverse it)."""
     gc.disable()
 
 
