@@ -38,6 +38,8 @@ def pytest_configure(config):
     """Collection imports Airflow, the providers and every test module: all of it lives
     for the whole session, so no garbage collection while collecting, and afterwards
     it is frozen out of every later collection (which used to re-traverse it)."""
+    if getattr(config, "workerinput", None) is None and config.getoption("dist", "no") != "no":
+        return  # the xdist controller: it collects nothing
     gc.disable()
 
 
