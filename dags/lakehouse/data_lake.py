@@ -147,9 +147,23 @@ class SparkJob:
         return max(30, min(120, self.expected_minutes * 3))
 
     @property
+    def budget_minutes(self) -> int:
+        """How long a run may take, queueing included: three times the expected time + 10."""
+        return 3 * self.expected_minutes + 10
+
+    @property
     def waiter_max_attempts(self) -> int:
-        budget_seconds = (3 * self.expected_minutes + 10) * 60
-        return math.ceil(budget_seconds / self.waiter_delay)
+        return math.ceil(self.budget_minutes * 60 / self.waiter_delay)
+
+    @property
+    def execution_timeout_minutes(self) -> int:
+        """EMR Serverless's own backstop: it cancels the run after the wait budget.
+
+        The deferred wait cancels the run when it gives up, but a task that dies another
+        way (worker lost, task timeout, trigger killed) would leave the job running and
+        billing; EMR stops it here by itself, whatever happened to Airflow.
+        """
+        return self.budget_minutes
 
     @property
     def spark_submit_parameters(self) -> str:
@@ -203,6 +217,7 @@ def spark_task(job: SparkJob, **kwargs) -> LakeSparkJobOperator:
                 "s3MonitoringConfiguration": {"logUri": var(Var.EMR_LOG_URI)}
             }
         },
+        config={"executionTimeoutMinutes": job.execution_timeout_minutes},
         waiter_delay=job.waiter_delay,
         waiter_max_attempts=job.waiter_max_attempts,
         deferrable=True,

@@ -94,6 +94,24 @@ def test_waits_are_sized_from_the_expected_run_time_not_the_default():
         assert budget != 25 * 60 or job.expected_minutes == 5
 
 
+def test_every_job_run_carries_emr_serverless_own_timeout_backstop(lake):
+    """EMR stops a run by itself when Airflow no longer waits for it (it bills until then)."""
+    from moto.emrserverless.models import emrserverless_backends
+
+    pipeline, _ = lake
+    backend = emrserverless_backends[pipeline.aws.account_id][pipeline.aws.region]
+    sent = {
+        run.name.split(".")[0]: run.execution_timeout_minutes
+        for run in backend.job_runs[DOMAIN._applications[pipeline.names]]
+    }
+    expected = {job.task_id: job for job in silver_jobs() + gold_jobs()}
+    assert set(sent) == set(expected)
+    for task_id, minutes in sent.items():
+        job = expected[task_id]
+        assert minutes == 3 * job.expected_minutes + 10, task_id
+        assert minutes * 60 <= job.waiter_delay * job.waiter_max_attempts, task_id
+
+
 def test_crawlers_are_configured_per_zone(lake):
     pipeline, _ = lake
     glue = pipeline.aws.client("glue")
