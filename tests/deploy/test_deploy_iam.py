@@ -8,6 +8,7 @@ import pytest
 
 from devkit.infra_policies import INFRA_DIR, all_policies, policies
 from devkit.paths import REPO
+from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
 
 PIPELINES = INFRA_DIR / "pipelines.yaml"
 POLICIES = all_policies()
@@ -133,7 +134,7 @@ def test_mwaa_reads_only_the_airflow_settings_secrets():
 
 
 def test_unload_role_may_clean_only_the_tickit_gold_prefix():
-    """UNLOAD ... CLEANPATH lists and deletes under its target, nothing else."""
+    """UNLOAD ... CLEANPATH lists and deletes under the DAG's target, nothing else."""
     copy_unload = _by_label("pipelines.yaml:RedshiftCopyUnloadRole:copy-unload")
     deletes = [
         r
@@ -141,4 +142,5 @@ def test_unload_role_may_clean_only_the_tickit_gold_prefix():
         if "s3:DeleteObject" in _as_list(s["Action"])
         for r in _as_list(s["Resource"])
     ]
-    assert deletes == ["arn:aws:s3:::mwaa-pipelines-lake-123456789012-us-east-1/gold/tickit/*"]
+    lake = "arn:aws:s3:::mwaa-pipelines-lake-123456789012-us-east-1/"
+    assert deletes == [lake + GOLD_SALES_BY_CATEGORY_PREFIX + "*"]
