@@ -65,6 +65,11 @@ class PolicyDocument:
     roles: tuple[str, ...] = field(default=())  # logical ids of the roles it grants to
 
     @property
+    def role_logical_id(self) -> str | None:
+        """The one role whose permissions this is (None: trust or resource policy)."""
+        return self.roles[0] if len(self.roles) == 1 else None
+
+    @property
     def label(self) -> str:
         return f"{self.template}:{self.logical_id}:{self.name}"
 

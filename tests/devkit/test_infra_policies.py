@@ -101,3 +101,4 @@ def test_managed_policies_name_the_roles_they_attach_to(tmp_path):
     trust, managed = policies(path)
     assert (trust.label, trust.kind) == ("managed.yaml:Job:AssumeRolePolicyDocument", "trust")
     assert (managed.label, managed.roles) == ("managed.yaml:Extra:Extra", ("Job",))
+    assert (managed.role_logical_id, trust.role_logical_id) == ("Job", None)
