@@ -52,6 +52,7 @@ check "workflow audit (zizmor --offline)" zizmor --offline --quiet .github
 check "dependabot schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 check "IAM lint (parliament)" python -m devkit.iam_lint
+check "cfn-lint infra/" cfn-lint infra/*.yaml
 check "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
 for n in "${!check_names[@]}"; do

@@ -1,18 +1,22 @@
-"""Lint the IAM documents in iam/ with parliament; fail on any finding not accepted.
+"""Lint every IAM policy document of the CloudFormation templates with parliament.
 
-    .venv/bin/python -m devkit.iam_lint                      every iam/*.json
-    .venv/bin/python -m devkit.iam_lint iam/some-policy.json  only these files
+    .venv/bin/python -m devkit.iam_lint                        every infra/*.yaml
+    .venv/bin/python -m devkit.iam_lint infra/pipelines.yaml   only these templates
 
-Each document's `${Name}` placeholders are replaced by sample values first
-(`${aws:...}` IAM policy variables stay as written), then parliament analyses
-it with its community auditors on. Every finding, whatever its severity, must
-match an entry of iam/parliament-accepted.yaml (file, issue, statement Sid and
-subject), each of which iam/README.md explains. A new finding fails, and so
-does an accepted entry that no longer matches anything, so the list never
-outlives its reason. On top of parliament, one house rule: every statement
-granting iam:PassRole names the role (no "*") and limits it with
-iam:PassedToService, which is what makes parliament's PassRole finding
-acceptable.
+The templates are the one source of IAM. Each policy document they hold (role
+trust policies, inline and managed policies, bucket policies) is resolved to
+plain JSON by devkit.infra_policies (intrinsic functions -> sample names and
+ARNs, account 123456789012) and named `<template>:<Logical ID>:<policy name>`.
+Parliament analyses each with its community auditors on. Every finding, whatever
+its severity, must match an entry of infra/parliament-accepted.yml (policy,
+issue, statement Sid and subject), each with its written reason; docs/infra.md
+explains them. A new finding fails, and so does an accepted entry that no longer
+matches anything, so the list never outlives its reason. On top of parliament,
+one house rule: every statement granting iam:PassRole names the role (no "*")
+and limits it with iam:PassedToService, which is what makes parliament's
+PassRole finding acceptable. One parliament finding is dropped by design: a
+trust policy has no Resource element, and parliament reads every document as
+an identity policy (MALFORMED "neither Resource nor NotResource").
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
-import re
 import sys
 import types
 from dataclasses import dataclass
@@ -30,24 +33,12 @@ from pathlib import Path
 import jsoncfg  # parliament's own JSON reader, which reports line numbers
 import yaml
 
-from devkit.paths import REPO
+from devkit.infra_policies import INFRA_DIR, PolicyDocument, all_policies
 
-IAM_DIR = REPO / "iam"
-ACCEPTED = IAM_DIR / "parliament-accepted.yaml"
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9_]*)\}")  # `${aws:userid}` has a colon: kept
-SAMPLE_VALUES = {"AccountId": "123456789012", "Region": "eu-west-1", "Partition": "aws"}
+# .yml, not .yaml: `cfn-lint infra/*.yaml` reads every .yaml file there as a template.
+ACCEPTED = INFRA_DIR / "parliament-accepted.yml"
 PASSROLE_NOT_SCOPED = "PASSROLE_NOT_SCOPED"
-
-
-def sample_value(name: str) -> str:
-    """`${Region}` -> eu-west-1; other names -> a sample such as `sample-lake-bucket`."""
-    if name in SAMPLE_VALUES:
-        return SAMPLE_VALUES[name]
-    return "sample-" + re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
-
-
-def substitute(text: str) -> str:
-    return PLACEHOLDER.sub(lambda m: sample_value(m.group(1)), text)
+NO_RESOURCE = "Statement contains neither Resource nor NotResource"
 
 
 def _import_parliament():
@@ -71,7 +62,7 @@ def _import_parliament():
 
 @dataclass(frozen=True)
 class Finding:
-    file: str  # file name inside iam/, e.g. deploy-role-policy.json
+    policy: str  # <template>:<Logical ID>:<policy name>, e.g. pipelines.yaml:DeployRole:deploy
     issue: str  # parliament's issue code, e.g. RESOURCE_MISMATCH
     sid: str  # statement Sid, "" for a finding about the whole document
     subject: str  # the actions concerned, else parliament's detail
@@ -80,14 +71,14 @@ class Finding:
     line: int | None = None
 
     def key(self) -> tuple[str, str, str, str]:
-        return (self.file, self.issue, self.sid, self.subject)
+        return (self.policy, self.issue, self.sid, self.subject)
 
     def describe(self) -> str:
         where = f"statement {self.sid}" if self.sid else "whole document"
         if self.line:
             where += f", line {self.line}"
         return (
-            f"{self.file}: {self.severity} {self.issue} ({self.title}) in {where}: {self.subject}"
+            f"{self.policy}: {self.severity} {self.issue} ({self.title}) in {where}: {self.subject}"
         )
 
 
@@ -127,10 +118,10 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def passrole_findings(path: Path, document: dict) -> list[Finding]:
+def passrole_findings(policy: PolicyDocument) -> list[Finding]:
     """House rule: iam:PassRole only on named roles and only to named services."""
     found = []
-    for statement in _as_list(document.get("Statement", [])):
+    for statement in policy.statements():
         actions = [a.lower() for a in _as_list(statement.get("Action", []))]
         if not any(fnmatch.fnmatchcase("iam:passrole", action) for action in actions):
             continue
@@ -141,7 +132,7 @@ def passrole_findings(path: Path, document: dict) -> list[Finding]:
             continue
         found.append(
             Finding(
-                file=path.name,
+                policy=policy.label,
                 issue=PASSROLE_NOT_SCOPED,
                 sid=str(statement.get("Sid", "")),
                 subject="iam:passrole",
@@ -152,68 +143,73 @@ def passrole_findings(path: Path, document: dict) -> list[Finding]:
     return found
 
 
-def lint_document(path: Path, parliament=None) -> list[Finding]:
+def lint_policy(policy: PolicyDocument, parliament=None) -> list[Finding]:
     """Every parliament finding (community auditors on) plus the house PassRole rule."""
     parliament = parliament or _import_parliament()
-    text = substitute(path.read_text())
-    policy = parliament.analyze_policy_string(
+    text = policy.text()
+    analysed = parliament.analyze_policy_string(
         text,
-        str(path),
+        policy.label,
         ignore_private_auditors=True,
         include_community_auditors=True,
         config=parliament.config,
     )
-    try:
-        statements, document = _statement_lines(text), json.loads(text)
-    except Exception:  # malformed: parliament has reported it as MALFORMED_JSON
-        statements, document = [], {}
+    statements = _statement_lines(text)
     findings = []
-    for raw in policy.findings:
+    for raw in analysed.findings:
         raw = parliament.enhance_finding(raw)
         location = raw.location if isinstance(raw.location, dict) else {}
         line = location.get("line")
-        findings.append(
-            Finding(
-                file=path.name,
-                issue=raw.issue,
-                sid=_sid_at(line, statements),
-                subject=_subject(raw.detail, location),
-                severity=raw.severity,
-                title=raw.title,
-                line=line,
-            )
+        finding = Finding(
+            policy=policy.label,
+            issue=raw.issue,
+            sid=_sid_at(line, statements),
+            subject=_subject(raw.detail, location),
+            severity=raw.severity,
+            title=raw.title,
+            line=line,
         )
-    findings += passrole_findings(path, document)
-    return sorted(set(findings), key=lambda f: (f.file, f.line or 0, f.issue, f.subject))
+        if (
+            policy.kind == "trust"
+            and finding.issue == "MALFORMED"
+            and finding.subject == NO_RESOURCE
+        ):
+            continue  # by design: see the module docstring
+        findings.append(finding)
+    findings += passrole_findings(policy)
+    return sorted(set(findings), key=lambda f: (f.policy, f.line or 0, f.issue, f.subject))
 
 
 def load_accepted(path: Path) -> list[dict]:
     entries = yaml.safe_load(path.read_text()) if path.exists() else []
     entries = entries or []
     for entry in entries:
-        missing = {"file", "issue", "subject", "why"} - set(entry)
+        missing = {"policy", "issue", "subject", "why"} - set(entry)
         if missing:
             raise SystemExit(f"{path}: entry {entry} lacks {sorted(missing)}")
     return entries
 
 
 def _entry_key(entry: dict) -> tuple[str, str, str, str]:
-    return (entry["file"], entry["issue"], entry.get("sid", ""), entry["subject"])
+    return (entry["policy"], entry["issue"], entry.get("sid", ""), entry["subject"])
 
 
-def check(paths: list[Path], accepted_path: Path) -> tuple[list[Finding], list[dict], int]:
-    """(new findings, accepted entries that matched nothing, number of accepted findings)."""
+def check(templates: list[Path], accepted_path: Path) -> tuple[list[Finding], list[dict], int, int]:
+    """(new findings, stale acceptances, accepted findings, documents linted)."""
     parliament = _import_parliament()
     accepted = load_accepted(accepted_path)
     accepted_keys = {_entry_key(entry) for entry in accepted}
-    linted = {path.name for path in paths}
-    findings = [finding for path in paths for finding in lint_document(path, parliament)]
+    documents = all_policies(templates)
+    linted = {Path(path).name for path in templates}
+    findings = [finding for policy in documents for finding in lint_policy(policy, parliament)]
     new = [finding for finding in findings if finding.key() not in accepted_keys]
     seen = {finding.key() for finding in findings}
     stale = [
-        entry for entry in accepted if entry["file"] in linted and _entry_key(entry) not in seen
+        entry
+        for entry in accepted
+        if entry["policy"].split(":", 1)[0] in linted and _entry_key(entry) not in seen
     ]
-    return new, stale, len(findings) - len(new)
+    return new, stale, len(findings) - len(new), len(documents)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,35 +217,39 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m devkit.iam_lint", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
-        "files", nargs="*", type=Path, help="IAM JSON documents (default: iam/*.json)"
+        "templates", nargs="*", type=Path, help="CloudFormation templates (default: infra/*.yaml)"
     )
     parser.add_argument(
         "--accepted", type=Path, default=ACCEPTED, help="allow-list of findings that stand"
     )
     args = parser.parse_args(argv)
-    paths = sorted(args.files) if args.files else sorted(IAM_DIR.glob("*.json"))
-    if not paths:
-        print("iam lint: no IAM documents found", file=sys.stderr)
+    templates = sorted(args.templates) if args.templates else sorted(INFRA_DIR.glob("*.yaml"))
+    if not templates:
+        print("iam lint: no templates found", file=sys.stderr)
         return 1
-    new, stale, accepted = check(paths, args.accepted)
+    try:
+        new, stale, accepted, documents = check(templates, args.accepted)
+    except (ValueError, KeyError) as error:
+        print(f"iam lint FAILED: {error}", file=sys.stderr)
+        return 1
     for finding in new:
         print(f"NEW FINDING  {finding.describe()}")
     for entry in stale:
         print(
-            f"STALE ACCEPTANCE  {entry['file']}: {entry['issue']} "
+            f"STALE ACCEPTANCE  {entry['policy']}: {entry['issue']} "
             f"{entry.get('sid', '') or '(whole document)'}: {entry['subject']} no longer occurs; "
-            f"remove it from {args.accepted.name} and iam/README.md"
+            f"remove it from {args.accepted.name} and docs/infra.md"
         )
     if new:
         print(
             f"Fix the policy, or if the finding stands, add it to {args.accepted.name} "
-            "(file, issue, sid, subject, why) and explain it in iam/README.md "
+            "(policy, issue, sid, subject, why) and explain it in docs/infra.md "
             "with a link to the Service Authorization Reference."
         )
     status = "FAILED" if new or stale else "ok"
     print(
-        f"iam lint {status}: {len(paths)} documents, {len(new)} new findings, "
-        f"{accepted} accepted, {len(stale)} stale acceptances"
+        f"iam lint {status}: {len(templates)} templates, {documents} policy documents, "
+        f"{len(new)} new findings, {accepted} accepted, {len(stale)} stale acceptances"
     )
     return 1 if new or stale else 0
 

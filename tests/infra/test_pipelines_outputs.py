@@ -1,0 +1,120 @@
+"""infra/pipelines.yaml: the outputs the settings command reads, one per Airflow Variable.
+
+The settings command turns each output into the Variable or Connection the DAGs
+read, so a Variable added to lakehouse.conventions.Var without its output (or an
+output renamed) fails here, not on MWAA at 2 a.m.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cfnlint.decode import decode_str
+
+from devkit.infra_policies import INFRA_DIR, Resolver
+from lakehouse.conventions import Var
+
+TEMPLATE_PATH = INFRA_DIR / "pipelines.yaml"
+TEMPLATE = decode_str(TEMPLATE_PATH.read_text())[0]
+OUTPUTS = TEMPLATE["Outputs"]
+CONNECTION_AND_DEPLOY_OUTPUTS = {
+    "RedshiftCopyUnloadRoleArn",
+    "RedshiftWorkgroupEndpoint",
+    "RedshiftWorkgroupPort",
+    "MwaaEnvironmentName",
+    "MwaaBucket",
+    "MwaaExecutionRoleArn",
+    "DeployRoleArn",
+    "RedshiftNamespaceName",
+}
+ROLES = {
+    "MwaaExecutionRole",
+    "RedshiftCopyUnloadRole",
+    "GlueCrawlerRole",
+    "EmrJobRole",
+    "DataHubTaskRole",
+    "DataHubTaskExecutionRole",
+    "DeployRole",
+}
+# CloudFormation's limit for a template sent inline (TemplateBody) rather than from S3.
+TEMPLATE_BODY_LIMIT = 51_200
+
+
+def output_name(variable: Var) -> str:
+    """`alerts_sns_topic_arn` -> `AlertsSnsTopicArn`."""
+    return "".join(part.capitalize() for part in variable.value.split("_"))
+
+
+def resolved_outputs() -> dict[str, object]:
+    resolver = Resolver(TEMPLATE, values={"AWS::AccountId": "111122223333"})
+    return {name: resolver.resolve(output["Value"]) for name, output in OUTPUTS.items()}
+
+
+@pytest.mark.parametrize("variable", list(Var), ids=lambda v: v.value)
+def test_every_variable_has_its_output(variable):
+    assert output_name(variable) in OUTPUTS, (
+        f"infra/pipelines.yaml has no output {output_name(variable)} for Variable "
+        f"{variable.value!r} (lakehouse.conventions.Var)"
+    )
+
+
+def test_the_connection_and_deploy_outputs_exist():
+    assert CONNECTION_AND_DEPLOY_OUTPUTS <= set(OUTPUTS)
+
+
+def test_outputs_hold_the_values_the_dags_need():
+    values = resolved_outputs()
+    lake = "mwaa-pipelines-lake-111122223333-us-east-1"
+    assert values["LakeBucket"] == lake
+    assert values["EmrLogUri"] == f"s3://{lake}/emr-serverless-logs/"
+    assert values["DatahubSubnets"] == "subnet-0sample000000001,subnet-0sample000000002"
+    assert values["DatahubSecurityGroups"] == "sg-0sample000000001"
+    assert values["DatahubTaskDefinition"] == "mwaa-pipelines-datahub-ingestion"
+    assert values["GlueDatabase"] == "tickit_gold"
+    assert (values["LakeBronzeDatabase"], values["LakeGoldDatabase"]) == (
+        "lake_bronze",
+        "lake_gold",
+    )
+    assert values["RedshiftDatabase"] == "dev" and values["RedshiftWorkgroupPort"] == "5439"
+    assert values["AlertsSnsTopicArn"] == (
+        "arn:aws:sns:us-east-1:111122223333:mwaa-pipelines-airflow-alerts"
+    )
+    assert all(isinstance(value, str) and value for value in values.values()), values
+
+
+def test_the_roles_have_their_contract_logical_ids():
+    types = {name: r["Type"] for name, r in TEMPLATE["Resources"].items()}
+    assert all(types.get(role) == "AWS::IAM::Role" for role in ROLES), types
+
+
+def test_mwaa_environment_reads_settings_from_secrets_manager():
+    environment = TEMPLATE["Resources"]["MwaaEnvironment"]["Properties"]
+    assert environment["AirflowVersion"] == "3.2.1" and environment["DagS3Path"] == "dags"
+    options = environment["AirflowConfigurationOptions"]
+    assert options["secrets.backend"] == (
+        "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+    )
+    assert json.loads(options["secrets.backend_kwargs"]) == {
+        "connections_prefix": "airflow/connections",
+        "variables_prefix": "airflow/variables",
+    }
+
+
+def test_the_ingestion_task_matches_the_dag():
+    from devkit.domains import datahub
+
+    task = TEMPLATE["Resources"]["DataHubTaskDefinition"]["Properties"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Name"] == datahub.CONTAINER
+    assert container["EntryPoint"] == ["/bin/sh", "-c"]
+    options = container["LogConfiguration"]["Options"]
+    assert options["awslogs-stream-prefix"] == datahub.LOG_STREAM_PREFIX
+    image = TEMPLATE["Parameters"]["DataHubImage"]["Default"]
+    assert image == datahub.INGESTION_IMAGE
+
+
+def test_the_template_fits_an_inline_change_set_once_minified():
+    """`python -m deploy infra` sends it as minified JSON (TemplateBody, no S3 upload)."""
+    body = json.dumps(TEMPLATE, separators=(",", ":"))
+    assert len(body.encode()) < TEMPLATE_BODY_LIMIT, len(body.encode())
