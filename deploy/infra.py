@@ -288,7 +288,9 @@ def change_table(change_set: ChangeSet) -> str:
     lines = [f"{'LOGICAL ID':<{id_width}} {'TYPE':<{type_width}} {'ACTION':<8} REPLACEMENT"]
     lines += [f"{r[0]:<{id_width}} {r[1]:<{type_width}} {r[2]:<8} {r[3]}" for r in rows]
     verb = "create" if change_set.new_stack else "update"
-    counts = {a: sum(c.action == a for c in change_set.changes) for a in ("Add", "Modify", "Remove")}
+    counts = {
+        a: sum(c.action == a for c in change_set.changes) for a in ("Add", "Modify", "Remove")
+    }
     lines.append(
         f"stack {change_set.stack}: would {verb} ({counts['Add']} to add, "
         f"{counts['Modify']} to modify, {counts['Remove']} to remove)"

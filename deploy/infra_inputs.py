@@ -54,6 +54,6 @@ def _from_file(file: Path) -> dict[str, str]:
     ):
         return {str(p["ParameterKey"]): str(p["ParameterValue"]) for p in data}
     raise DeployError(
-        f"parameters file {file}: expected {{\"Key\": \"Value\", ...}} or the AWS CLI's "
+        f'parameters file {file}: expected {{"Key": "Value", ...}} or the AWS CLI\'s '
         '[{"ParameterKey": ..., "ParameterValue": ...}, ...]'
     )

@@ -290,7 +290,9 @@ def _event(event_id: str, logical_id: str, status: str, reason: str = "") -> dic
         "EventId": event_id,
         "StackName": "s",
         "LogicalResourceId": logical_id,
-        "ResourceType": "AWS::S3::Bucket" if logical_id == "Landing" else "AWS::CloudFormation::Stack",
+        "ResourceType": (
+            "AWS::S3::Bucket" if logical_id == "Landing" else "AWS::CloudFormation::Stack"
+        ),
         "Timestamp": datetime(2026, 12, 2, 21, 0, tzinfo=timezone.utc),
         "ResourceStatus": status,
         "ResourceStatusReason": reason,

@@ -61,7 +61,9 @@ class Settings:
         self.url = endpoints["s3"]
         self.cfn = _client("cloudformation", self.url)
         self.secrets = _client("secretsmanager", self.url)
-        self.clients = Clients(s3=None, mwaa=None, cloudformation=self.cfn, secretsmanager=self.secrets)
+        self.clients = Clients(
+            s3=None, mwaa=None, cloudformation=self.cfn, secretsmanager=self.secrets
+        )
         self.stack = f"settings-{uuid.uuid4().hex[:8]}"
 
     def create(self, outputs: dict[str, str]) -> None:
@@ -75,7 +77,9 @@ class Settings:
 
     def names(self) -> set[str]:
         pages = self.secrets.get_paginator("list_secrets").paginate()
-        return {s["Name"] for p in pages for s in p["SecretList"] if s["Name"].startswith("airflow/")}
+        return {
+            s["Name"] for p in pages for s in p["SecretList"] if s["Name"].startswith("airflow/")
+        }
 
     def forget_all(self) -> None:
         for name in self.names():
@@ -119,7 +123,10 @@ def test_prints_variables_and_connections_from_the_outputs(world, fake_dags, cap
     lines = {k.strip(): v for k, v in lines.items()}
     assert lines["landing_bucket"] == "acme-landing"
     assert lines["alerts_sns_topic_arn"] == TOPIC_ARN
-    assert json.loads(lines["aws_default"]) == {"conn_type": "aws", "extra": {"region_name": REGION}}
+    assert json.loads(lines["aws_default"]) == {
+        "conn_type": "aws",
+        "extra": {"region_name": REGION},
+    }
     assert json.loads(lines["aws_redshift_iam_role"]) == {
         "conn_type": "aws",
         "extra": {"role_arn": ROLE_ARN},
@@ -188,9 +195,7 @@ def test_apply_writes_secrets_that_mwaas_backend_reads(world, fake_dags, capsys,
     assert aws.conn_type == "aws" and aws.login is None and aws.password is None
 
 
-def test_a_second_apply_changes_nothing_and_a_changed_output_updates_one(
-    world, fake_dags, capsys
-):
+def test_a_second_apply_changes_nothing_and_a_changed_output_updates_one(world, fake_dags, capsys):
     world.create(ALL_OUTPUTS)
     assert world.run("--apply") == 0
     capsys.readouterr()
@@ -220,9 +225,7 @@ def test_a_missing_output_names_the_variable_its_dags_and_the_key(world, fake_da
     assert world.names() == set()  # nothing written when anything is missing
 
 
-def test_missing_connection_outputs_and_unknown_connections_are_named(
-    world, monkeypatch, capsys
-):
+def test_missing_connection_outputs_and_unknown_connections_are_named(world, monkeypatch, capsys):
     report = {"dags": {"x__y": {"variables": [], "connections": ["redshift_default", "ftp"]}}}
     monkeypatch.setattr(infra_cli, "discover_usage", lambda repo: DagUsage.from_report(report))
     world.create({"RedshiftWorkgroupEndpoint": ENDPOINT, "RedshiftDatabase": "dev"})
@@ -247,7 +250,9 @@ def test_every_setting_the_real_dags_use_maps_to_an_output(world, capsys):
     outputs = {output_key(v.value): f"value-of-{v.value}" for v in Var}
     outputs.update(CONNECTION_OUTPUTS)
     world.create(outputs)
-    assert main(["infra", "settings", "--stack", world.stack, "--repo", str(REPO)], world.clients) == 0
+    assert (
+        main(["infra", "settings", "--stack", world.stack, "--repo", str(REPO)], world.clients) == 0
+    )
     out = capsys.readouterr().out
     printed = {line.split(" = ")[0].strip() for line in out.splitlines() if " = " in line}
     assert {v.value for v in Var} <= printed  # incl. alerts_sns_topic_arn (the callback's)
