@@ -20,7 +20,8 @@ from deploy.settings import Settings
 from deploy.validation import DEFAULT_COMMAND
 
 EPILOG = """\
-environment variables: MWAA_BUCKET, MWAA_ENVIRONMENT, AWS_REGION (flags win);
+environment variables: MWAA_BUCKET, MWAA_ENVIRONMENT, AWS_REGION, MWAA_INFRA_STACK
+(flags win);
 AWS_ENDPOINT_URL[_S3|_MWAA|_CLOUDFORMATION|_SECRETS_MANAGER] point boto3 at an emulator.
 exit codes: 0 ok, 1 error, 2 usage, 3 status found drift.
 """

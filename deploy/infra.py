@@ -201,6 +201,13 @@ def refuse_replacements(change_set: ChangeSet) -> None:
     )
 
 
+def stateful_removals(change_set: ChangeSet) -> list[ResourceChange]:
+    """Stateful resources the change set removes (kept only with DeletionPolicy: Retain)."""
+    return [
+        c for c in change_set.changes if c.action == "Remove" and c.resource_type in STATEFUL_TYPES
+    ]
+
+
 def execute(
     cfn, change_set: ChangeSet, say: Say, poll_interval: float = 5.0, timeout: float = 3600.0
 ) -> str:

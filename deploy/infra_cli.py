@@ -83,6 +83,11 @@ def run_change_set(args: argparse.Namespace, cfn, say: Say) -> int:
     say(infra.change_table(change_set))
     if change_set.up_to_date:
         return 0
+    for removed in infra.stateful_removals(change_set):
+        say(
+            f"note: {removed.logical_id} ({removed.resource_type}) is removed: deleted with its "
+            "data unless the template gives it DeletionPolicy: Retain"
+        )
     if args.infra_command == "plan":
         infra.discard(cfn, change_set)
         return 0

@@ -212,6 +212,24 @@ def test_a_changed_tag_and_a_new_resource_are_planned_then_applied(created, caps
     assert "is up to date" in capsys.readouterr().out
 
 
+def test_a_removed_bucket_is_planned_with_a_note_on_its_data(created, capsys):
+    only_alerts = """\
+Parameters:
+  Environment:
+    Type: String
+Resources:
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: !Sub '${AWS::StackName}-${Environment}-alerts'
+"""
+    assert created.run("plan", only_alerts) == 0
+    out = capsys.readouterr().out
+    assert "Landing    AWS::S3::Bucket Remove   -" in out
+    assert "note: Landing (AWS::S3::Bucket) is removed: deleted with its data unless" in out
+    assert created.bucket_exists(created.bucket) and created.change_sets_left() == []
+
+
 def test_replacing_a_bucket_is_refused(created, moto_reports_bucket_replacement, capsys):
     renamed = f"landing-{uuid.uuid4().hex[:10]}"
     assert created.run("apply", template(renamed)) == 1
