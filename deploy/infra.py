@@ -216,6 +216,7 @@ def execute(
     cfn.execute_change_set(ChangeSetName=change_set.arn)
     deadline = time.monotonic() + timeout
     failures: list[dict] = []
+    started = False  # an execution always logs an event; a final status before it is stale
     while True:
         events = _events_since(cfn, change_set.stack_id, last_seen)
         for event in events:
@@ -223,9 +224,9 @@ def execute(
             if event["ResourceStatus"].endswith("_FAILED"):
                 failures.append(event)
         if events:
-            last_seen = events[-1]["EventId"]
+            last_seen, started = events[-1]["EventId"], True
         status = cfn.describe_stacks(StackName=change_set.stack_id)["Stacks"][0]["StackStatus"]
-        if not status.endswith("_IN_PROGRESS"):
+        if started and not status.endswith("_IN_PROGRESS"):
             break
         if time.monotonic() > deadline:
             raise DeployError(

@@ -105,8 +105,8 @@ def run_change_set(args: argparse.Namespace, cfn, say: Say) -> int:
 
 def run_settings(args: argparse.Namespace, clients: Clients, say: Say) -> int:
     """Print the settings the DAGs need; with --apply also write them as secrets."""
-    usage = discover_usage(args.repo.resolve())
     outputs = airflow_settings.stack_outputs(clients.cloudformation, args.stack)
+    usage = discover_usage(args.repo.resolve())  # after: a missing stack fails fast
     region = clients.cloudformation.meta.region_name
     settings = airflow_settings.resolve(usage, outputs, region, args.stack)
     say(airflow_settings.render(settings, args.format))

@@ -330,18 +330,7 @@ def test_a_rolled_back_update_names_the_resource_and_the_reason():
         "describe_stack_events",
         {"StackEvents": [rolled_back, failed, _event("e2", "s", "UPDATE_IN_PROGRESS"), before]},
     )
-    stubber.add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackName": "s",
-                    "CreationTime": datetime(2026, 12, 1, tzinfo=timezone.utc),
-                    "StackStatus": "UPDATE_ROLLBACK_COMPLETE",
-                }
-            ]
-        },
-    )
+    stubber.add_response("describe_stacks", _stack("UPDATE_ROLLBACK_COMPLETE"))
     lines: list[str] = []
     with stubber, pytest.raises(DeployError) as raised:
         infra.execute(cfn, infra.ChangeSet("s", False, "arn", "stack-id"), lines.append, 0)
@@ -375,3 +364,28 @@ def test_a_rejected_template_is_one_line_naming_the_stack(tmp_path, capsys):
         "deploy: error: CreateChangeSet failed for stack s: ValidationError: "
         "Template format error: unresolved Ref\n"
     )
+
+
+def _stack(status: str) -> dict:
+    created = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    return {"Stacks": [{"StackName": "s", "CreationTime": created, "StackStatus": status}]}
+
+
+def test_a_final_status_seen_before_any_new_event_is_not_trusted():
+    """Right after ExecuteChangeSet, DescribeStacks may still show the previous status."""
+    cfn = _client("cloudformation", "http://127.0.0.1:9")  # never reached: stubbed
+    stubber = Stubber(cfn)
+    before = _event("e1", "s", "UPDATE_COMPLETE")
+    stubber.add_response("describe_stack_events", {"StackEvents": [before]})
+    stubber.add_response("execute_change_set", {})
+    stubber.add_response("describe_stack_events", {"StackEvents": [before]})
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"))  # stale
+    started, done = _event("e2", "s", "UPDATE_IN_PROGRESS"), _event("e3", "s", "UPDATE_COMPLETE")
+    stubber.add_response("describe_stack_events", {"StackEvents": [done, started, before]})
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"))
+    lines: list[str] = []
+    with stubber:
+        status = infra.execute(cfn, infra.ChangeSet("s", False, "arn", "stack-id"), lines.append, 0)
+    assert status == "UPDATE_COMPLETE"
+    assert [line.split()[2] for line in lines] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
+    stubber.assert_no_pending_responses()
