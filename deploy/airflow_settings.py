@@ -112,22 +112,20 @@ def resolve(usage: DagUsage, outputs: Outputs, region: str, stack: str) -> Airfl
         if key in outputs:
             variables[name] = outputs[key]
         else:
-            missing.append(
-                f"Variable {name} (used by {usage.users('variables', name)}) needs Output {key}"
-            )
+            missing.append(f"Variable {name} ({usage.users('variables', name)}) needs Output {key}")
     connections = {}
     for conn_id in sorted(usage.connections):
         recipe = CONNECTIONS.get(conn_id)
         if recipe is None:
             missing.append(
-                f"Connection {conn_id} (used by {usage.users('connections', conn_id)}) has no "
+                f"Connection {conn_id} ({usage.users('connections', conn_id)}) has no "
                 "recipe: add one to CONNECTIONS in deploy/airflow_settings.py"
             )
             continue
         lacking = [key for key in recipe.outputs if key not in outputs]
         if lacking:
             missing.append(
-                f"Connection {conn_id} (used by {usage.users('connections', conn_id)}) needs "
+                f"Connection {conn_id} ({usage.users('connections', conn_id)}) needs "
                 f"Output(s) {', '.join(lacking)}"
             )
             continue

@@ -74,7 +74,9 @@ class DagUsage:
     def users(self, kind: str, name: str) -> str:
         """Who needs it, for error messages."""
         dag_ids = getattr(self, kind).get(name) or []
-        return f"DAG(s) {', '.join(dag_ids)}" if dag_ids else f"{CONVENTIONS} (not a task argument)"
+        if dag_ids:
+            return f"used by DAG(s) {', '.join(dag_ids)}"
+        return f"declared in {CONVENTIONS}, used outside task arguments"
 
 
 def discover_usage(repo: Path, timeout: float = 300.0) -> DagUsage:
