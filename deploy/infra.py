@@ -100,12 +100,15 @@ def _check_updatable(stack: str, status: str | None) -> None:
 def create(
     cfn,
     stack: str,
-    template_body: str,
+    template: dict[str, str],
     parameters: list[dict[str, str]],
     poll_interval: float = 5.0,
     timeout: float = 600.0,
 ) -> ChangeSet:
-    """Create a change set (CREATE for a new stack, else UPDATE) and wait for its verdict."""
+    """Create a change set (CREATE for a new stack, else UPDATE) and wait for its verdict.
+
+    `template` is {"TemplateBody": ...} or {"TemplateURL": ...} (infra_inputs.template_source).
+    """
     status = stack_status(cfn, stack)
     _check_updatable(stack, status)
     new_stack = status in (None, "REVIEW_IN_PROGRESS")
@@ -114,7 +117,7 @@ def create(
             StackName=stack,
             ChangeSetName=f"deploy-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
             ChangeSetType="CREATE" if new_stack else "UPDATE",
-            TemplateBody=template_body,
+            **template,  # TemplateBody or TemplateURL
             Parameters=parameters,
             Capabilities=CAPABILITIES,
             Description="python -m deploy infra",

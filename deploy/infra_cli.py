@@ -17,7 +17,7 @@ from deploy import airflow_settings, infra
 from deploy.aws import Clients
 from deploy.dag_usage import discover_usage
 from deploy.errors import DeployError
-from deploy.infra_inputs import read_parameters, read_template
+from deploy.infra_inputs import read_parameters, read_template, template_source
 
 Say = Callable[[str], None]
 DEFAULT_STACK = "mwaa-pipelines"
@@ -40,6 +40,11 @@ def add_parser(commands, region_default: str | None) -> None:
     change.add_argument("--parameters", type=Path, help="JSON file: {Key: Value} or the CLI's list")
     change.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="repeatable; wins"
+    )
+    change.add_argument(
+        "--template-bucket",
+        default=os.environ.get("MWAA_INFRA_TEMPLATE_BUCKET"),
+        help="upload templates over 51,200 bytes here ($MWAA_INFRA_TEMPLATE_BUCKET)",
     )
     infra_parser = commands.add_parser(
         "infra", help="CloudFormation stack: plan/apply its change set, Airflow settings"
@@ -67,18 +72,22 @@ def run(args: argparse.Namespace, clients: Clients, say: Say) -> int:
     try:
         if args.infra_command == "settings":
             return run_settings(args, clients, say)
-        return run_change_set(args, clients.cloudformation, say)
+        return run_change_set(args, clients, say)
     except ClientError as exc:
         raise DeployError(_explain(exc, args.stack)) from None
 
 
-def run_change_set(args: argparse.Namespace, cfn, say: Say) -> int:
+def run_change_set(args: argparse.Namespace, clients: Clients, say: Say) -> int:
     """plan: show and delete. apply: show, guard, execute, wait."""
+    cfn = clients.cloudformation
     body = read_template(args.template)
     parameters = read_parameters(args.parameters, args.parameter)
+    template = template_source(
+        clients.s3, body, args.template, args.stack, args.template_bucket, cfn.meta.region_name
+    )
     say(f"change set for stack {args.stack} from {args.template} ...")
     change_set = infra.create(
-        cfn, args.stack, body, parameters, args.poll_interval, min(args.timeout, 900.0)
+        cfn, args.stack, template, parameters, args.poll_interval, min(args.timeout, 900.0)
     )
     say(infra.change_table(change_set))
     if change_set.up_to_date:

@@ -7,26 +7,47 @@ given with --parameter win over the file's, so one value can differ per run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from deploy.errors import DeployError
 
-# CloudFormation's limit for TemplateBody in a request (larger ones need TemplateURL).
+# CloudFormation's limits: TemplateBody inline in a request, and a template read from S3.
 MAX_TEMPLATE_BODY = 51_200
+MAX_TEMPLATE_URL = 1_000_000
+TEMPLATE_PREFIX = "cloudformation"
 
 
 def read_template(path: Path) -> str:
-    """The template text; a clear error when it is missing or too big to send inline."""
+    """The template text; a clear error when it is missing."""
     if not path.is_file():
         raise DeployError(f"template {path} not found: pass --template PATH")
-    body = path.read_text()
-    if len(body.encode()) > MAX_TEMPLATE_BODY:
+    return path.read_text()
+
+
+def template_source(
+    s3, body: str, path: Path, stack: str, bucket: str | None, region: str
+) -> dict[str, str]:
+    """TemplateBody when it fits inline, else TemplateURL of a copy in `bucket`.
+
+    The copy's key is the template's sha256 under cloudformation/<stack>/, so a
+    rerun writes the same object and nothing else in the bucket is touched.
+    """
+    size = len(body.encode())
+    if size <= MAX_TEMPLATE_BODY:
+        return {"TemplateBody": body}
+    if size > MAX_TEMPLATE_URL:
+        raise DeployError(f"template {path} is {size} bytes; CloudFormation reads at most 1 MB")
+    if not bucket:
         raise DeployError(
-            f"template {path} is {len(body.encode())} bytes; CloudFormation accepts at most "
-            f"{MAX_TEMPLATE_BODY} inline: split it (e.g. a nested or second stack)"
+            f"template {path} is {size} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte "
+            "inline limit: pass --template-bucket (or MWAA_INFRA_TEMPLATE_BUCKET), an existing "
+            "bucket in this region the template is uploaded to"
         )
-    return body
+    key = f"{TEMPLATE_PREFIX}/{stack}/{hashlib.sha256(body.encode()).hexdigest()}.yaml"
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    return {"TemplateURL": f"https://{bucket}.s3.{region}.amazonaws.com/{key}"}
 
 
 def read_parameters(file: Path | None, overrides: list[str]) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ Outputs that follow the templates' contract.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import datetime, timezone
@@ -273,13 +274,27 @@ def test_parameters_from_either_file_shape_with_overrides(tmp_path):
         read_parameters(tmp_path / "bad.json", [])
 
 
-def test_template_must_exist_and_fit_in_a_request(tmp_path):
-    with pytest.raises(DeployError, match="not found: pass --template"):
+def test_a_missing_template_is_named(tmp_path):
+    with pytest.raises(DeployError, match="missing.yaml not found: pass --template"):
         read_template(tmp_path / "missing.yaml")
-    big = tmp_path / "big.yaml"
-    big.write_text("#" * (MAX_TEMPLATE_BODY + 1))
-    with pytest.raises(DeployError, match="at most 51200"):
-        read_template(big)
+
+
+def test_a_big_template_goes_through_the_template_bucket(stack, capsys):
+    """Over 51,200 bytes CloudFormation needs TemplateURL: the copy is content-addressed."""
+    big = template(stack.bucket) + "".join(f"# padding line {n:06d}\n" for n in range(2500))
+    assert len(big.encode()) > MAX_TEMPLATE_BODY
+    assert stack.run("plan", big) == 1
+    assert "pass --template-bucket" in capsys.readouterr().err
+    templates = f"templates-{uuid.uuid4().hex[:8]}"
+    stack.s3.create_bucket(Bucket=templates)
+    assert stack.run("apply", big, "--template-bucket", templates) == 0
+    assert f"stack {stack.name}: CREATE_COMPLETE" in capsys.readouterr().out
+    keys = [o["Key"] for o in stack.s3.list_objects_v2(Bucket=templates)["Contents"]]
+    digest = hashlib.sha256(big.encode()).hexdigest()
+    assert keys == [f"cloudformation/{stack.name}/{digest}.yaml"]
+    assert stack.bucket_exists(stack.bucket)
+    assert stack.run("apply", big, "--template-bucket", templates) == 0
+    assert "is up to date" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
