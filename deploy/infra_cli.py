@@ -89,25 +89,26 @@ def run_change_set(args: argparse.Namespace, clients: Clients, say: Say) -> int:
     change_set = infra.create(
         cfn, args.stack, template, parameters, args.poll_interval, min(args.timeout, 900.0)
     )
-    say(infra.change_table(change_set))
-    if change_set.up_to_date:
-        return 0
-    for removed in infra.stateful_removals(change_set):
-        say(
-            f"note: {removed.logical_id} ({removed.resource_type}) is removed: deleted with its "
-            "data unless the template gives it DeletionPolicy: Retain"
-        )
-    if args.infra_command == "plan":
-        infra.discard(cfn, change_set)
-        return 0
-    if not args.allow_replacement:
-        try:
+    executing = False
+    try:  # whatever happens before execution, no change set (or empty stack) is left behind
+        say(infra.change_table(change_set))
+        if change_set.up_to_date:
+            return 0
+        for removed in infra.stateful_removals(change_set):
+            say(
+                f"note: {removed.logical_id} ({removed.resource_type}) is removed: deleted with "
+                "its data unless the template gives it DeletionPolicy: Retain"
+            )
+        if args.infra_command == "plan":
+            return 0
+        if not args.allow_replacement:
             infra.refuse_replacements(change_set)
-        except DeployError:
+        executing = True
+        say(f"executing the change set on stack {args.stack} ...")
+        status = infra.execute(cfn, change_set, say, args.poll_interval, args.timeout)
+    finally:
+        if not executing:
             infra.discard(cfn, change_set)
-            raise
-    say(f"executing the change set on stack {args.stack} ...")
-    status = infra.execute(cfn, change_set, say, args.poll_interval, args.timeout)
     say(f"stack {args.stack}: {status}")
     return 0
 
