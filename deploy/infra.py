@@ -29,7 +29,9 @@ STATEFUL_TYPES: dict[str, str] = {
     "AWS::RedshiftServerless::Namespace": "a new namespace: every database and table is lost",
     "AWS::RedshiftServerless::Workgroup": "a new workgroup: new endpoint, running queries cut",
     "AWS::Glue::Database": "a new catalog database: every table and partition definition is lost",
-    "AWS::SecretsManager::Secret": "a new secret: the stored (or generated) value is lost",
+    "AWS::SecretsManager::Secret": (  # pragma: allowlist secret (a type name, no secret)
+        "a new secret: the stored (or generated) value is lost"
+    ),
     "AWS::MWAA::Environment": "a new environment: its metadata database (run history) is lost",
     "AWS::Logs::LogGroup": "a new log group: every stored log event is lost",
 }
