@@ -1,4 +1,4 @@
-"""Command line: ``python -m deploy {plan,deploy,status}``.
+"""Command line: ``python -m deploy {plan,deploy,status,infra}``.
 
 Exit codes: 0 success / in sync, 1 error (message says what to do),
 2 usage error, 3 ``status`` found drift.
@@ -13,32 +13,30 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy import __version__, report, runner
+from deploy import __version__, infra_cli, report, runner
 from deploy.aws import make_clients
 from deploy.errors import DeployError, explain
 from deploy.settings import Settings
 from deploy.validation import DEFAULT_COMMAND
 
 EPILOG = """\
-environment variables: MWAA_BUCKET, MWAA_ENVIRONMENT, AWS_REGION (flags win);
-AWS_ENDPOINT_URL[_S3|_MWAA] point boto3 at an emulator.
+environment variables: MWAA_BUCKET, MWAA_ENVIRONMENT, AWS_REGION, MWAA_INFRA_STACK
+(flags win);
+AWS_ENDPOINT_URL[_S3|_MWAA|_CLOUDFORMATION|_SECRETS_MANAGER] point boto3 at an emulator.
 exit codes: 0 ok, 1 error, 2 usage, 3 status found drift.
 """
 
 
 def parser() -> argparse.ArgumentParser:
-    """Argument parser shared by the three commands."""
+    """Argument parser shared by the commands."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (cwd)")
     common.add_argument("--bucket", default=os.environ.get("MWAA_BUCKET"), help="$MWAA_BUCKET")
     common.add_argument(
         "--environment", default=os.environ.get("MWAA_ENVIRONMENT"), help="$MWAA_ENVIRONMENT"
     )
-    common.add_argument(
-        "--region",
-        default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-        help="$AWS_REGION",
-    )
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    common.add_argument("--region", default=region, help="$AWS_REGION")
     top = argparse.ArgumentParser(
         prog="python -m deploy",
         description="Deploy DAGs, SQL, plugins.zip and requirements.txt to Amazon MWAA.",
@@ -68,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
         "the gate's DAG validation tests)",
     )
     deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
+    infra_cli.add_parser(commands, region)
     return top
 
 
@@ -100,6 +99,8 @@ def main(argv: list[str] | None = None, clients=None) -> int:
     args = parser().parse_args(argv)
     settings = None
     try:
+        if args.command == "infra":
+            return infra_cli.run(args, clients or make_clients(args.region), say)
         settings = settings_from(args)
         clients = clients or make_clients(settings.region)
         if args.command == "plan":

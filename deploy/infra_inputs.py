@@ -1,0 +1,80 @@
+"""The template and parameters a change set is made from, read and checked before any call.
+
+Parameter files come in either shape people already have: the AWS CLI's list of
+{"ParameterKey", "ParameterValue"} or a plain {"Key": "Value"} object. Values
+given with --parameter win over the file's, so one value can differ per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from deploy.errors import DeployError
+
+# CloudFormation's limits: TemplateBody inline in a request, and a template read from S3.
+MAX_TEMPLATE_BODY = 51_200
+MAX_TEMPLATE_URL = 1_000_000
+TEMPLATE_PREFIX = "cloudformation"
+
+
+def read_template(path: Path) -> str:
+    """The template text; a clear error when it is missing."""
+    if not path.is_file():
+        raise DeployError(f"template {path} not found: pass --template PATH")
+    return path.read_text()
+
+
+def template_source(
+    s3, body: str, path: Path, stack: str, bucket: str | None, region: str
+) -> dict[str, str]:
+    """TemplateBody when it fits inline, else TemplateURL of a copy in `bucket`.
+
+    The copy's key is the template's sha256 under cloudformation/<stack>/, so a
+    rerun writes the same object and nothing else in the bucket is touched.
+    """
+    size = len(body.encode())
+    if size <= MAX_TEMPLATE_BODY:
+        return {"TemplateBody": body}
+    if size > MAX_TEMPLATE_URL:
+        raise DeployError(f"template {path} is {size} bytes; CloudFormation reads at most 1 MB")
+    if not bucket:
+        raise DeployError(
+            f"template {path} is {size} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte "
+            "inline limit: pass --template-bucket (or MWAA_INFRA_TEMPLATE_BUCKET), an existing "
+            "bucket in this region the template is uploaded to"
+        )
+    key = f"{TEMPLATE_PREFIX}/{stack}/{hashlib.sha256(body.encode()).hexdigest()}.yaml"
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    return {"TemplateURL": f"https://{bucket}.s3.{region}.amazonaws.com/{key}"}
+
+
+def read_parameters(file: Path | None, overrides: list[str]) -> list[dict[str, str]]:
+    """Parameters for CreateChangeSet, from the file and then the KEY=VALUE overrides."""
+    values: dict[str, str] = _from_file(file) if file else {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DeployError(f"--parameter {item!r}: expected KEY=VALUE")
+        values[key] = value
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())]
+
+
+def _from_file(file: Path) -> dict[str, str]:
+    if not file.is_file():
+        raise DeployError(f"parameters file {file} not found: check --parameters")
+    try:
+        data = json.loads(file.read_text())
+    except json.JSONDecodeError as exc:
+        raise DeployError(f"parameters file {file} is not valid JSON: {exc}") from None
+    if isinstance(data, dict) and all(isinstance(v, (str, int, float)) for v in data.values()):
+        return {str(k): str(v) for k, v in data.items()}
+    if isinstance(data, list) and all(
+        isinstance(p, dict) and "ParameterKey" in p and "ParameterValue" in p for p in data
+    ):
+        return {str(p["ParameterKey"]): str(p["ParameterValue"]) for p in data}
+    raise DeployError(
+        f'parameters file {file}: expected {{"Key": "Value", ...}} or the AWS CLI\'s '
+        '[{"ParameterKey": ..., "ParameterValue": ...}, ...]'
+    )
