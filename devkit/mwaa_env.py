@@ -15,6 +15,8 @@ scratch so nothing stale survives; once built it needs no network.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import glob
 import hashlib
 import io
@@ -28,7 +30,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from devkit.paths import REPO
+from devkit.paths import CACHE_DIR, REPO
 
 VENV = Path(os.environ.get("MWAA_VENV", REPO / ".venv-mwaa"))
 STAMP_NAME = ".inputs-sha256"
@@ -200,12 +202,31 @@ def local_requirements(home: Path) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _build_lock(venv: Path):
+    """One build at a time (a CLI run beside the gate): the second waits, then finds it current."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(CACHE_DIR / f"{venv.name}.build.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure(venv: Path = VENV, repo: Path = REPO, quiet: bool = False) -> Path:
     """Build `venv` as MWAA builds its environment unless its stamp matches; returns its python."""
     if venv.resolve() == (REPO / ".venv").resolve():
         raise ValueError("MWAA's environment never goes into .venv (the local/CI environment)")
     if is_current(venv, repo):
         return python(venv)
+    with _build_lock(venv):
+        if not is_current(venv, repo):
+            _build(venv, repo, quiet)
+    return python(venv)
+
+
+def _build(venv: Path, repo: Path, quiet: bool) -> None:
     uv = find_uv()
     interpreter = find_python(uv)
     version = airflow_version()
@@ -240,7 +261,6 @@ def ensure(venv: Path = VENV, repo: Path = REPO, quiet: bool = False) -> Path:
             file=sys.stderr,
             flush=True,
         )
-    return python(venv)
 
 
 def main(argv: list[str] | None = None) -> int:
