@@ -9,14 +9,22 @@ only parse. No Python 3.12 on the machine is a failure that says how to get one.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from devkit import mwaa_env, mwaa_parse
-from tests.deploy.conftest import write_tree
 
 pytestmark = pytest.mark.integration
 
 DAG = 'from airflow.sdk import DAG\n\nwith DAG("{dag_id}", schedule=None):\n    pass\n'
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    return root
 
 
 @pytest.fixture(scope="module")
