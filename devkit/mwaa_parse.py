@@ -24,7 +24,7 @@ from devkit.paths import REPO
 PROBE = Path(__file__).with_name("mwaa_probe.py")
 # Local tooling and test-only libraries: MWAA has none of them, so no DAG may import them.
 FORBIDDEN = ("devkit", "deploy", "tests", "pyspark", "duckdb", "moto")
-# MWAA's parse limits (docs/gate.md; REFERENCE: dagbag_import_timeout 30 s, processor 50 s).
+# MWAA's defaults where they matter for parsing: no examples, a 30 s import limit per file.
 MWAA_AIRFLOW_CONFIG = {
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "30",
@@ -59,11 +59,12 @@ def expected_dag_ids(repo: Path = REPO) -> dict[str, list[str]]:
     }
 
 
-def probe_environment(home: Path, airflow_home: Path) -> dict[str, str]:
-    """A clean environment: nothing from this machine's Airflow, AWS or Python settings."""
-    keep = {name: os.environ[name] for name in ("PATH", "LANG", "TZ") if name in os.environ}
+def probe_environment(home: Path, airflow_home: Path, interpreter: Path) -> dict[str, str]:
+    """A clean environment: nothing from this machine's Airflow, AWS, Python settings or PATH."""
+    keep = {name: os.environ[name] for name in ("LANG", "TZ") if name in os.environ}
     return {
         **keep,
+        "PATH": os.pathsep.join((str(interpreter.parent), "/usr/bin", "/bin")),
         "HOME": str(airflow_home),
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
@@ -96,7 +97,7 @@ def parse_deployed_dags(
         run = subprocess.run(
             command,
             cwd=tmp,  # not the repository: nothing of it importable by accident
-            env=probe_environment(home, airflow_home),
+            env=probe_environment(home, airflow_home, interpreter),
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT_SECONDS,
