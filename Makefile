@@ -42,8 +42,8 @@ bench:          ## print the benchmarks (times in units of a cold `import airflo
 	.venv/bin/python bench/gate_time.py
 	.venv/bin/python bench/spark_vs_duckdb.py
 
-clean:          ## remove local state (venv, caches, local Airflow home)
-	rm -rf .venv .venv-datahub .cache .airflow
+clean:          ## remove local state (venvs, caches, local Airflow home)
+	rm -rf .venv .venv-datahub .venv-mwaa .cache .airflow
 
 lock-datahub:   ## re-resolve requirements/datahub/lock.txt (the DataHub CLI venv, not MWAA's)
 	devkit/bootstrap.sh

@@ -81,10 +81,10 @@ def clone(dst: Path, mtime: float, src: Path = REPO) -> Path:
 
 
 def change_one_file(repo: Path) -> str:
-    """Edit one DAG-side file (or add one when the tree is still empty)."""
+    """Edit one DAG-side file, a DAG when there is one (or add one when the tree is empty)."""
     objects = collect_dag_side(repo)
     if objects:
-        keys = sorted(objects, key=lambda k: (Path(k).name.startswith("."), k))
+        keys = sorted(objects, key=lambda k: (not k.endswith(".py"), Path(k).name[0] == ".", k))
         target = objects[keys[0]].path
     else:
         target = repo / "dags" / "bench_probe.py"
@@ -188,7 +188,9 @@ def run(tmp: Path, s3_url: str, mwaa_url: str, fake: fake_mwaa.FakeMwaa) -> list
         settings = Settings(
             repo=checkout, bucket="bench-deploy", environment="bench-deploy", poll_interval=0
         )
-        runner.run_deploy(settings, ours, lambda _m: None, lambda _r: (True, "skipped"))
+        runner.run_deploy(
+            settings, ours, lambda _m: None, lambda _repo, _command: (True, "skipped")
+        )
         mtime_sync(theirs, "bench-mtime-sync", "bench-mtime-sync", checkout)
         rows.append((label, *our_count.take(), *their_count.take(with_manifest=False)))
     return rows

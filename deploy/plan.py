@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from deploy.s3sync import RemoteObject
@@ -22,17 +23,32 @@ class Plan:
 
     uploads: list[Change] = field(default_factory=list)
     artifact_uploads: list[Change] = field(default_factory=list)
+    # DAG-side files an artifact reads on install (the constraints file that
+    # requirements.txt names): written before the artifacts and UpdateEnvironment.
+    prerequisite_uploads: list[Change] = field(default_factory=list)
     deletes: list[Change] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     managed_count: int = 0
     dag_side_count: int = 0
 
 
-def compute(local: dict[str, LocalObject], remote: dict[str, RemoteObject]) -> Plan:
-    """Compare by sha256 only; anything under dags/ that the repo lacks is deleted."""
+def compute(
+    local: dict[str, LocalObject],
+    remote: dict[str, RemoteObject],
+    prerequisites: Collection[str] = (),
+) -> Plan:
+    """Compare by sha256 only; anything under dags/ that the repo lacks is deleted.
+
+    `prerequisites` are DAG-side keys the environment update needs in the bucket first.
+    """
     plan = Plan()
     for key in sorted(local):
-        target = plan.artifact_uploads if key in ARTIFACT_KEYS else plan.uploads
+        if key in ARTIFACT_KEYS:
+            target = plan.artifact_uploads
+        elif key in prerequisites:
+            target = plan.prerequisite_uploads
+        else:
+            target = plan.uploads
         current = remote.get(key)
         if current is None:
             target.append(Change(key, "new"))

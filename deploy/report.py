@@ -8,7 +8,8 @@ from deploy.runner import Drift, Summary
 
 def plan_table(plan: Plan, env_reasons: dict[str, str], environment: str | None) -> str:
     """The dry-run table: one row per write, then counts and the environment verdict."""
-    rows = [("upload", c.key, c.reason) for c in plan.artifact_uploads + plan.uploads]
+    uploads = plan.prerequisite_uploads + plan.artifact_uploads + plan.uploads
+    rows = [("upload", c.key, c.reason) for c in uploads]
     rows += [("delete", c.key, c.reason) for c in plan.deletes]
     width = max([len(r[1]) for r in rows] + [20])
     lines = [f"{'ACTION':<9} {'KEY':<{width}} REASON"]

@@ -1,8 +1,9 @@
 """The three commands as functions: plan (dry run), deploy, status.
 
-Deploy order matters: validate, check the bucket and environment, upload
+Deploy order matters: validate, check the bucket and environment, upload the
+DAG-side files requirements.txt reads on install (MWAA's constraints), upload
 plugins/requirements/startup and update the environment (new DAGs may need
-them), upload DAG-side files, delete last, write the manifest. Any failure
+them), upload the other DAG-side files, delete last, write the manifest. Any failure
 stops the run before the deletes, and a rerun converges because every
 decision compares content hashes and versions, never what a run "did".
 """
@@ -16,7 +17,7 @@ from typing import Callable
 
 from deploy import environment as env_mod
 from deploy import manifest as manifest_mod
-from deploy import s3sync
+from deploy import references, s3sync
 from deploy.aws import Clients
 from deploy.errors import DeployError
 from deploy.plan import Plan, compute, delete_guard
@@ -27,6 +28,7 @@ from deploy.validation import run_validation
 
 Say = Callable[[str], None]
 Validator = Callable[[Path, str], "tuple[bool, str]"]
+REQUIREMENTS = next(a for a in ARTIFACTS if a.param == "Requirements")
 
 
 @dataclass
@@ -65,6 +67,21 @@ def collect_local(repo: Path) -> dict[str, LocalObject]:
         if path.is_file():
             objects[artifact.key] = LocalObject(artifact.key, sha256_bytes(path.read_bytes()), path)
     return objects
+
+
+def prerequisite_keys(local: dict[str, LocalObject]) -> list[str]:
+    """DAG-side keys requirements.txt reads on install; refuses a name the deploy never writes."""
+    requirements = local.get(REQUIREMENTS.key)
+    if requirements is None:
+        return []
+    keys = references.dag_side_keys(requirements.read().decode())
+    for key in keys:
+        if key not in local:
+            raise DeployError(
+                f"{REQUIREMENTS.local} names {references.MWAA_HOME}{key}, but the deploy writes "
+                f"no {key}: map that file in SOURCES (deploy/sources.py) or fix the line"
+            )
+    return keys
 
 
 def read_state(settings: Settings, clients: Clients, say: Say, require_versioning: bool) -> State:
@@ -106,7 +123,7 @@ def environment_changes(state: State, plan: Plan) -> dict[str, str]:
 def run_plan(settings: Settings, clients: Clients, say: Say) -> tuple[Plan, dict[str, str]]:
     """Dry run: compute and return the plan; writes nothing."""
     state = read_state(settings, clients, say, require_versioning=False)
-    plan = compute(state.local, state.remote)
+    plan = compute(state.local, state.remote, prerequisite_keys(state.local))
     return plan, environment_changes(state, plan)
 
 
@@ -128,6 +145,8 @@ def run_deploy(
     plan = _checked_plan(settings, state, say)
     summary = Summary(unchanged=len(plan.unchanged))
     written: dict[str, s3sync.RemoteObject] = {}
+    # MWAA reads the constraints from dags/ while it installs the new requirements.txt.
+    _upload(plan.prerequisite_uploads, settings, clients, state, written, summary, say)
     _upload(plan.artifact_uploads, settings, clients, state, written, summary, say)
     _update_environment(settings, clients, state, written, summary, say, sleep)
     _upload(plan.uploads, settings, clients, state, written, summary, say)
@@ -139,15 +158,30 @@ def run_deploy(
 
 
 def _checked_plan(settings: Settings, state: State, say: Say) -> Plan:
-    plan = compute(state.local, state.remote)
+    plan = compute(state.local, state.remote, prerequisite_keys(state.local))
     refusal = delete_guard(plan, settings.max_delete_share, settings.force_delete)
     if refusal:
         raise DeployError(refusal)
+    _warn_prerequisite_changed_in_place(plan, say)
+    uploads = plan.prerequisite_uploads + plan.artifact_uploads + plan.uploads
     say(
-        f"plan: {len(plan.artifact_uploads) + len(plan.uploads)} to upload, "
+        f"plan: {len(uploads)} to upload, "
         f"{len(plan.deletes)} to delete, {len(plan.unchanged)} unchanged"
     )
     return plan
+
+
+def _warn_prerequisite_changed_in_place(plan: Plan, say: Say) -> None:
+    """Workers MWAA starts later would install with the new file while the others keep the old."""
+    if any(c.key == REQUIREMENTS.key for c in plan.artifact_uploads):
+        return
+    for change in plan.prerequisite_uploads:
+        if change.reason == "changed":
+            say(
+                f"warning: {change.key} changed but {REQUIREMENTS.key} did not, so MWAA installs "
+                "nothing now; give the file a new name (its version) and point "
+                f"{REQUIREMENTS.local} at it"
+            )
 
 
 def _upload(changes, settings, clients, state, written, summary, say) -> None:

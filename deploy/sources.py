@@ -19,9 +19,9 @@ MANIFEST_KEY = "deploy-manifest.json"
 
 @dataclass(frozen=True)
 class Source:
-    """A repository folder copied, hierarchy kept, to a bucket prefix."""
+    """A repository folder copied, hierarchy kept, to a bucket prefix (or one file into it)."""
 
-    folder: str
+    folder: str  # a folder, or a single file that keeps its name under the prefix
     prefix: str
 
 
@@ -32,6 +32,9 @@ SOURCES: tuple[Source, ...] = (
     Source("sql", "dags/sql/"),
     Source("spark", "dags/spark/"),
     Source("recipes", "dags/recipes/"),
+    # MWAA's constraints, read from /usr/local/airflow/dags/constraints/ by the
+    # --constraint line of requirements.txt: no fetch from the internet on worker start.
+    Source("requirements/mwaa/constraints-3.2.1-python3.12.txt", "dags/constraints/"),
 )
 
 
@@ -109,7 +112,12 @@ def is_excluded(name: str, is_dir: bool) -> bool:
 
 
 def walk_files(root: Path) -> list[tuple[str, Path]]:
-    """Sorted (relative posix path, path) pairs under root, exclusions applied."""
+    """Sorted (relative posix path, path) pairs under root, exclusions applied.
+
+    A root that is a file is its own single entry: it was named on purpose.
+    """
+    if root.is_file():
+        return [(root.name, root)]
     found: list[tuple[str, Path]] = []
     if not root.is_dir():
         return found
@@ -139,7 +147,7 @@ def collect_dag_side(repo: Path, sources: tuple[Source, ...] = SOURCES) -> dict[
             key = source.prefix + rel
             if key in objects:
                 raise DeployError(
-                    f"{source.folder}/{rel} and {objects[key].path} both map to {key}; "
+                    f"{path.relative_to(repo)} and {objects[key].path} both map to {key}; "
                     "rename one of them"
                 )
             objects[key] = LocalObject(key, sha256_bytes(path.read_bytes()), path=path)

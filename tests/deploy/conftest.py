@@ -24,7 +24,7 @@ REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 REPO_FILES: dict[str, str] = {
-    "dags/.airflowignore": "sql/\nspark/\nrecipes/\n",
+    "dags/.airflowignore": "sql/\nspark/\nrecipes/\nconstraints/\n",
     "dags/redshift_demo__create_tables.py": "# dag 1\n",
     "dags/redshift_demo__initial_load.py": "# dag 2\n",
     "dags/data_lake__raw.py": "# dag 3\n",
@@ -38,8 +38,14 @@ REPO_FILES: dict[str, str] = {
     "plugins/lakehouse/redshift.py": "def table_name(x):\n    return x\n",
     "plugins/lakehouse/__pycache__/redshift.cpython-311.pyc": "junk",
     "plugins/lakehouse/tests/test_redshift.py": "def test(): pass\n",
-    "requirements/requirements.txt": "--constraint /usr/local/airflow/dags/constraints.txt\n",
+    "requirements/requirements.txt": (
+        '--constraint "/usr/local/airflow/dags/constraints/constraints-3.2.1-python3.12.txt"\n'
+        "apache-airflow-providers-amazon\n"
+    ),
+    "requirements/mwaa/constraints-3.2.1-python3.12.txt": "boto3==1.42.84\n",
+    "requirements/mwaa/README.md": "# vendored\n",
 }
+CONSTRAINTS_KEY = "dags/constraints/constraints-3.2.1-python3.12.txt"
 DAG_SIDE_KEYS = {
     "dags/.airflowignore",
     "dags/redshift_demo__create_tables.py",
@@ -48,6 +54,7 @@ DAG_SIDE_KEYS = {
     "dags/sql/tickit/create_tables.sql",
     "dags/sql/tickit/merge_users.sql",
     "dags/sql/tickit/unload_sales.sql",
+    CONSTRAINTS_KEY,
 }
 
 
@@ -79,6 +86,7 @@ class Recorder:
     deletes: list[str] = field(default_factory=list)
     copies: list[str] = field(default_factory=list)
     updates: list[dict] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # "PutObject <key>" / "UpdateEnvironment"
     fail_on_put: int | None = None  # raise on this (1-based) PutObject of the run
 
     def reset(self) -> None:
@@ -86,6 +94,7 @@ class Recorder:
         self.deletes.clear()
         self.copies.clear()
         self.updates.clear()
+        self.calls.clear()
 
     def on_put(self, params, **_):
         if self.fail_on_put is not None and len(self.puts) + 1 == self.fail_on_put:
@@ -93,6 +102,7 @@ class Recorder:
                 {"Error": {"Code": "InternalError", "Message": "injected"}}, "PutObject"
             )
         self.puts.append(params["Key"])
+        self.calls.append(f"PutObject {params['Key']}")
 
     def on_delete(self, params, **_):
         self.deletes.append(params["Key"])
@@ -105,6 +115,7 @@ class Recorder:
 
     def on_update(self, params, **_):
         self.updates.append(dict(params))
+        self.calls.append("UpdateEnvironment")
 
     @property
     def writes(self) -> int:

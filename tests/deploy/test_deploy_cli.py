@@ -71,7 +71,7 @@ def test_cli_plan_deploy_status_round_trip(env, repo, capsys):
     assert env.keys() == set()
     assert main(["deploy", "--repo", str(repo), "--poll-interval", "0", *VALIDATE]) == 0
     out = capsys.readouterr().out
-    assert "done: uploaded 9, deleted 0" in out and "updated" in out
+    assert "done: uploaded 10, deleted 0" in out and "updated" in out
     assert main(["status", "--repo", str(repo)]) == 0
     assert "in sync" in capsys.readouterr().out
     (repo / "dags/data_lake__raw.py").write_text("# edited\n")

@@ -65,15 +65,24 @@ def mwaa_constraints() -> dict[str, str]:
     return merged
 
 
-def test_mwaa_requirements_carry_the_3_2_1_python_3_12_constraint():
+def test_mwaa_requirements_carry_the_3_2_1_python_3_12_constraint_shipped_with_the_dags():
+    """No URL: a private-network MWAA cannot fetch one on every worker start."""
     constraints = [
         line for line in (REQ / "requirements.txt").read_text().splitlines()
-        if line.startswith("--constraint")
+        if line.startswith(("--constraint", "-c"))
     ]  # fmt: skip
     assert constraints == [
-        '--constraint "https://raw.githubusercontent.com/apache/airflow/'
-        'constraints-3.2.1/constraints-3.12.txt"'
+        '--constraint "/usr/local/airflow/dags/constraints/constraints-3.2.1-python3.12.txt"'
     ]
+
+
+def test_the_shipped_constraints_file_is_the_vendored_3_2_1_python_3_12_file():
+    from deploy.runner import collect_local, prerequisite_keys
+
+    local = collect_local(REPO)
+    (key,) = prerequisite_keys(local)
+    assert local[key].read() == MWAA_CONSTRAINTS[0].read_bytes()
+    assert "constraints-3.2.1/constraints-3.12.txt" in MWAA_CONSTRAINTS[0].read_text()
 
 
 def test_vendored_constraints_are_the_3_2_1_files_and_agree_with_each_other():
