@@ -113,7 +113,10 @@ def apply_all() -> tuple[str, ...]:
 
 def scoped(name: str, *args, **kwargs) -> contextlib.AbstractContextManager:
     """The context manager of the scoped patch `name`, or a no-op one if it may not run."""
-    patch = next(p for p in all_patches() if p.name == name and p.scoped)
+    found = [p for p in all_patches() if p.name == name and p.scoped]
+    if not found:
+        raise KeyError(f"no scoped patch {name!r} in devkit/patches/ ({', '.join(MODULES)})")
+    (patch,) = found
     if not usable(patch):
         return contextlib.nullcontext()
     return patch.apply(*args, **kwargs)

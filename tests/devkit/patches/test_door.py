@@ -16,7 +16,10 @@ def test_every_patch_declares_the_installed_versions_it_was_written_for():
     assert len(names) == len(set(names)), "patch names are unique"
     for patch in patches.all_patches():
         assert patch.written_for, f"{patch.name} declares no versions"
-        assert patch.mismatches() == [], f"{patch.name}: {patch.mismatches()}"
+        assert patch.mismatches() == [], (
+            f"{patch.name}: {patch.mismatches()}: check the patch against the installed "
+            "version, then update its versions in devkit/patches/ (or delete it)"
+        )
 
 
 def test_a_patch_written_for_another_version_is_skipped_with_one_warning_line(caplog):
