@@ -3,8 +3,9 @@
 
 Catalogs what the nightly pipelines left behind: the business glossary first
 (so the terms the recipes attach exist), then one ECS Fargate task per source
-recipe (Glue, Redshift, Athena, the S3 lake), each running the DataHub CLI from
-the official ingestion image pinned in the task definition (docs/datahub.md).
+recipe (Glue, Redshift, Athena, the S3 lake and its raw extracts), each running
+the DataHub CLI from the official ingestion image pinned in the task definition
+(docs/datahub.md).
 
 **Scheduled by Assets, not by clock**: it runs when the TICKIT gold aggregate
 was unloaded and crawled (`SALES_BY_CATEGORY`), the last step that changes the
@@ -38,7 +39,7 @@ DAG_ID = "datahub__ingest_metadata"
 CONTAINER_NAME = "datahub-ingestion"  # the task definition's one container
 LOG_STREAM_PREFIX = "datahub"  # its awslogs-stream-prefix
 GLOSSARY_RECIPE = "glossary/recipe.yml"
-SOURCE_RECIPES = ("glue.yml", "redshift.yml", "athena.yml", "s3.yml")
+SOURCE_RECIPES = ("glue.yml", "redshift.yml", "athena.yml", "s3.yml", "s3_raw.yml")
 
 # Copies dags/recipes/ from the MWAA bucket into ./recipes with the image's own
 # boto3 (the image has no AWS CLI), then runs the recipe from that folder, where

@@ -11,7 +11,8 @@ this DAG:
 3. checks staging: keys present and unique, and for facts every event time
    inside the run's half-open data interval `[start, end)`;
 4. merges into the target in one transaction (delete what staging replaces,
-   then insert), so re-running an interval leaves the same rows;
+   then insert), so re-running an interval leaves the same rows; the merge
+   reports its staging -> target lineage (`lakehouse.redshift`);
 5. reconciles the target with staging, then updates the table's Asset.
 
 Downstream DAGs (`tickit__sales_by_category`) schedule on those Assets.
@@ -38,6 +39,7 @@ from lakehouse.conventions import (
     sql_searchpath,
     var,
 )
+from lakehouse.redshift import RedshiftMergeOperator
 from lakehouse.tickit import COPY_OPTIONS, SCHEMA, TABLES
 
 DAG_ID = "tickit__redshift_load"
@@ -119,8 +121,10 @@ with DAG(
             merge_sql = ["tickit/merge/delete_matching.sql", "tickit/merge/insert_from_staging.sql"]
             if is_fact:
                 merge_sql.insert(0, "tickit/merge/delete_interval.sql")
-            merge_into_target = RedshiftDataOperator(
+            merge_into_target = RedshiftMergeOperator(
                 task_id="merge_into_target",
+                source_table=f"{SCHEMA}.{table.staging_name}",
+                target_table=f"{SCHEMA}.{table.name}",
                 sql=merge_sql,  # a list runs as one BatchExecuteStatement: one transaction
                 params=params,
                 aws_conn_id=Conn.AWS,

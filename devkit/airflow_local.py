@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from devkit import dag_test_speedups
+from devkit import patches
 from devkit.paths import DAGS_DIR, PLUGINS_DIR
 
 Progress = Callable[[int, int, str], None]  # (tasks done, tasks in the run, current task)
@@ -38,10 +38,10 @@ def airflow_settings(home: Path) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         # DataHub lineage plugin (docs/datahub.md): to the `datahub-file` connection the
         # lineage domain defines; a failing emitter is logged, never fails a task.
-        # On unless AIRFLOW__DATAHUB__ENABLED=False is exported; with the local patches
-        # of devkit/lineage.py (applied by the lineage domain) it costs ~0.2 s a task.
+        # On unless AIRFLOW__DATAHUB__ENABLED=False is exported; with the file-emitter
+        # patches of devkit/patches/for_datahub_plugin.py it costs ~0.1 s a task.
         "AIRFLOW__DATAHUB__ENABLED": os.environ.get("AIRFLOW__DATAHUB__ENABLED", "True"),
-        # ... but only where the lineage domain runs (its file connection, its patches;
+        # ... but only where the lineage domain runs (its file connection;
         # the datahub domain needs it): it turns the plugin's own kill switch off.
         LINEAGE_KILL_SWITCH: "true",
         "AIRFLOW__DATAHUB__CONN_ID": "datahub_file_default",
@@ -149,7 +149,7 @@ def run_dag(
     the production back-off. `only` is a task-id regex: run those tasks and
     their upstreams (like `airflow tasks test` for a slice of the DAG).
     """
-    dag_test_speedups.apply()
+    patches.apply_all()
     dag = dag or load_dag(dag_id)
     if only:
         wanted = [task_id for task_id in dag.task_ids if re.fullmatch(only, task_id)]
@@ -159,15 +159,24 @@ def run_dag(
     for task in dag.tasks:
         task.retries = 0
     run_dir = logs_dir() / f"dag_id={dag_id}" / f"logical_date={logical_date:%Y-%m-%dT%H%M}"
+    run_log = run_dir / "dag_run.log"
     logs: dict[str, Path] = {}
-    (run_dir / "dag_run.log").unlink(missing_ok=True)
+    run_log.unlink(missing_ok=True)
     started = time.monotonic()
-    with _task_logs_in_files(run_dir, logs, len(dag.tasks), progress):
-        with output_to(run_dir / "dag_run.log"):
+    # One log per task and deferrals resumed together: a patch (devkit/patches/for_airflow.py).
+    # Without it every task logs into the run's log.
+    with patches.scoped("task_logs_and_deferrals", run_dir, logs, len(dag.tasks), progress):
+        with output_to(run_log):
             dag_run = dag.test(logical_date=logical_date)
             _drop_finished_triggers()
+    ran = {"success", "failed", "up_for_retry", "up_for_reschedule"}
     tasks = [
-        TaskResult(ti.task_id, _state(ti.state), ti.duration or 0.0, logs.get(ti.task_id))
+        TaskResult(
+            ti.task_id,
+            _state(ti.state),
+            ti.duration or 0.0,
+            logs.get(ti.task_id, run_log if _state(ti.state) in ran else None),
+        )
         for ti in sorted(dag_run.get_task_instances(), key=_start_order)
     ]
     return DagRunResult(
@@ -176,7 +185,7 @@ def run_dag(
         _state(dag_run.state),
         tasks,
         time.monotonic() - started,
-        run_dir / "dag_run.log",
+        run_log,
     )
 
 
@@ -209,135 +218,7 @@ def output_to(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _task_logs_in_files(
-    run_dir: Path, logs: dict[str, Path], total: int, progress: Progress | None
-) -> Iterator[None]:
-    """Wrap dag.test()'s per-task runner: one log file per task, progress after each,
-    and deferred tasks resumed the way a triggerer would (see `_DeferralsTogether`)."""
-    from airflow.sdk.definitions import dag as dag_module
-
-    original = dag_module._run_task
-    deferrals = _DeferralsTogether(original)
-    done: set[str] = set()
-
-    def run_task(*, ti, task, run_triggerer=False):
-        path = run_dir / f"task_id={ti.task_id}" / f"attempt={ti.try_number}.log"
-        if not deferrals.resuming(ti):
-            path.unlink(missing_ok=True)  # a new local run of the same night starts a new log
-        logs[ti.task_id] = path
-        if progress:
-            progress(len(done), total, ti.task_id)
-        try:
-            with output_to(path), _log_records_to(path):
-                return deferrals.run(ti, task, path)
-        finally:
-            if ti.state != "deferred":
-                done.add(ti.task_id)
-            if progress:
-                progress(len(done), total, ti.task_id)
-            deferrals.resume_all_if_last(ti)
-
-    dag_module._run_task = run_task
-    try:
-        yield
-    finally:
-        dag_module._run_task = original
-
-
-class _DeferralsTogether:
-    """Defer tasks the way the scheduler and triggerer do, not one at a time.
-
-    dag.test() runs a deferred task's trigger inline, at once: eleven Spark jobs
-    that the scheduler would start together run one after another, each waited
-    for before the next is submitted. Here a task that defers is left deferred
-    while dag.test() starts the other tasks that are ready; after the last of
-    them, the triggers run (the jobs they wait for already running on the
-    emulation) and their tasks are marked scheduled with the trigger's event, as
-    a triggerer does, for dag.test()'s next loop to resume. Private API (the
-    body of `_run_task`'s deferral branch): if it moves, the patch fails loudly.
-    """
-
-    def __init__(self, run_task):
-        self._run_task = run_task
-        self._waiting: list[tuple] = []  # (ti, message, log path)
-        self._resumed: set[str] = set()
-
-    def resuming(self, ti) -> bool:
-        return ti.id in self._resumed
-
-    def run(self, ti, task, path: Path):
-        from airflow.sdk.execution_time.comms import DeferTask
-
-        result = self._run_task(ti=ti, task=task, run_triggerer=False)
-        if result is not None and ti.state == "deferred" and isinstance(result.msg, DeferTask):
-            self._waiting.append((ti, result.msg, path))
-        return result
-
-    def resume_all_if_last(self, ti) -> None:
-        """After the last task dag.test() started in this loop, run the triggers."""
-        if not self._waiting or _others_scheduled(ti):
-            return
-        waiting, self._waiting = self._waiting, []
-        for deferred, message, path in waiting:
-            with output_to(path), _log_records_to(path):
-                self._resume(deferred, message)
-
-    def _resume(self, ti, message) -> None:
-        from uuid import UUID
-
-        from airflow.sdk._shared.module_loading import import_string
-        from airflow.sdk.api.datamodels._generated import TaskInstance as TaskInstanceSDK
-        from airflow.sdk.definitions.dag import _run_inline_trigger
-        from airflow.sdk.serde import deserialize, serialize
-        from airflow.utils.session import create_session
-        from airflow.utils.state import TaskInstanceState
-
-        self._resumed.add(ti.id)
-        try:
-            ti.set_state(TaskInstanceState.QUEUED)  # the API resumes only queued tasks
-            trigger = import_string(message.classpath)(**deserialize(message.trigger_kwargs))
-            sdk_ti = TaskInstanceSDK(
-                id=UUID(str(ti.id)),
-                task_id=ti.task_id,
-                dag_id=ti.dag_id,
-                run_id=ti.run_id,
-                try_number=ti.try_number,
-                map_index=ti.map_index,
-                dag_version_id=UUID(str(ti.dag_version_id)),
-            )
-            event = _run_inline_trigger(trigger, sdk_ti)
-        except Exception:
-            logging.getLogger(__name__).exception("trigger of %s failed", ti.task_id)
-            ti.set_state(TaskInstanceState.FAILED)
-            return
-        ti.next_method = message.next_method
-        ti.next_kwargs = {"event": serialize(event.payload)} if event else message.next_kwargs
-        with create_session() as session:
-            ti.state = TaskInstanceState.SCHEDULED
-            session.add(ti)
-
-
-def _others_scheduled(ti) -> bool:
-    """Whether dag.test() still has tasks of this run to start in its current loop."""
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from airflow.utils.state import TaskInstanceState
-
-    with create_session() as session:
-        return bool(
-            session.query(TaskInstance.id)
-            .filter(
-                TaskInstance.dag_id == ti.dag_id,
-                TaskInstance.run_id == ti.run_id,
-                TaskInstance.state == TaskInstanceState.SCHEDULED,
-                TaskInstance.id != ti.id,
-            )
-            .first()
-        )
-
-
-@contextlib.contextmanager
-def _log_records_to(path: Path) -> Iterator[None]:
+def log_records_to(path: Path) -> Iterator[None]:
     """Route stdlib logging records to `path` alone for the block.
 
     Records would otherwise reach whatever handlers are installed (pytest's

@@ -4,7 +4,9 @@ No DAG of its own: the datahub domain needs it (lineage in the run command when
 the DataHub DAG runs), and a test can ask for it alone, without the ECS
 ingestion set-up. It turns the plugin's kill switch off (on by default locally,
 devkit/airflow_local.py), points the plugin's `datahub-file` connection at one
-file per Airflow home, and applies devkit/lineage.py's local-only patches.
+file per Airflow home, and applies the local patches (devkit/patches/, the file
+emitter's among them). The lineage itself is what the plugin extracts on MWAA: no
+local addition (the merge's comes from `lakehouse.redshift.RedshiftMergeOperator`).
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ class Lineage(LocalDomain):
     name = "lineage"
 
     def provision(self, env) -> None:
-        from devkit import lineage
+        from devkit import patches
 
-        lineage.install()
+        patches.apply_all()
         lineage_file().parent.mkdir(parents=True, exist_ok=True)
         if not env.names.tag:  # the run command: lineage of this run only
             lineage_file().unlink(missing_ok=True)

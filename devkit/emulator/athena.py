@@ -244,5 +244,8 @@ def get_query_execution(self: AthenaResponse) -> str:
 
 
 def install() -> None:
+    from devkit.emulator import athena_metadata
+
+    athena_metadata.install()  # GetTableMetadata from Glue, as Athena's AwsDataCatalog does
     AthenaBackend.start_query_execution = start_query_execution
     AthenaResponse.get_query_execution = get_query_execution

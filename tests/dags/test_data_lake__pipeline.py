@@ -3,17 +3,29 @@
 One pipeline for the module (one night, smallest data): the EMR Serverless job runs
 execute the real job files from the emulated MWAA bucket in the one local SparkSession.
 Asserts the job-run requests, the crawler configurations, what Athena reads back from
-gold, files per partition, and that a failing job run fails its task and alerts.
+gold, files per partition, that a failing job run fails its task and alerts, and what
+the DataHub S3 recipes (run by datahub__ingest_metadata's ECS tasks) make of the lake
+the jobs wrote.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 
+from devkit.domains import datahub
 from devkit.domains.data_lake import DOMAIN, parquet_counts
-from lakehouse.data_lake import GOLD_TABLES, SOURCE_TABLES, gold_jobs, silver_jobs
+from lakehouse.data_lake import (
+    GOLD_TABLES,
+    SOURCE_TABLES,
+    SYNTHEA,
+    TICKIT,
+    gold_jobs,
+    silver_jobs,
+)
+from tests.spark.conftest import load_job
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +34,8 @@ DAY = date(2008, 1, 1)
 
 @pytest.fixture(scope="module")
 def lake(new_pipeline):
-    pipeline = new_pipeline("data_lake__gold")
+    # With DataHub's domain, for the S3 recipes' run on this lake (`s3_catalog`).
+    pipeline = new_pipeline("data_lake__gold", "datahub__ingest_metadata")
     pipeline.land(DAY)
     results = {
         dag_id: pipeline.run(dag_id, DAY)
@@ -162,3 +175,79 @@ def test_a_bad_input_fails_its_job_task_with_the_error_and_alerts(lake):
     assert parquet_counts(bucket, "silver/synthea/patients/") == before
     subjects = [subject for subject, _ in pipeline.alerts()]
     assert any("data_lake__silver.silver_synthea_patients" in s for s in subjects)
+
+
+# --- the DataHub S3 recipes on the lake the jobs wrote (recipes/s3.yml, s3_raw.yml) ---
+
+
+@pytest.fixture(scope="module")
+def s3_catalog(lake):
+    """Dataset name (`<zone>/<source>/<table>`) -> its records, from both S3 recipes' output."""
+    pipeline, _ = lake
+    result = pipeline.run("datahub__ingest_metadata", DAY, only="ingest_s3(_raw)?")
+    assert result.state == "success", [(t.task_id, t.log) for t in result.failed]
+    datasets: dict[str, list[tuple[str, str, dict]]] = {}
+    for recipe in ("s3", "s3_raw"):
+        records = json.loads((datahub.output_dir(pipeline) / f"{recipe}.json").read_text())
+        for urn, kind, aspect, value in datahub.record_aspects(records):
+            if kind == "dataset":
+                name = urn.split(",")[1].removeprefix(pipeline.names.lake_bucket + "/")
+                datasets.setdefault(name, []).append((recipe, aspect, value))
+    return datasets
+
+
+def lake_tables() -> dict[str, tuple[str, ...]]:
+    """Every table of every zone the DAGs write, with its partition keys (outermost first).
+
+    Silver TICKIT facts arrive a day at a time and keep one `load_date` folder per night
+    (the job's INCREMENTAL); the other silver tables are whole snapshots.
+    """
+    incremental = {(TICKIT, name) for name in load_job("silver_tickit").INCREMENTAL}
+    tables = {t.bronze_prefix.rstrip("/"): ("load_date",) for t in SOURCE_TABLES}
+    tables.update(
+        {
+            t.silver_prefix.rstrip("/"): ("load_date",) if (t.source, t.name) in incremental else ()
+            for t in SOURCE_TABLES
+        }
+    )
+    tables.update({t.prefix.rstrip("/"): t.partition_keys for t in GOLD_TABLES})
+    return tables
+
+
+def test_every_table_of_every_zone_is_one_dataset(s3_catalog):
+    assert set(s3_catalog) == set(lake_tables())
+    for name, aspects in s3_catalog.items():
+        # Each table folder makes one dataset: one full datasetProperties (a dict). The
+        # source may add a JSON patch (a list: lastModified) to the same dataset.
+        properties = [
+            recipe
+            for recipe, aspect, value in aspects
+            if aspect == "datasetProperties" and isinstance(value, dict)
+        ]
+        assert len(properties) == 1, f"{name} emitted by {properties}"
+
+
+def test_partition_keys_are_schema_fields_and_partitions_are_summarised(s3_catalog):
+    depths = set()
+    for name, keys in lake_tables().items():
+        aspects = {a: v for _, a, v in s3_catalog[name] if isinstance(v, dict)}
+        summary = aspects.get("partitionsSummary")
+        latest = summary["maxPartition"]["partition"] if summary else ""
+        assert [part.split("=")[0] for part in latest.split("/") if part] == list(keys), name
+        depths.add(len(keys))
+        if name.startswith("bronze/tickit/"):
+            assert "schemaMetadata" not in aspects, f"{name}: header-less, no schema to infer"
+            continue
+        fields = aspects["schemaMetadata"]["fields"]
+        partitioning = [f["fieldPath"] for f in fields if f.get("isPartitioningKey")]
+        assert partitioning == list(keys), name
+        assert len(fields) > len(keys), f"{name}: data columns besides the partition keys"
+    assert {0, 1, 2, 3} <= depths, "none, one, two and three partition levels are covered"
+
+
+def test_bronze_csv_columns_come_from_the_header(s3_catalog):
+    (fields,) = [
+        v["fields"] for _, a, v in s3_catalog[f"bronze/{SYNTHEA}/patients"] if a == "schemaMetadata"
+    ]
+    names = [f["fieldPath"] for f in fields]
+    assert names[0].lower() == "id" and names[-1] == "load_date"

@@ -1,4 +1,5 @@
-"""devkit/airflow_local.py: deferred tasks of one dag.test() run wait together, then resume."""
+"""devkit/airflow_local.py: deferred tasks of one dag.test() run wait together, then resume
+(the scoped patch of devkit/patches/for_airflow.py), and without it plain dag.test()."""
 
 from __future__ import annotations
 
@@ -52,3 +53,26 @@ def test_deferred_tasks_wait_together_then_resume_with_their_events(tmp_path):
     # Both started (and deferred) before either ended: run one trigger at a time, as
     # plain dag.test() does, and the second would start only after the first ended.
     assert max(ti.start_date for ti in tis) < min(ti.end_date for ti in tis)
+
+
+def test_without_the_patch_the_same_tasks_succeed_one_trigger_at_a_time(tmp_path, monkeypatch):
+    """DEVKIT_PATCHES=off: plain dag.test() plumbing, same outcome (devkit/patches/)."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    migrate_metadata_db()
+    dag_id = f"devkit__unpatched_{uuid.uuid4().hex[:8]}"
+    dag = serialized(dag_id, TWO_SENSORS.format(dag_id=dag_id), tmp_path)
+    monkeypatch.setenv("DEVKIT_PATCHES", "off")
+
+    result = run_dag(dag_id, pendulum.datetime(2008, 1, 2, tz="UTC"), dag=dag)
+
+    assert result.state == "success", result.failed
+    assert [t.state for t in result.tasks] == ["success", "success"]
+    assert {t.log for t in result.tasks} == {result.log}, "every task logs into the run's log"
+    with create_session() as session:
+        first, second = sorted(
+            session.query(TaskInstance).filter(TaskInstance.dag_id == dag_id),
+            key=lambda ti: ti.start_date,
+        )
+    assert second.start_date >= first.end_date, "each trigger ran as its task deferred"

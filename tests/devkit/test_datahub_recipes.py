@@ -20,7 +20,7 @@ from devkit.emulator import ecs_ingestion
 from devkit.paths import REPO as ROOT
 
 RECIPES = ROOT / "recipes"
-REAL = ["glossary/recipe.yml", "glue.yml", "redshift.yml", "athena.yml", "s3.yml"]
+REAL = ["glossary/recipe.yml", "glue.yml", "redshift.yml", "athena.yml", "s3.yml", "s3_raw.yml"]
 ENV = {
     "DATAHUB_GMS_URL": "https://datahub.example.invalid",
     "AWS_REGION": "eu-west-1",
