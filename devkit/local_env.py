@@ -17,6 +17,7 @@ from datetime import date
 
 from devkit.airflow_local import DagRunResult, Progress, interval_end, run_dag
 from devkit.domains import LocalDomain, registered
+from devkit.domains.house import MWAA_ROLE
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class LocalPipeline:
         domains: tuple[LocalDomain, ...] | None = None,
     ):
         self.aws, self.names, self.scale = aws, names or LocalNames.unique(), scale
+        aws.pipelines.append(self)  # its roles' policies now apply on the emulation
         self.domains = domains if domains is not None else registered()
         for domain in self.domains:
             domain.provision(self)
@@ -82,7 +84,7 @@ class LocalPipeline:
             "Connection", [(d.name, d.connections(self)) for d in self.domains]
         )
         self.env = {
-            **aws.environment(),
+            **aws.environment(principal=MWAA_ROLE),  # bare boto3 in a task: the MWAA role
             **{f"AIRFLOW_VAR_{k.upper()}": str(v) for k, v in self.variables.items()},
             **{f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in self.connections.items()},
         }

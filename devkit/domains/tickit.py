@@ -6,6 +6,7 @@ from datetime import date
 from functools import cache
 
 from devkit.domains import LocalDomain
+from devkit.domains.house import MWAA_ROLE
 from devkit.emulator import REDSHIFT_ROLE_ARN
 from devkit.tickit_data import TickitData, extract_objects, generate
 from lakehouse.conventions import Conn, Var
@@ -37,7 +38,9 @@ class Tickit(LocalDomain):
         # The SQL check operators read the same database the Data API writes to.
         return {
             Conn.REDSHIFT_SQL: env.aws.postgres.airflow_connection(env.names.database(WAREHOUSE)),
-            Conn.REDSHIFT_S3_ROLE: env.aws.aws_connection(role_arn=REDSHIFT_ROLE_ARN),
+            Conn.REDSHIFT_S3_ROLE: env.aws.aws_connection(
+                principal=MWAA_ROLE, role_arn=REDSHIFT_ROLE_ARN
+            ),
         }
 
     def land(self, env, days: list[date]) -> int:
