@@ -253,8 +253,8 @@ def print_iam(console: Console, report) -> None:
         console.say(f"  {role}: {row['accesses']} accesses, {row['denied']} denied")
         if row["used"]:
             console.say(f"      used: {format_value(row['used'])}")
-        if row["granted, never used"]:
-            console.say(f"      granted, never used: {', '.join(row['granted, never used'])}")
+        for grant in row["granted, never used"]:
+            console.say(f"      granted, never used: {grant}")
     if report.unmapped:
         console.say(f"  calls missing from devkit/iam/actions.py: {len(report.unmapped)}")
 

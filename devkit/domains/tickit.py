@@ -26,6 +26,11 @@ class Tickit(LocalDomain):
 
     def provision(self, env) -> None:
         env.aws.postgres.create_database(env.names.database(WAREHOUSE), exist_ok=True)
+        # The stack creates the gold Glue database; the crawler only adds tables to it.
+        glue = env.aws.client("glue")
+        gold = env.names.database(GOLD_DATABASE)
+        if not _has_database(glue, gold):
+            glue.create_database(DatabaseInput={"Name": gold})
 
     def variables(self, env) -> dict[str, str]:
         return {

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from devkit.iam.evaluate import Request, evaluate, statements
+from devkit.iam.evaluate import Request, action_matches, evaluate, statements
 from devkit.iam.recorder import Access, Unmapped, role_arn, userid
 
 TEMPLATE = "infra/pipelines.yaml"
@@ -63,12 +63,20 @@ class Report:
         return not self.denials and not self.unmapped
 
     def problems(self) -> list[str]:
-        seen, lines = set(), []
+        """One line per denied (role, action, resource area), then the unmapped calls.
+
+        S3 objects group by bucket and first key segment (a Spark job's hundreds of part
+        files are one missing permission): the first one is named, with the count.
+        """
+        groups: dict[tuple, list[Denial]] = {}
         for denial in self.denials:
-            key = (denial.principal, denial.action, denial.resource)
-            if key not in seen:
-                seen.add(key)
-                lines.append(denial.line())
+            key = (denial.principal, denial.action, _area(denial.resource))
+            groups.setdefault(key, []).append(denial)
+        lines = []
+        for (_, _, area), denials in groups.items():
+            resources = {d.resource for d in denials}
+            more = f" (and {len(resources) - 1} more under {area})" if len(resources) > 1 else ""
+            lines.append(denials[0].line() + more)
         for item in self.unmapped:
             lines.append(f"UNMAPPED {item.principal}: {item.via}: {item.error}")
         return lines
@@ -91,6 +99,14 @@ class Report:
                 "granted, never used": role.unused,
             }
         return out
+
+
+def _area(resource: str) -> str:
+    """`arn:aws:s3:::bucket/gold/x/y.parquet` -> `arn:aws:s3:::bucket/gold/*`; others as is."""
+    if resource.startswith("arn:aws:s3:::") and "/" in resource:
+        bucket, _, key = resource[len("arn:aws:s3:::") :].partition("/")
+        return f"arn:aws:s3:::{bucket}/{key.split('/', 1)[0]}/*"
+    return resource
 
 
 def global_context(principal: str) -> dict:
@@ -167,7 +183,7 @@ def _decide(principal: str, request: Request, policies: PolicySet) -> tuple:
     for ref in decision.statements:
         statement = _statement(documents, ref.policy, ref.index)
         for pattern in _patterns(statement):
-            if pattern is None or _action_hit(pattern, request.action):
+            if pattern is None or action_matches(pattern, request.action):
                 grants.add((ref.policy, ref.index, pattern or "NotAction"))
     return True, "allowed", tuple(grants)
 
@@ -185,20 +201,16 @@ def _patterns(statement: Mapping) -> list[str | None]:
     return list(actions) if isinstance(actions, list) else [actions]
 
 
-def _action_hit(pattern: str, action: str) -> bool:
-    from devkit.iam.evaluate import action_matches
-
-    return action_matches(pattern, action)
-
-
 def unused_grants(documents: Sequence[Mapping], used: set[tuple[int, int, str]]) -> list[str]:
-    """Every (Allow statement, action pattern) no allowed access went through."""
+    """Per Allow statement, the action patterns no allowed access went through:
+    `Sid: action, action` (a statement used by nothing at all is marked `(whole)`)."""
     out = []
     for ref, statement in statements(documents):
         if statement["Effect"] != "Allow":
             continue
-        for pattern in _patterns(statement):
-            label = pattern or "NotAction"
-            if (ref.policy, ref.index, label) not in used:
-                out.append(f"{ref.sid}: {label}")
+        patterns = [p or "NotAction" for p in _patterns(statement)]
+        unused = [p for p in patterns if (ref.policy, ref.index, p) not in used]
+        if unused:
+            whole = " (whole)" if len(unused) == len(patterns) else ""
+            out.append(f"{ref.sid}{whole}: {', '.join(unused)}")
     return out
