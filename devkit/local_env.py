@@ -76,6 +76,7 @@ class LocalPipeline:
     ):
         self.aws, self.names, self.scale = aws, names or LocalNames.unique(), scale
         aws.pipelines.append(self)  # its roles' policies now apply on the emulation
+        self.accesses: list = []  # every AWS access of its DAG runs (devkit/iam/recorder.py)
         self.domains = domains if domains is not None else registered()
         for domain in self.domains:
             domain.provision(self)
@@ -105,8 +106,14 @@ class LocalPipeline:
         progress: Progress | None = None,
     ) -> DagRunResult:
         """dag.test() for the interval [day, day + 1); `without` hides settings (env vars)."""
-        with self.environment(without):
-            return run_dag(dag_id, interval_end(day), only, progress)
+        from devkit.iam.recorder import LOG
+
+        mark = LOG.mark()
+        try:
+            with self.environment(without):
+                return run_dag(dag_id, interval_end(day), only, progress)
+        finally:
+            self.accesses.extend(LOG.since(mark))
 
     def environment(self, without: tuple[str, ...] = ()):
         """This pipeline's settings as env vars for a block; `without` unsets some."""

@@ -56,10 +56,23 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+# `${*}`, `${?}` stand for a literal `*`, `?`: kept as private-use characters until matched.
+_LITERAL = {"\ue000": "*", "\ue001": "?"}
+
+
+def _plain(text: str) -> str:
+    for marker, char in _LITERAL.items():
+        text = text.replace(marker, char)
+    return text
+
+
 @lru_cache(maxsize=4096)
 def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern:
     """IAM wildcards: `*` any run of characters, `?` exactly one; nothing else is special."""
-    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    body = "".join(
+        ".*" if ch == "*" else "." if ch == "?" else re.escape(_LITERAL.get(ch, ch))
+        for ch in pattern
+    )
     return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
@@ -86,7 +99,7 @@ def arn_matches(pattern: str, arn: str) -> bool:
 
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_SPECIAL = {"*": "*", "?": "?", "$": "$"}
+_SPECIAL = {"*": "\ue000", "?": "\ue001", "$": "$"}
 
 
 class _Unresolved(Exception):
@@ -216,6 +229,8 @@ def condition_matches(operator: str, key: str, policy_values: Any, context) -> b
         raise PolicyError(f"condition operator {operator!r} is not supported by devkit/iam")
     matcher, negated = OPERATORS[name]
     values = _resolved([_text(v) for v in _as_list(policy_values)], context)
+    if matcher not in (_string_like, arn_matches):  # no wildcards: `${*}` is just `*`
+        values = [_plain(v) for v in values]
     request_values = [_text(v) for v in _as_list(raw)]
     if prefix == "ForAllValues:":
         return all(_one_value(matcher, negated, values, v) for v in request_values)

@@ -104,3 +104,31 @@ def pipeline_policies(pipelines) -> dict[str, list[dict]]:
         for principal, documents in policies_for(local_resources(pipeline)).items():
             merged.setdefault(principal, []).extend(documents)
     return merged
+
+
+def without_permission(policies: dict[str, list[dict]], principal: str, action: str) -> dict:
+    """The policies with `action` taken out of every Allow statement of `principal`'s
+    (a statement left with no action goes): what removing it from the template does."""
+    out = {name: list(documents) for name, documents in policies.items()}
+    trimmed = []
+    for document in policies[principal]:
+        kept = []
+        for statement in _statements(document):
+            actions = statement.get("Action")
+            if statement.get("Effect") == "Allow" and actions is not None:
+                actions = [a for a in _as_list(actions) if a.lower() != action.lower()]
+                if not actions:
+                    continue
+                statement = {**statement, "Action": actions}
+            kept.append(statement)
+        trimmed.append({**document, "Statement": kept})
+    out[principal] = trimmed
+    return out
+
+
+def _statements(document: dict) -> list[dict]:
+    return _as_list(document.get("Statement"))
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, list) else [value]
