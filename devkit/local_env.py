@@ -77,6 +77,7 @@ class LocalPipeline:
         self.aws, self.names, self.scale = aws, names or LocalNames.unique(), scale
         aws.pipelines.append(self)  # its roles' policies now apply on the emulation
         self.accesses: list = []  # every AWS access of its DAG runs (devkit/iam/recorder.py)
+        self._checked = 0  # how many of them `check_iam` has seen
         self.domains = domains if domains is not None else registered()
         for domain in self.domains:
             domain.provision(self)
@@ -89,6 +90,20 @@ class LocalPipeline:
             **{f"AIRFLOW_VAR_{k.upper()}": str(v) for k, v in self.variables.items()},
             **{f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in self.connections.items()},
         }
+
+    def check_iam(self, everything: bool = False):
+        """Its runs' accesses (since the last check, or all) against its roles' policies.
+
+        With `everything`, every role gets a row (used, denied, granted but never used).
+        """
+        from devkit.iam.check import check
+        from devkit.iam.policies import local_resources, policies_for
+
+        start = 0 if everything else self._checked
+        records = self.accesses[start:]
+        self._checked = len(self.accesses)
+        policies = policies_for(local_resources(self))
+        return check(records, policies, principals=policies if everything else ())
 
     def domain(self, name: str) -> LocalDomain:
         return next(d for d in self.domains if d.name == name)

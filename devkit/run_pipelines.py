@@ -158,7 +158,7 @@ def run_selected(args, console: Console, catalog, selection) -> int:
             console.say(f"Emulated AWS at {aws.endpoint_url}; landed {objects} source objects")
             results = run_in_order(args, console, pipeline, catalog, selection, days)
             print_summary(console, results, pipeline.effects())
-            iam = aws.check_iam(everything=True)
+            iam = pipeline.check_iam(everything=True)
             print_iam(console, iam)
             failed = [(r.dag_id, t) for r in results for t in r.failed]
             elapsed = time.monotonic() - started

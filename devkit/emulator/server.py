@@ -33,8 +33,7 @@ class LocalAws:
         self.account_id = ACCOUNT_ID
         self._server: QuickStoppingMotoServer | None = None
         self._redshift: RedshiftDataService | None = None
-        self.pipelines: list = []  # LocalPipelines on this emulation: their policies apply
-        self._checked = 0  # accesses already checked (`check_iam`)
+        self.pipelines: list = []  # LocalPipelines on this emulation (`check_iam`)
 
     def __enter__(self) -> "LocalAws":
         self.start()
@@ -54,7 +53,6 @@ class LocalAws:
         ecs_ingestion.install()
         emr_serverless.install()
         recorder.install()
-        self._checked = recorder.LOG.mark()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
         self._server = QuickStoppingMotoServer(
             ip_address="127.0.0.1", port=self.port, verbose=False
@@ -94,19 +92,17 @@ class LocalAws:
             aws_secret_access_key=FAKE_KEY,
         )
 
-    def check_iam(self, everything: bool = False):
-        """The accesses since the last check (or all of them) against the pipelines' policies.
+    def check_iam(self):
+        """Each pipeline's accesses since its last check, against that pipeline's policies.
 
-        Returns a devkit.iam.check.Report; the caller fails on `report.ok` being false.
+        Returns one devkit.iam.check.Report; the caller fails when `report.ok` is false.
         """
-        from devkit.iam.check import check
-        from devkit.iam.policies import pipeline_policies
+        from devkit.iam.check import Report
 
-        start = 0 if everything else self._checked
-        records = recorder.LOG.since(start)
-        self._checked = start + len(records)
-        policies = pipeline_policies(self.pipelines)
-        return check(records, policies, principals=policies if everything else ())
+        report = Report()
+        for pipeline in self.pipelines:
+            report.merge(pipeline.check_iam())
+        return report
 
     def s3_client(self):
         return self.client("s3")

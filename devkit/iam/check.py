@@ -81,6 +81,15 @@ class Report:
             lines.append(f"UNMAPPED {item.principal}: {item.via}: {item.error}")
         return lines
 
+    def merge(self, other: "Report") -> None:
+        """Add another report's rows (another pipeline's accesses) to this one."""
+        for name, role in other.roles.items():
+            mine = self.roles.setdefault(name, RoleReport(name))
+            mine.used.update(role.used)
+            mine.denied.extend(role.denied)
+            mine.unused = role.unused if not mine.unused else mine.unused
+        self.unmapped.extend(other.unmapped)
+
     def raise_for_problems(self) -> None:
         if not self.ok:
             raise AccessDenied(

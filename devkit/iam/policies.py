@@ -97,15 +97,6 @@ def policies_for(resources: dict[str, str], folder: Path = FIXTURES) -> dict[str
     }
 
 
-def pipeline_policies(pipelines) -> dict[str, list[dict]]:
-    """The policies of every pipeline on one emulation, per principal (their union)."""
-    merged: dict[str, list[dict]] = {}
-    for pipeline in pipelines:
-        for principal, documents in policies_for(local_resources(pipeline)).items():
-            merged.setdefault(principal, []).extend(documents)
-    return merged
-
-
 def without_permission(policies: dict[str, list[dict]], principal: str, action: str) -> dict:
     """The policies with `action` taken out of every Allow statement of `principal`'s
     (a statement left with no action goes): what removing it from the template does."""

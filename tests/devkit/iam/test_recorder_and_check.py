@@ -144,3 +144,25 @@ def _request(action, resource):
     from devkit.iam.evaluate import Request
 
     return Request(action, resource)
+
+
+def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
+    from devkit.local_env import LocalPipeline
+
+    pipeline = LocalPipeline(local_aws, domains=())  # unique names, nothing provisioned
+    lake = pipeline.names.lake_bucket
+    for bucket in (lake, "lake-t"):
+        local_aws.create_bucket(bucket)  # idempotent in us-east-1
+    mwaa = local_aws.client("s3", principal="MwaaExecutionRole")
+    mark = recorder.LOG.mark()
+    mwaa.put_object(Bucket=lake, Key="gold/x.parquet", Body=b"1")
+    mwaa.put_object(Bucket="lake-t", Key="gold/y.parquet", Body=b"1")  # another pipeline's
+    pipeline.accesses.extend(recorder.LOG.since(mark))  # what `pipeline.run` collects
+    report = local_aws.check_iam()
+    assert [line.split(" (by")[0] for line in report.problems()] == [
+        "DENIED MwaaExecutionRole: s3:PutObject on arn:aws:s3:::lake-t/gold/y.parquet"
+    ]
+    assert local_aws.check_iam().ok  # checked once: the next check starts after them
+    summary = pipeline.check_iam(everything=True).summary()
+    assert summary["MwaaExecutionRole"]["used"] == {"s3:PutObject": 1}
+    assert set(summary) == set(recorder.ROLE_NAMES)
