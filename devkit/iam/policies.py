@@ -89,11 +89,15 @@ def _fixture_documents(folder: Path) -> dict[str, dict]:
     return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
 
 
-def policies_for(resources: dict[str, str], folder: Path = FIXTURES) -> dict[str, list[dict]]:
-    """THE policy source: principal logical id -> its policy documents, resolved."""
+def policies_for(
+    resources: dict[str, str], principals=None, folder: Path = FIXTURES
+) -> dict[str, list[dict]]:
+    """THE policy source: principal logical id -> its policy documents, resolved
+    (only `principals`, when given: their placeholders are all `resources` needs)."""
     return {
         principal: [substitute(document, resources, str(folder / f"{principal}.json"))]
         for principal, document in _fixture_documents(folder).items()
+        if principals is None or principal in principals
     }
 
 
