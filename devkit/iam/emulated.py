@@ -11,7 +11,7 @@ import re
 from typing import Iterable
 
 from devkit.iam import recorder
-from devkit.iam.actions import bucket_arn, glue_arns, log_group_arn, s3_list, s3_object, Where
+from devkit.iam.actions import Where, bucket_arn, glue_arns, log_group_arn, s3_list, s3_object
 from devkit.iam.evaluate import Request
 
 NO_ROLE = "(COPY/UNLOAD without IAM_ROLE)"

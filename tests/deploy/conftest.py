@@ -199,7 +199,8 @@ def pytest_runtest_call(item):
     return result
 
 
-def deploy_role_check(world: World):
+def deploy_role_policies(world: World) -> dict:
+    """The deploy role's policy, its placeholders resolved to this world's names."""
     resources = {
         "AccountId": iam_recorder.ACCOUNT_ID,
         "Region": REGION,
@@ -207,8 +208,13 @@ def deploy_role_check(world: World):
         "MwaaEnvironmentName": world.environment,
         "MwaaExecutionRoleName": iam_recorder.ROLE_NAMES["MwaaExecutionRole"],
     }
+    return policies_for(resources, principals=("DeployRole",))
+
+
+def deploy_role_check(world: World, policies: dict | None = None):
+    """The deploy role's calls since the world was made, against its (or given) policies."""
     accesses = [a for a in iam_recorder.LOG.since(world.access_mark) if a.principal == "DeployRole"]
-    return check(accesses, policies_for(resources, principals=("DeployRole",)))
+    return check(accesses, policies or deploy_role_policies(world))
 
 
 def write_tree(root: Path, files: dict[str, str], mtime: float | None = None) -> Path:
