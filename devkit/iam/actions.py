@@ -30,7 +30,8 @@ class Where:
 
     region: str
     account: str
-    lookup: Callable[[str, str, Mapping], Any] | None = None  # (service, what, params) -> value
+    # (service, what, params, region) -> state the request names only by id
+    lookup: Callable[[str, str, Mapping, str], Any] | None = None
     userid: str | None = None  # the caller's aws:userid (owner of its Data API statements)
 
     def arn(self, service: str, resource: str, region: str | None = None) -> str:
@@ -42,7 +43,7 @@ class Where:
         if self.lookup is None:
             return default
         try:
-            found = self.lookup(service, what, params)
+            found = self.lookup(service, what, params, self.region)
         except Exception:  # state gone or never there: the ARN falls back to the default
             return default
         return default if found is None else found

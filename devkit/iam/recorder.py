@@ -238,31 +238,21 @@ def install() -> None:
 # --- state the requests name only by id ------------------------------------------------
 
 
-def _lookup(service: str, what: str, params: Mapping) -> Any:
+def _lookup(service: str, what: str, params: Mapping, region: str) -> Any:
     if (service, what) == ("athena", "workgroup"):
         from moto.athena.models import athena_backends
 
-        for regions in athena_backends[ACCOUNT_ID].values():
-            execution = regions.executions.get(params["QueryExecutionId"])
-            if execution is not None:
-                return execution.workgroup.name if execution.workgroup else None
-        return None
+        execution = athena_backends[ACCOUNT_ID][region].executions.get(params["QueryExecutionId"])
+        return execution.workgroup.name if execution and execution.workgroup else None
     if (service, what) == ("ecs", "task-definition"):
-        return _task_definition(params["taskDefinition"])
-    return None
+        from moto.ecs.models import ecs_backends
 
-
-def _task_definition(name: str) -> dict:
-    from moto.ecs.models import ecs_backends
-
-    for backend in ecs_backends[ACCOUNT_ID].values():
-        try:
-            definition = backend.describe_task_definition(name)
-        except Exception:  # noqa: BLE001 - not in this region
-            continue
+        definition = ecs_backends[ACCOUNT_ID][region].describe_task_definition(
+            params["taskDefinition"]
+        )
         return {
             "arn": definition.arn,
             "taskRoleArn": definition.task_role_arn,
             "executionRoleArn": definition.execution_role_arn,
         }
-    return {}
+    return None

@@ -103,7 +103,7 @@ def test_run_task_is_on_the_task_definition_revision_and_passes_both_task_roles(
         "taskRoleArn": "arn:aws:iam::123456789012:role/task",
         "executionRoleArn": "arn:aws:iam::123456789012:role/execution",
     }
-    where = Where("us-east-1", "123456789012", lambda service, what, params: definition)
+    where = Where("us-east-1", "123456789012", lambda service, what, params, region: definition)
     got = pairs(
         "ecs", "RunTask", {"cluster": "datahub", "taskDefinition": "datahub-ingestion"}, where
     )

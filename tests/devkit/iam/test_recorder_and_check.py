@@ -166,3 +166,16 @@ def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
     summary = pipeline.check_iam(everything=True).summary()
     assert summary["MwaaExecutionRole"]["used"] == {"s3:PutObject": 1}
     assert set(summary) == set(recorder.ROLE_NAMES)
+
+
+def test_a_call_naming_only_an_id_is_checked_on_the_resource_it_belongs_to(local_aws):
+    athena = local_aws.client("athena", principal="MwaaExecutionRole")
+    mark = recorder.LOG.mark()
+    query = athena.start_query_execution(QueryString="SELECT 1", WorkGroup="primary")
+    athena.get_query_execution(QueryExecutionId=query["QueryExecutionId"])
+    got = [(a.via, a.action, a.resource) for a in recorder.LOG.since(mark)]
+    workgroup = "arn:aws:athena:us-east-1:123456789012:workgroup/primary"
+    assert got == [
+        ("athena StartQueryExecution", "athena:StartQueryExecution", workgroup),
+        ("athena GetQueryExecution", "athena:GetQueryExecution", workgroup),
+    ]
