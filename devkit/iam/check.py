@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from devkit.iam.evaluate import Request, action_matches, evaluate, statements
+from devkit.iam.evaluate import PolicyError, Request, action_matches, evaluate, statements
 from devkit.iam.recorder import Access, Unmapped, role_arn, userid
 
 TEMPLATE = "infra/pipelines.yaml"
@@ -180,7 +180,10 @@ def _decide(principal: str, request: Request, policies: PolicySet) -> tuple:
     full = Request(
         request.action, request.resource, {**global_context(principal), **request.context}
     )
-    decision = evaluate(documents, full)
+    try:
+        decision = evaluate(documents, full)
+    except PolicyError as error:
+        raise PolicyError(f"{TEMPLATE}: {principal}: {error}") from None
     if not decision.allowed:
         reason = (
             "explicit Deny in " + ", ".join(r.sid for r in decision.statements)

@@ -179,3 +179,21 @@ def test_a_call_naming_only_an_id_is_checked_on_the_resource_it_belongs_to(local
         ("athena StartQueryExecution", "athena:StartQueryExecution", workgroup),
         ("athena GetQueryExecution", "athena:GetQueryExecution", workgroup),
     ]
+
+
+def test_a_policy_the_evaluator_cannot_read_stops_the_check_naming_the_role():
+    from devkit.iam.evaluate import PolicyError
+
+    odd = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+            }
+        ]
+    }
+    access = recorder.Access("EmrJobRole", "Spark", _request("s3:GetObject", "arn:aws:s3:::b/k"))
+    with pytest.raises(PolicyError, match="infra/pipelines.yaml: EmrJobRole: .*IpAddress"):
+        check([access], {"EmrJobRole": [odd]})
