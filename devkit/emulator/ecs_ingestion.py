@@ -191,11 +191,14 @@ def _command(task, container: dict) -> list[str]:
 
 
 def task_principal(task, definition) -> str:
-    """The task role the container's AWS SDK signs as (an override wins, as on ECS)."""
+    """The task role the container's AWS SDK signs as (an override wins, as on ECS).
+
+    A task definition without one (ad-hoc tests) gets the set-up key ("" here).
+    """
     from devkit.iam import emulated
 
-    role = task.overrides.get("taskRoleArn") or definition.task_role_arn or ""
-    return emulated.role_principal(role) if role else "(ECS task without a task role)"
+    role = task.overrides.get("taskRoleArn") or getattr(definition, "task_role_arn", None)
+    return emulated.role_principal(role) if role else ""
 
 
 def _environment(task, container: dict, principal: str = "") -> dict[str, str]:
@@ -287,7 +290,7 @@ def _record_log_writes(task, definition, group: str, stream_prefix: str) -> None
     """The awslogs driver writes as the task execution role, not the task role."""
     from devkit.iam import emulated
 
-    role = definition.execution_role_arn or ""
+    role = getattr(definition, "execution_role_arn", None)  # moto sets it only when given
     principal = emulated.role_principal(role) if role else "(ECS task without execution role)"
     actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
     emulated.logs(principal, "ECS awslogs driver", actions, group, f"{stream_prefix}/{task.id}")

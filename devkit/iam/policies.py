@@ -56,7 +56,7 @@ def local_resources(pipeline: LocalPipeline) -> dict[str, str]:
         "DataHubEcsCluster": f"{datahub.CLUSTER}{tag}",
         "DataHubTaskFamily": f"{datahub.TASK_FAMILY}{tag}",
         "DataHubLogGroup": datahub.LOG_GROUP,
-        "DataHubTokenSecretName": "datahub-token",
+        "DataHubTokenSecretName": "datahub-token",  # pragma: allowlist secret
         "MwaaEnvironmentName": "local",
     }
     for logical, name in recorder.ROLE_NAMES.items():

@@ -252,7 +252,7 @@ def _lookup(service: str, what: str, params: Mapping, region: str) -> Any:
         )
         return {
             "arn": definition.arn,
-            "taskRoleArn": definition.task_role_arn,
-            "executionRoleArn": definition.execution_role_arn,
+            "taskRoleArn": getattr(definition, "task_role_arn", None),  # set only when given
+            "executionRoleArn": getattr(definition, "execution_role_arn", None),
         }
     return None

@@ -28,7 +28,7 @@ RESOURCES = {
     "DataHubEcsCluster": "datahub-t",
     "DataHubTaskFamily": "datahub-ingestion-t",
     "DataHubLogGroup": "/ecs/datahub-ingestion",
-    "DataHubTokenSecretName": "datahub-token",
+    "DataHubTokenSecretName": "datahub-token",  # pragma: allowlist secret
     "MwaaEnvironmentName": "local",
     **{f"{role}Name": name for role, name in recorder.ROLE_NAMES.items()},
 }
