@@ -278,15 +278,27 @@ def _athena(action: str) -> Mapper:
     return mapper
 
 
+def _get_query_results(params, where) -> list[Request]:
+    """Athena reads the result file from S3 with the caller's permissions."""
+    requests = _athena("athena:GetQueryResults")(params, where)
+    output = where.find("athena", "output", params)
+    if output:
+        bucket, _, key = output.removeprefix("s3://").partition("/")
+        requests.append(s3_object("s3:GetObject", bucket, key))
+    return requests
+
+
 ATHENA = {
-    name: _athena(f"athena:{name}")
-    for name in (
-        "StartQueryExecution",
-        "GetQueryExecution",
-        "GetQueryResults",
-        "StopQueryExecution",
-        "GetWorkGroup",
-    )
+    **{
+        name: _athena(f"athena:{name}")
+        for name in (
+            "StartQueryExecution",
+            "GetQueryExecution",
+            "StopQueryExecution",
+            "GetWorkGroup",
+        )
+    },
+    "GetQueryResults": _get_query_results,
 }
 
 

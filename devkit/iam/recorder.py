@@ -244,6 +244,11 @@ def _lookup(service: str, what: str, params: Mapping, region: str) -> Any:
 
         execution = athena_backends[ACCOUNT_ID][region].executions.get(params["QueryExecutionId"])
         return execution.workgroup.name if execution and execution.workgroup else None
+    if (service, what) == ("athena", "output"):
+        from moto.athena.models import athena_backends
+
+        execution = athena_backends[ACCOUNT_ID][region].executions.get(params["QueryExecutionId"])
+        return (execution.config or {}).get("OutputLocation") if execution else None
     if (service, what) == ("ecs", "task-definition"):
         from moto.ecs.models import ecs_backends
 

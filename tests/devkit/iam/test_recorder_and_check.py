@@ -169,15 +169,28 @@ def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
 
 
 def test_a_call_naming_only_an_id_is_checked_on_the_resource_it_belongs_to(local_aws):
+    local_aws.create_bucket("results-t")
     athena = local_aws.client("athena", principal="MwaaExecutionRole")
     mark = recorder.LOG.mark()
-    query = athena.start_query_execution(QueryString="SELECT 1", WorkGroup="primary")
-    athena.get_query_execution(QueryExecutionId=query["QueryExecutionId"])
+    query = athena.start_query_execution(
+        QueryString="SELECT 1",
+        WorkGroup="primary",
+        ResultConfiguration={"OutputLocation": "s3://results-t/athena/"},
+    )["QueryExecutionId"]
+    athena.get_query_execution(QueryExecutionId=query)
+    athena.get_query_results(QueryExecutionId=query)
     got = [(a.via, a.action, a.resource) for a in recorder.LOG.since(mark)]
     workgroup = "arn:aws:athena:us-east-1:123456789012:workgroup/primary"
+    result = f"arn:aws:s3:::results-t/athena/{query}.csv"
     assert got == [
         ("athena StartQueryExecution", "athena:StartQueryExecution", workgroup),
+        # Athena writes the result file with the caller's permissions...
+        ("Athena results", "s3:GetBucketLocation", "arn:aws:s3:::results-t"),
+        ("Athena results", "s3:PutObject", result),
         ("athena GetQueryExecution", "athena:GetQueryExecution", workgroup),
+        ("athena GetQueryResults", "athena:GetQueryResults", workgroup),
+        # ...and reads it back with them.
+        ("athena GetQueryResults", "s3:GetObject", result),
     ]
 
 
