@@ -89,11 +89,17 @@ def _fixture_documents(folder: Path) -> dict[str, dict]:
     return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
 
 
-def policies_for(
+def policies_for(resources: dict[str, str], principals=None) -> dict[str, list[dict]]:
+    """THE policy source: principal logical id -> its policy documents, resolved with
+    `resources` (only `principals`, when given). Point this at infra/pipelines.yaml's
+    resolver once merged; until then, the fixture set."""
+    return fixture_policies(resources, principals)
+
+
+def fixture_policies(
     resources: dict[str, str], principals=None, folder: Path = FIXTURES
 ) -> dict[str, list[dict]]:
-    """THE policy source: principal logical id -> its policy documents, resolved
-    (only `principals`, when given: their placeholders are all `resources` needs)."""
+    """The fixture set under tests/devkit/iam/policies/, resolved with `resources`."""
     return {
         principal: [substitute(document, resources, str(folder / f"{principal}.json"))]
         for principal, document in _fixture_documents(folder).items()

@@ -1,5 +1,7 @@
 """The recorder on the live emulation, and the check of what it recorded.
 
+Uses the fixture policies (tests/devkit/iam/policies/), whatever the policy source.
+
 Calls signed with a role's key are recorded as that role, mapped to IAM actions; the
 set-up key is not. The check names role, action, resource and the template resource
 to change, and lists what each role was granted but never used.
@@ -11,7 +13,7 @@ import pytest
 
 from devkit.iam import recorder
 from devkit.iam.check import AccessDenied, check
-from devkit.iam.policies import policies_for, without_permission
+from devkit.iam.policies import fixture_policies, without_permission
 
 RESOURCES = {
     "AccountId": "123456789012",
@@ -80,7 +82,7 @@ def test_calls_signed_with_a_role_key_are_recorded_as_that_role(local_aws, lake)
 def test_a_call_missing_from_the_action_table_fails_the_check(local_aws, lake):
     mark = recorder.LOG.mark()
     lake.get_bucket_acl(Bucket="lake-t")
-    report = check(recorder.LOG.since(mark), policies_for(RESOURCES))
+    report = check(recorder.LOG.since(mark), fixture_policies(RESOURCES))
     assert not report.ok
     assert report.problems() == [
         "UNMAPPED MwaaExecutionRole: s3 GetBucketAcl: s3 GetBucketAcl is not in "
@@ -97,7 +99,7 @@ def test_the_fixture_policies_allow_the_calls_and_a_removed_permission_is_named(
         CopySource={"Bucket": "landing-t", "Key": "tickit/sales/1.txt"},
     )
     accesses = recorder.LOG.since(mark)
-    policies = policies_for(RESOURCES)
+    policies = fixture_policies(RESOURCES)
     assert check(accesses, policies).ok
     reduced = without_permission(policies, "MwaaExecutionRole", "s3:PutObject")
     with pytest.raises(AccessDenied) as denied:
@@ -118,7 +120,7 @@ def test_the_summary_counts_accesses_and_lists_grants_never_used():
     denied = recorder.Access(
         "RedshiftCopyUnloadRole", "Redshift COPY", _request("s3:GetObject", "arn:aws:s3:::x/y")
     )
-    report = check([allowed, denied], policies_for(RESOURCES), principals=["GlueCrawlerRole"])
+    report = check([allowed, denied], fixture_policies(RESOURCES), principals=["GlueCrawlerRole"])
     row = report.summary()["RedshiftCopyUnloadRole"]
     assert (row["accesses"], row["denied"], row["used"]) == (2, 1, {"s3:GetObject": 1})
     assert row["granted, never used"] == [
