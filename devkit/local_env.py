@@ -17,6 +17,7 @@ from datetime import date
 
 from devkit.airflow_local import DagRunResult, Progress, interval_end, run_dag
 from devkit.domains import LocalDomain, registered
+from devkit.domains.house import MWAA_ROLE
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class LocalPipeline:
         domains: tuple[LocalDomain, ...] | None = None,
     ):
         self.aws, self.names, self.scale = aws, names or LocalNames.unique(), scale
+        aws.pipelines.append(self)  # its roles' policies now apply on the emulation
+        self.accesses: list = []  # every AWS access of its DAG runs (devkit/iam/recorder.py)
+        self._checked = 0  # how many of them `check_iam` has seen
         self.domains = domains if domains is not None else registered()
         for domain in self.domains:
             domain.provision(self)
@@ -82,10 +86,24 @@ class LocalPipeline:
             "Connection", [(d.name, d.connections(self)) for d in self.domains]
         )
         self.env = {
-            **aws.environment(),
+            **aws.environment(principal=MWAA_ROLE),  # bare boto3 in a task: the MWAA role
             **{f"AIRFLOW_VAR_{k.upper()}": str(v) for k, v in self.variables.items()},
             **{f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in self.connections.items()},
         }
+
+    def check_iam(self, everything: bool = False):
+        """Its runs' accesses (since the last check, or all) against its roles' policies.
+
+        With `everything`, every role gets a row (used, denied, granted but never used).
+        """
+        from devkit.iam.check import check
+        from devkit.iam.policies import local_resources, policies_for
+
+        start = 0 if everything else self._checked
+        records = self.accesses[start:]
+        self._checked = len(self.accesses)
+        policies = policies_for(local_resources(self))
+        return check(records, policies, principals=policies if everything else ())
 
     def domain(self, name: str) -> LocalDomain:
         return next(d for d in self.domains if d.name == name)
@@ -103,8 +121,14 @@ class LocalPipeline:
         progress: Progress | None = None,
     ) -> DagRunResult:
         """dag.test() for the interval [day, day + 1); `without` hides settings (env vars)."""
-        with self.environment(without):
-            return run_dag(dag_id, interval_end(day), only, progress)
+        from devkit.iam.recorder import LOG
+
+        mark = LOG.mark()
+        try:
+            with self.environment(without):
+                return run_dag(dag_id, interval_end(day), only, progress)
+        finally:
+            self.accesses.extend(LOG.since(mark))
 
     def environment(self, without: tuple[str, ...] = ()):
         """This pipeline's settings as env vars for a block; `without` unsets some."""

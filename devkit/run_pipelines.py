@@ -158,15 +158,23 @@ def run_selected(args, console: Console, catalog, selection) -> int:
             console.say(f"Emulated AWS at {aws.endpoint_url}; landed {objects} source objects")
             results = run_in_order(args, console, pipeline, catalog, selection, days)
             print_summary(console, results, pipeline.effects())
+            iam = pipeline.check_iam(everything=True)
+            print_iam(console, iam)
             failed = [(r.dag_id, t) for r in results for t in r.failed]
             elapsed = time.monotonic() - started
+            if not iam.ok:
+                console.say(
+                    f"\nFAILED: {len(iam.problems())} AWS access(es) the roles do not allow:"
+                )
+                for line in iam.problems():
+                    console.say(f"  {line}")
             if failed:
                 console.say(
                     f"\nFAILED after {elapsed:.0f}s: {len(failed)} task(s) did not succeed:"
                 )
                 for dag_id, task in failed:
                     console.say(f"  {dag_id}.{task.task_id}: {task.state}")
-            else:
+            elif iam.ok:
                 tasks = sum(len(r.tasks) for r in results)
                 console.say(
                     f"\nAll {tasks} tasks of {len(results)} DAG runs succeeded in {elapsed:.0f}s."
@@ -174,7 +182,7 @@ def run_selected(args, console: Console, catalog, selection) -> int:
             console.say(f"Task logs: {logs_dir()}")
             if args.ui:
                 serve_ui(console)
-    return 1 if failed else 0
+    return 1 if failed or not iam.ok else 0
 
 
 def run_in_order(args, console, pipeline, catalog, selection, days) -> list[DagRunResult]:
@@ -236,6 +244,25 @@ def print_summary(console: Console, results: list[DagRunResult], effects: dict) 
         for key, item in items:
             label = "" if isinstance(value, (list, tuple)) else f"{key}: "
             console.say(f"      {label}{format_value(item)}")
+
+
+def print_iam(console: Console, report) -> None:
+    """Per role: accesses by action, denied ones, permissions granted but never used."""
+    console.say(f"\nAWS accesses checked against the roles' policies ({report_source()}):")
+    for role, row in report.summary().items():
+        console.say(f"  {role}: {row['accesses']} accesses, {row['denied']} denied")
+        if row["used"]:
+            console.say(f"      used: {format_value(row['used'])}")
+        for grant in row["granted, never used"]:
+            console.say(f"      granted, never used: {grant}")
+    if report.unmapped:
+        console.say(f"  calls missing from devkit/iam/actions.py: {len(report.unmapped)}")
+
+
+def report_source() -> str:
+    from devkit.iam.policies import POLICY_SOURCE
+
+    return POLICY_SOURCE
 
 
 def serve_ui(console: Console) -> None:

@@ -2,8 +2,8 @@
 
 Provisions what the infrastructure creates on AWS: the ECS cluster, the
 ingestion task definition (the pinned image, entry point `/bin/sh -c`, awslogs),
-a VPC subnet and security group for awsvpc, and the recipes under a bucket's
-`dags/recipes/` prefix (the MWAA bucket's stand-in). Locally the task
+a VPC subnet and security group for awsvpc, and the recipes under the MWAA
+bucket's `dags/recipes/` prefix, where the deploy tool puts them. Locally the task
 definition's environment switches the transformers to OVERWRITE semantics (PATCH
 needs a DataHub server) and points the file sink at this pipeline's folder.
 """
@@ -51,8 +51,9 @@ class DataHub(LocalDomain):
         aws = env.aws
         shutil.rmtree(output_dir(env), ignore_errors=True)
         output_dir(env).mkdir(parents=True, exist_ok=True)
-        bucket = env.names.bucket("datahub-recipes")
-        aws.create_bucket(bucket)
+        # Where the deploy tool puts recipes/ on AWS: the MWAA bucket's dags/recipes/.
+        bucket = env.names.bucket("mwaa")
+        aws.create_bucket(bucket)  # also the data_lake domain's: creating it again is a no-op
         for path in sorted(RECIPES.rglob("*.yml")):
             aws.put_object(bucket, f"dags/recipes/{path.relative_to(RECIPES)}", path.read_bytes())
         ec2 = aws.client("ec2")

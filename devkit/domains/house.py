@@ -5,6 +5,8 @@ from __future__ import annotations
 from devkit.domains import LocalDomain
 from lakehouse.conventions import Conn, Var
 
+MWAA_ROLE = "MwaaExecutionRole"  # infra/pipelines.yaml logical id
+
 
 class House(LocalDomain):
     name = "house"
@@ -27,7 +29,8 @@ class House(LocalDomain):
         }
 
     def connections(self, env) -> dict[str, dict]:
-        return {Conn.AWS: env.aws.aws_connection()}
+        # Airflow tasks sign as the MWAA execution role: their calls are checked against it.
+        return {Conn.AWS: env.aws.aws_connection(principal=MWAA_ROLE)}
 
 
 DOMAIN = House()

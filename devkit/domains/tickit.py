@@ -6,6 +6,7 @@ from datetime import date
 from functools import cache
 
 from devkit.domains import LocalDomain
+from devkit.domains.house import MWAA_ROLE
 from devkit.emulator import REDSHIFT_ROLE_ARN
 from devkit.tickit_data import TickitData, extract_objects, generate
 from lakehouse.conventions import Conn, Var
@@ -25,6 +26,11 @@ class Tickit(LocalDomain):
 
     def provision(self, env) -> None:
         env.aws.postgres.create_database(env.names.database(WAREHOUSE), exist_ok=True)
+        # The stack creates the gold Glue database; the crawler only adds tables to it.
+        glue = env.aws.client("glue")
+        gold = env.names.database(GOLD_DATABASE)
+        if not _has_database(glue, gold):
+            glue.create_database(DatabaseInput={"Name": gold})
 
     def variables(self, env) -> dict[str, str]:
         return {
@@ -37,7 +43,9 @@ class Tickit(LocalDomain):
         # The SQL check operators read the same database the Data API writes to.
         return {
             Conn.REDSHIFT_SQL: env.aws.postgres.airflow_connection(env.names.database(WAREHOUSE)),
-            Conn.REDSHIFT_S3_ROLE: env.aws.aws_connection(role_arn=REDSHIFT_ROLE_ARN),
+            Conn.REDSHIFT_S3_ROLE: env.aws.aws_connection(
+                principal=MWAA_ROLE, role_arn=REDSHIFT_ROLE_ARN
+            ),
         }
 
     def land(self, env, days: list[date]) -> int:

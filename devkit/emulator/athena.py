@@ -24,6 +24,8 @@ from moto.glue.models import glue_backends
 from sqlglot import exp
 
 from devkit.emulator import parquet_catalog, s3store
+from devkit.iam import emulated
+from devkit.iam.recorder import current_principal
 from devkit.redshift_sql import strip_comments
 
 _original_start = AthenaBackend.start_query_execution
@@ -69,6 +71,8 @@ def _duck_type(glue_type: str) -> str:
 
 
 def _glue_table(backend: AthenaBackend, database: str, name: str):
+    """The table, read from the Glue catalog as Athena does: with the caller's permissions."""
+    emulated.glue(current_principal(), "Athena query", ["glue:GetTable"], database, name)
     glue = glue_backends[backend.account_id][backend.region_name]
     db = glue.databases.get(database)
     table = db.tables.get(name) if db else None
@@ -86,8 +90,15 @@ def _create_view(con, workdir: Path, view: str, table) -> None:
     bucket, prefix = s3store.split_uri(sd["Location"])
     if prefix and not prefix.endswith("/"):
         prefix += "/"
+    caller = current_principal()
+    if partition_keys:
+        database, name = spec.get("DatabaseName", ""), spec["Name"]
+        emulated.glue(caller, "Athena query", ["glue:GetPartitions"], database, name)
+    emulated.s3_listed(caller, "Athena query", bucket, prefix)
+    keys = parquet_catalog.parquet_keys(bucket, prefix)
+    emulated.s3_objects(caller, "Athena query", "s3:GetObject", bucket, keys)
     paths = []
-    for key in parquet_catalog.parquet_keys(bucket, prefix):
+    for key in keys:
         path = workdir / view / key[len(prefix) :]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(s3store.get_bytes(bucket, key))
@@ -190,6 +201,15 @@ def _repair(backend: AthenaBackend, statement: str, database: str | None) -> Que
     db, _, table_name = name.rpartition(".")
     table = _glue_table(backend, db or database or "", table_name)
     sd = table.as_dict()["StorageDescriptor"]
+    bucket, prefix = s3store.split_uri(sd["Location"])
+    emulated.s3_listed(current_principal(), "Athena MSCK REPAIR", bucket, prefix)
+    emulated.glue(
+        current_principal(),
+        "Athena MSCK REPAIR",
+        ["glue:GetPartitions", "glue:BatchCreatePartition"],
+        db or database or "",
+        table_name,
+    )
     scanned = parquet_catalog.scan(sd["Location"])
     for values, location in (scanned.partitions if scanned else {}).items():
         if str(list(values)) not in table.partitions:
@@ -208,6 +228,8 @@ def _write_output(execution, results: QueryResults) -> None:
         writer.writerow([cell.get("VarCharValue") for cell in row["Data"]])
     text = buffer.getvalue()
     bucket, key = s3store.split_uri(location)
+    emulated.s3_bucket(current_principal(), "Athena results", "s3:GetBucketLocation", bucket)
+    emulated.s3_objects(current_principal(), "Athena results", "s3:PutObject", bucket, [key])
     if not s3store.bucket_exists(bucket):
         raise AthenaQueryError(f"Unable to verify/create output bucket {bucket}")
     s3store.put_bytes(bucket, key, text.encode("utf-8"))

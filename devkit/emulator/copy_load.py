@@ -13,6 +13,8 @@ import re
 
 from devkit.emulator import s3store
 from devkit.emulator.errors import RedshiftError
+from devkit.iam import emulated
+from devkit.iam.recorder import current_principal
 from devkit.redshift_sql import CopyCommand
 
 _CHAR_TYPES = ("character", "text", "char", "varchar")
@@ -30,6 +32,7 @@ def _table_columns(cur, table: str) -> list[tuple[str, str]]:
 
 def _object_keys(cmd: CopyCommand) -> tuple[str, list[str]]:
     bucket, prefix = s3store.split_uri(cmd.s3_uri)
+    emulated.s3_listed(current_principal(), "Redshift COPY", bucket, prefix)
     try:
         keys = [k for k in s3store.list_keys(bucket, prefix) if not k.endswith("/")]
     except FileNotFoundError as err:
@@ -164,6 +167,7 @@ def run_copy(cur, cmd: CopyCommand) -> int:
         raise RedshiftError(f'column "{missing[0]}" of relation "{cmd.table}" does not exist')
     types = [types_by_name[n] for n in names]
     total = 0
+    emulated.s3_objects(current_principal(), "Redshift COPY", "s3:GetObject", bucket, keys)
     for key in keys:
         text = _decode(s3store.get_bytes(bucket, key), cmd, key)
         total += _load_file(cur, cmd, target, names, types, key, text)

@@ -190,7 +190,18 @@ def _command(task, container: dict) -> list[str]:
     return [*(container.get("entryPoint") or []), *command]
 
 
-def _environment(task, container: dict) -> dict[str, str]:
+def task_principal(task, definition) -> str:
+    """The task role the container's AWS SDK signs as (an override wins, as on ECS).
+
+    A task definition without one (ad-hoc tests) gets the set-up key ("" here).
+    """
+    from devkit.iam import emulated
+
+    role = task.overrides.get("taskRoleArn") or getattr(definition, "task_role_arn", None)
+    return emulated.role_principal(role) if role else ""
+
+
+def _environment(task, container: dict, principal: str = "") -> dict[str, str]:
     env = {pair["name"]: pair["value"] for pair in container.get("environment") or []}
     for override in task.overrides.get("containerOverrides", []):
         if override.get("name") == container.get("name"):
@@ -204,7 +215,8 @@ def _environment(task, container: dict) -> dict[str, str]:
         "AWS_ENDPOINT_URL": url,
         "AWS_ENDPOINT_URL_GLUE": url,
         "AWS_ENDPOINT_URL_S3": url,
-        "AWS_ACCESS_KEY_ID": fake,
+        # The task role's own key: its calls are checked against its policies.
+        "AWS_ACCESS_KEY_ID": principal or fake,
         "AWS_SECRET_ACCESS_KEY": fake,
         "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"),
         **base_environment(),
@@ -242,7 +254,8 @@ def _shim_dir() -> Path:
 
 
 def _run_container(backend, task, definition, container: dict) -> None:
-    env = _environment(task, container)  # waits for the warm CLI, which ensures the venv
+    # waits for the warm CLI, which ensures the venv
+    env = _environment(task, container, task_principal(task, definition))
     datahub_venv.ensure()
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="devkit-ecs-") as workdir:
@@ -269,6 +282,20 @@ def _stop(task, exit_code: int, reason: str) -> None:
         running.exitCode = exit_code
 
 
+def definition_of(backend, task):
+    return backend.describe_task_definition(task.task_definition_arn)
+
+
+def _record_log_writes(task, definition, group: str, stream_prefix: str) -> None:
+    """The awslogs driver writes as the task execution role, not the task role."""
+    from devkit.iam import emulated
+
+    role = getattr(definition, "execution_role_arn", None)  # moto sets it only when given
+    principal = emulated.role_principal(role) if role else "(ECS task without execution role)"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    emulated.logs(principal, "ECS awslogs driver", actions, group, f"{stream_prefix}/{task.id}")
+
+
 def _write_logs(backend, task, container: dict, output: str, started: float) -> None:
     """Put the container's output where the awslogs driver would: group / prefix/name/task-id."""
     from moto.logs.models import logs_backends
@@ -278,6 +305,7 @@ def _write_logs(backend, task, container: dict, output: str, started: float) -> 
     if not group or not prefix:
         return
     logs = logs_backends[backend.account_id][backend.region_name]
+    _record_log_writes(task, definition_of(backend, task), group, f"{prefix}/{container['name']}")
     if group not in logs.groups:
         logs.create_log_group(group, {})
     stream = f"{prefix}/{container['name']}/{task.id}"

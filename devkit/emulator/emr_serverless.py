@@ -34,6 +34,7 @@ from moto.emrserverless.models import EMRServerlessBackend, JobRun
 
 from devkit import local_spark
 from devkit.emulator import s3store
+from devkit.iam import emulated
 
 GET_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class LocalRun:
 
     def __init__(self, job_run: JobRun):
         self.job_run = job_run
+        self.role = emulated.role_principal(job_run.execution_role_arn or "")
+        self.via = f"EMR Serverless job run {job_run.id}"
         self.root = Path(tempfile.mkdtemp(prefix=f"emr-{job_run.id[:8]}-"))
         self.prefixes: dict[tuple[str, str], Path] = {}
         self.before: dict[Path, tuple[int, int]] = {}
@@ -68,11 +71,15 @@ class LocalRun:
 
     def download(self) -> None:
         for (bucket, prefix), _ in self.prefixes.items():
+            # The job's file system lists each argument path (a directory: `prefix/`)...
+            emulated.s3_listed(self.role, self.via, bucket, f"{prefix}/" if prefix else "")
             if not s3store.bucket_exists(bucket):
                 continue
             for key in s3store.list_keys(bucket, prefix):
                 if key != prefix and not key.startswith(prefix + "/") and prefix:
                     continue
+                # ...and may read any object under it (inputs, and outputs it overwrites).
+                emulated.s3_objects(self.role, self.via, "s3:GetObject", bucket, [key])
                 target = self.root / bucket / key
                 if key.endswith("/"):
                     target.mkdir(parents=True, exist_ok=True)
@@ -96,9 +103,22 @@ class LocalRun:
             for path in sorted(inside):
                 key = path.relative_to(self.root / bucket).as_posix()
                 if path not in after:
+                    emulated.s3_objects(self.role, self.via, "s3:DeleteObject", bucket, [key])
                     s3store.delete_key(bucket, key)
                 elif after[path] != self.before.get(path):
+                    self._record_commit(bucket, prefix, key)
                     s3store.put_bytes(bucket, key, path.read_bytes())
+
+    def _record_commit(self, bucket: str, prefix: str, key: str) -> None:
+        """A file committed the Hadoop way on S3: written under the output's `_temporary/`,
+        then renamed into place (a rename on S3 is a copy and a delete)."""
+        if key.rsplit("/", 1)[-1].startswith("_"):  # _SUCCESS: written in place
+            emulated.s3_objects(self.role, self.via, "s3:PutObject", bucket, [key])
+            return
+        relative = key[len(prefix) :].lstrip("/") if prefix else key
+        temporary = f"{prefix}/_temporary/0/task_{self.job_run.id}/{relative}".lstrip("/")
+        emulated.s3_objects(self.role, self.via, "s3:PutObject", bucket, [temporary])
+        emulated.s3_renamed(self.role, self.via, bucket, temporary, key)
 
     def restore_uris(self, text: str) -> str:
         """Local paths in an error message back to the S3 URIs the job was given."""
@@ -110,12 +130,26 @@ class LocalRun:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _record_logs(run: LocalRun) -> None:
+    """The driver's logs, which EMR Serverless writes to the log URI as the job role."""
+    overrides = run.job_run.configuration_overrides or {}
+    monitoring = (overrides.get("monitoringConfiguration") or {}).get("s3MonitoringConfiguration")
+    if not monitoring or not monitoring.get("logUri"):
+        return
+    bucket, prefix = s3store.split_uri(monitoring["logUri"])
+    job = run.job_run
+    key = f"{prefix.rstrip('/')}/applications/{job.application_id}/jobs/{job.id}/"
+    key = key.lstrip("/") + "SPARK_DRIVER/stdout.gz"
+    emulated.s3_objects(run.role, run.via, "s3:PutObject", bucket, [key])
+
+
 def _under(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
 def _load_job(entry_point: str, run: LocalRun):
     bucket, key = s3store.split_uri(entry_point)
+    emulated.s3_objects(run.role, run.via, "s3:GetObject", bucket, [key])
     try:
         source = s3store.get_bytes(bucket, key)
     except Exception as error:
@@ -156,6 +190,7 @@ def execute(job_run: JobRun) -> None:
         if job_run.state == "CANCELLED":
             return
         run.upload()
+        _record_logs(run)
         job_run.state, job_run.state_details = "SUCCESS", ""
     except BaseException as error:  # noqa: B036 - a job's SystemExit (argparse) fails the run
         if job_run.state == "CANCELLED":

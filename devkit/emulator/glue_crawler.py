@@ -13,7 +13,10 @@ from moto.glue.exceptions import CrawlerRunningException, EntityNotFoundExceptio
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
 
-from devkit.emulator import parquet_catalog
+from devkit.emulator import parquet_catalog, s3store
+from devkit.iam import emulated
+
+CRAWLER_LOG_GROUP = "/aws-glue/crawlers"
 
 _original_start = FakeCrawler.start_crawler
 _UPDATABLE = {
@@ -31,13 +34,28 @@ _UPDATABLE = {
 }
 
 
-def _ensure_database(backend: GlueBackend, name: str) -> None:
+def _ensure_database(backend: GlueBackend, name: str, role: str) -> None:
+    emulated.glue(role, "Glue crawler", ["glue:GetDatabase"], name)
     if name not in backend.databases:
+        emulated.glue(role, "Glue crawler", ["glue:CreateDatabase"], name)
         backend.create_database(name, {"Name": name})
+
+
+def _record_reads(role: str, path: str) -> None:
+    """The crawler lists its target and reads every data file (schema, classification)."""
+    bucket, prefix = s3store.split_uri(path)
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    emulated.s3_listed(role, "Glue crawler", bucket, prefix)
+    if s3store.bucket_exists(bucket):
+        keys = parquet_catalog.parquet_keys(bucket, prefix)
+        emulated.s3_objects(role, "Glue crawler", "s3:GetObject", bucket, keys)
 
 
 def _catalog_target(backend: GlueBackend, crawler: FakeCrawler, path: str) -> str | None:
     """Create or update one table; returns 'created', 'updated' or None (nothing found)."""
+    role = emulated.role_principal(crawler.role)
+    _record_reads(role, path)
     scanned = parquet_catalog.scan(path)
     if scanned is None:
         return None
@@ -47,6 +65,11 @@ def _catalog_target(backend: GlueBackend, crawler: FakeCrawler, path: str) -> st
     table_input = parquet_catalog.table_input(name, scanned)
     tables = backend.get_database(database).tables
     status = "updated" if name in tables else "created"
+    written = ["glue:GetTable", "glue:CreateTable" if status == "created" else "glue:UpdateTable"]
+    emulated.glue(role, "Glue crawler", written, database, name)
+    if scanned.partitions:
+        actions = ["glue:GetPartitions", "glue:BatchCreatePartition"]
+        emulated.glue(role, "Glue crawler", actions, database, name)
     if status == "created":
         backend.create_table(database, name, table_input)
     else:
@@ -64,7 +87,15 @@ def _catalog_target(backend: GlueBackend, crawler: FakeCrawler, path: str) -> st
 def catalog(crawler: FakeCrawler) -> dict[str, int]:
     """Catalog every S3 target of ``crawler``; returns table counts for GetCrawlerMetrics."""
     backend = crawler.backend
-    _ensure_database(backend, crawler.database_name)
+    role = emulated.role_principal(crawler.role)
+    emulated.logs(
+        role,
+        "Glue crawler log",
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        CRAWLER_LOG_GROUP,
+        crawler.name,
+    )
+    _ensure_database(backend, crawler.database_name, role)
     counts = {"created": 0, "updated": 0}
     for target in (crawler.targets or {}).get("S3Targets", []):
         status = _catalog_target(backend, crawler, target["Path"])

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from devkit import redshift_sql
 from devkit.emulator import copy_load, unload
 from devkit.emulator.errors import RedshiftError
+from devkit.iam import emulated, recorder
 
 
 @dataclass
@@ -50,9 +51,11 @@ def _run_one(cur, sql: str, outcome: Outcome) -> None:
             continue
         outcome.description, outcome.rows = None, []
         if kind == "copy":
-            outcome.row_count = copy_load.run_copy(cur, redshift_sql.parse_copy(statement))
+            with recorder.acting_as(emulated.redshift_principal(statement)):
+                outcome.row_count = copy_load.run_copy(cur, redshift_sql.parse_copy(statement))
         elif kind == "unload":
-            outcome.row_count = unload.run_unload(cur, redshift_sql.parse_unload(statement))
+            with recorder.acting_as(emulated.redshift_principal(statement)):
+                outcome.row_count = unload.run_unload(cur, redshift_sql.parse_unload(statement))
         else:
             cur.execute(redshift_sql.to_postgres(statement))
             outcome.row_count = cur.rowcount

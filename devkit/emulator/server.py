@@ -12,6 +12,7 @@ import boto3
 from devkit.emulator import athena, ecs_ingestion, emr_serverless, glue_crawler, redshift_data
 from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
 from devkit.emulator.s3store import ACCOUNT_ID
+from devkit.iam import recorder
 from devkit.moto_server import QuickStoppingMotoServer
 
 FAKE_KEY = "testing"  # moto's documented dummy credentials, not a secret
@@ -32,6 +33,7 @@ class LocalAws:
         self.account_id = ACCOUNT_ID
         self._server: QuickStoppingMotoServer | None = None
         self._redshift: RedshiftDataService | None = None
+        self.pipelines: list = []  # LocalPipelines on this emulation (`check_iam`)
 
     def __enter__(self) -> "LocalAws":
         self.start()
@@ -50,6 +52,7 @@ class LocalAws:
         athena.install()
         ecs_ingestion.install()
         emr_serverless.install()
+        recorder.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
         self._server = QuickStoppingMotoServer(
             ip_address="127.0.0.1", port=self.port, verbose=False
@@ -79,14 +82,27 @@ class LocalAws:
         """Every Redshift Data API SQL received, in order."""
         return list(self._redshift.records) if self._redshift else []
 
-    def client(self, service: str):
+    def client(self, service: str, principal: str | None = None):
+        """A client as the set-up principal (unchecked), or as a role (checked)."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.region,
-            aws_access_key_id=FAKE_KEY,
+            aws_access_key_id=_key(principal),
             aws_secret_access_key=FAKE_KEY,
         )
+
+    def check_iam(self):
+        """Each pipeline's accesses since its last check, against that pipeline's policies.
+
+        Returns one devkit.iam.check.Report; the caller fails when `report.ok` is false.
+        """
+        from devkit.iam.check import Report
+
+        report = Report()
+        for pipeline in self.pipelines:
+            report.merge(pipeline.check_iam())
+        return report
 
     def s3_client(self):
         return self.client("s3")
@@ -108,27 +124,32 @@ class LocalAws:
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return sorted(keys)
 
-    def aws_connection(self, **extra) -> dict:
-        """An Airflow `aws` connection (JSON-able dict) to the emulator; `extra` adds keys."""
+    def aws_connection(self, principal: str | None = None, **extra) -> dict:
+        """An Airflow `aws` connection (JSON-able dict) to the emulator, signing as
+        `principal` (a role's logical id; its calls are checked); `extra` adds keys."""
         return {
             "conn_type": "aws",
             "extra": {
                 "endpoint_url": self.endpoint_url,
                 "region_name": self.region,
-                "aws_access_key_id": FAKE_KEY,
+                "aws_access_key_id": _key(principal),
                 "aws_secret_access_key": FAKE_KEY,
                 **extra,
             },
         }
 
-    def environment(self) -> dict[str, str]:
+    def environment(self, principal: str | None = None) -> dict[str, str]:
         """Plain AWS variables, so bare boto3 (and the AWS CLI) also land on the emulator."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": FAKE_KEY,
+            "AWS_ACCESS_KEY_ID": _key(principal),
             "AWS_SECRET_ACCESS_KEY": FAKE_KEY,
         }
+
+
+def _key(principal: str | None) -> str:
+    return recorder.access_key(principal) if principal else FAKE_KEY
 
 
 @contextmanager

@@ -20,6 +20,8 @@ from devkit import redshift_sql
 from devkit.emulator import s3store
 from devkit.emulator.errors import RedshiftError
 from devkit.emulator.pgtypes import arrow_table
+from devkit.iam import emulated
+from devkit.iam.recorder import current_principal
 from devkit.redshift_sql import UnloadCommand
 
 NOT_EMPTY = (
@@ -32,8 +34,12 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 def _prepare_destination(bucket: str, prefix: str, cmd: UnloadCommand) -> None:
     if not s3store.bucket_exists(bucket):
         raise RedshiftError(f"S3ServiceException:The specified bucket does not exist: {bucket}")
+    emulated.s3_listed(current_principal(), "Redshift UNLOAD", bucket, prefix)
     existing = s3store.list_keys(bucket, prefix)
     if existing and cmd.cleanpath:
+        emulated.s3_objects(
+            current_principal(), "Redshift UNLOAD CLEANPATH", "s3:DeleteObject", bucket, existing
+        )
         for key in existing:
             s3store.delete_key(bucket, key)
     elif existing and not cmd.allowoverwrite:
@@ -104,5 +110,7 @@ def run_unload(cur, cmd: UnloadCommand) -> int:
         base += "/"
     for folder, rows in _groups(table, cmd):
         body, suffix = _serialise(rows, cmd)
-        s3store.put_bytes(bucket, f"{base}{folder}0000_part_00{suffix}", body)
+        key = f"{base}{folder}0000_part_00{suffix}"
+        emulated.s3_objects(current_principal(), "Redshift UNLOAD", "s3:PutObject", bucket, [key])
+        s3store.put_bytes(bucket, key, body)
     return table.num_rows

@@ -11,6 +11,23 @@ from devkit.domains import for_dags
 from devkit.local_env import LocalPipeline
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Every AWS access since the last check, against the roles' policies: a denial fails
+    the test, naming role, action, resource and the template resource to change."""
+    from devkit.emulator import server
+
+    try:
+        result = yield
+    except BaseException:
+        if server._active is not None:
+            server._active.check_iam()  # the failure says enough; the next test starts clean
+        raise
+    if server._active is not None:
+        server._active.check_iam().raise_for_problems()
+    return result
+
+
 @pytest.fixture(scope="session")
 def airflow_db():
     """The SQLite metadata DB under .cache/airflow-test-*, migrated once per session."""

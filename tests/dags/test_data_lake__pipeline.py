@@ -3,9 +3,10 @@
 One pipeline for the module (one night, smallest data): the EMR Serverless job runs
 execute the real job files from the emulated MWAA bucket in the one local SparkSession.
 Asserts the job-run requests, the crawler configurations, what Athena reads back from
-gold, files per partition, that a failing job run fails its task and alerts, and what
+gold, files per partition, that a failing job run fails its task and alerts, what
 the DataHub S3 recipes (run by datahub__ingest_metadata's ECS tasks) make of the lake
-the jobs wrote.
+the jobs wrote, and that taking away one permission the run used (S3, Glue, EMR
+Serverless) is a named denial.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pytest
 
 from devkit.domains import datahub
 from devkit.domains.data_lake import DOMAIN, parquet_counts
+from devkit.iam.check import AccessDenied, check
+from devkit.iam.policies import local_resources, policies_for, without_permission
 from lakehouse.data_lake import (
     GOLD_TABLES,
     SOURCE_TABLES,
@@ -251,3 +254,41 @@ def test_bronze_csv_columns_come_from_the_header(s3_catalog):
     ]
     names = [f["fieldPath"] for f in fields]
     assert names[0].lower() == "id" and names[-1] == "load_date"
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "resource"),
+    [
+        # S3: the Spark jobs' writes (each committed file goes through _temporary/).
+        ("EmrJobRole", "s3:PutObject", "arn:aws:s3:::{lake}/silver/"),
+        # S3: the bronze copy of the landed extracts, by the Airflow task.
+        ("MwaaExecutionRole", "s3:PutObject", "arn:aws:s3:::{lake}/bronze/"),
+        # Glue: the task starting the crawler, and the crawler cataloging what it found.
+        ("MwaaExecutionRole", "glue:StartCrawler", "arn:aws:glue:{region}:{account}:crawler/"),
+        ("GlueCrawlerRole", "glue:CreateTable", "arn:aws:glue:{region}:{account}:catalog"),
+        # EMR Serverless: submitting the job runs.
+        (
+            "MwaaExecutionRole",
+            "emr-serverless:StartJobRun",
+            "arn:aws:emr-serverless:{region}:{account}:/applications/{app}",
+        ),
+    ],
+)
+def test_removing_a_permission_the_lake_uses_fails_naming_role_action_and_resource(
+    lake, role, action, resource
+):
+    pipeline, _ = lake
+    policies = policies_for(local_resources(pipeline))
+    assert check(pipeline.accesses, policies).ok
+    with pytest.raises(AccessDenied) as denied:
+        check(pipeline.accesses, without_permission(policies, role, action)).raise_for_problems()
+    lines = [line for line in str(denied.value).splitlines() if line.startswith(f"DENIED {role}: ")]
+    expected = resource.format(
+        lake=pipeline.names.lake_bucket,
+        region=pipeline.aws.region,
+        account=pipeline.aws.account_id,
+        app=DOMAIN._applications[pipeline.names],
+    )
+    assert lines and all(line.startswith(f"DENIED {role}: {action} on ") for line in lines)
+    assert any(f"{action} on {expected}" in line for line in lines), lines
+    assert all(f") -> change infra/pipelines.yaml: {role}" in line for line in lines)

@@ -19,6 +19,8 @@ import pytest
 from devkit.domains import datahub
 from devkit.domains.tickit import GOLD_DATABASE
 from devkit.emulator import FAKE_KEY
+from devkit.iam.check import AccessDenied, check
+from devkit.iam.policies import local_resources, policies_for, without_permission
 from devkit.paths import REPO as ROOT
 from lakehouse.conventions import Team, Var
 
@@ -142,3 +144,33 @@ def test_glossary_output_defines_every_term_used(ingested):
         json.loads((datahub.output_dir(pipeline) / "glossary.json").read_text())
     )
     assert glossary["entities"] == {"glossaryNode": 2, "glossaryTerm": 10}
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "resource"),
+    [
+        # ECS: the task starting the ingestion container, and passing it its roles.
+        ("MwaaExecutionRole", "ecs:RunTask", "task-definition/{family}:"),
+        ("MwaaExecutionRole", "iam:PassRole", "role/datahub-ingestion-task"),
+        # The container, as the task role: its recipes from the MWAA bucket, the catalog.
+        ("DataHubTaskRole", "s3:GetObject", "arn:aws:s3:::{mwaa}/dags/recipes/"),
+        ("DataHubTaskRole", "glue:GetTables", "table/{gold}/*"),
+    ],
+)
+def test_removing_a_permission_the_ingestion_uses_fails_naming_role_action_and_resource(
+    ingested, role, action, resource
+):
+    pipeline, _ = ingested
+    policies = policies_for(local_resources(pipeline))
+    assert check(pipeline.accesses, policies).ok
+    with pytest.raises(AccessDenied) as denied:
+        check(pipeline.accesses, without_permission(policies, role, action)).raise_for_problems()
+    lines = [line for line in str(denied.value).splitlines() if line.startswith(f"DENIED {role}: ")]
+    expected = resource.format(
+        family=pipeline.variables[Var.DATAHUB_TASK_DEFINITION],
+        mwaa=pipeline.names.bucket("mwaa"),
+        gold=pipeline.names.database(GOLD_DATABASE),
+    )
+    assert lines and all(line.startswith(f"DENIED {role}: {action} on ") for line in lines)
+    assert any(expected in line for line in lines), lines
+    assert all(f") -> change infra/pipelines.yaml: {role}" in line for line in lines)

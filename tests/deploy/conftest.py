@@ -18,10 +18,16 @@ from botocore.exceptions import ClientError
 from deploy.aws import Clients
 from deploy.settings import Settings
 from devkit import fake_mwaa
+from devkit.iam import recorder as iam_recorder
+from devkit.iam.check import check
+from devkit.iam.policies import policies_for
 from devkit.moto_server import QuickStoppingMotoServer
 
 REGION = "us-east-1"
+# moto's dummy credentials: the set-up key (not recorded) for the tests' own clients...
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# ...and the deploy role's key for the tool's clients: their calls are checked (docs/iam_check.md).
+DEPLOY_CREDENTIALS = {**CREDENTIALS, "aws_access_key_id": iam_recorder.access_key("DeployRole")}
 
 REPO_FILES: dict[str, str] = {
     "dags/.airflowignore": "sql/\nspark/\nrecipes/\nconstraints/\n",
@@ -68,6 +74,7 @@ def _free_port() -> int:
 def endpoints():
     """moto S3 in server mode plus the fake MWAA endpoint, shared by all tests."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
+    iam_recorder.install()
     port = _free_port()
     moto = QuickStoppingMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
@@ -133,6 +140,7 @@ class World:
     fake: fake_mwaa.FakeMwaa
     recorder: Recorder
     endpoints: dict
+    access_mark: int = 0  # where this world's AWS accesses start in devkit/iam's log
 
     def settings(self, repo: Path, **overrides) -> Settings:
         values = dict(
@@ -151,15 +159,20 @@ class World:
         return {o["Key"] for p in pages for o in p.get("Contents", [])}
 
 
-def _client(service: str, url: str, **config):
+def _client(service: str, url: str, credentials: dict = CREDENTIALS, **config):
     retry = {"mode": "adaptive", "max_attempts": 3}
     return boto3.client(
         service,
         endpoint_url=url,
         region_name=REGION,
         config=Config(retries=retry, **config),
-        **CREDENTIALS,
+        **credentials,
     )
+
+
+def _record_mwaa_call(params, model, **_):
+    """The fake MWAA endpoint is not moto: its calls are recorded from the client side."""
+    iam_recorder.record_call("DeployRole", "mwaa", model.name, params, REGION)
 
 
 @pytest.fixture
@@ -170,8 +183,10 @@ def world(endpoints) -> World:
     raw_s3.create_bucket(Bucket=name)
     raw_s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     endpoints["fake"].add(name, name)
-    s3 = _client("s3", endpoints["s3"])
-    mwaa = _client("mwaa", endpoints["mwaa"], inject_host_prefix=False)
+    s3 = _client("s3", endpoints["s3"], DEPLOY_CREDENTIALS)
+    mwaa = _client("mwaa", endpoints["mwaa"], DEPLOY_CREDENTIALS, inject_host_prefix=False)
+    mwaa.meta.events.register("before-parameter-build.mwaa", _record_mwaa_call)
+    mark = iam_recorder.LOG.mark()
     recorder = Recorder()
     events = s3.meta.events
     events.register("before-parameter-build.s3.PutObject", recorder.on_put)
@@ -179,7 +194,38 @@ def world(endpoints) -> World:
     events.register("before-parameter-build.s3.DeleteObjects", recorder.on_delete_many)
     events.register("before-parameter-build.s3.CopyObject", recorder.on_copy)
     mwaa.meta.events.register("before-parameter-build.mwaa.UpdateEnvironment", recorder.on_update)
-    return World(name, name, Clients(s3, mwaa), raw_s3, endpoints["fake"], recorder, endpoints)
+    return World(
+        name, name, Clients(s3, mwaa), raw_s3, endpoints["fake"], recorder, endpoints, mark
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """The deploy tool's calls in a test, against the deploy role's policy: a denial fails
+    the test, naming the action, the resource and the template resource to change."""
+    result = yield
+    world = item.funcargs.get("world")
+    if isinstance(world, World):
+        deploy_role_check(world).raise_for_problems()
+    return result
+
+
+def deploy_role_policies(world: World) -> dict:
+    """The deploy role's policy, its placeholders resolved to this world's names."""
+    resources = {
+        "AccountId": iam_recorder.ACCOUNT_ID,
+        "Region": REGION,
+        "MwaaBucket": world.bucket,
+        "MwaaEnvironmentName": world.environment,
+        "MwaaExecutionRoleName": iam_recorder.ROLE_NAMES["MwaaExecutionRole"],
+    }
+    return policies_for(resources, principals=("DeployRole",))
+
+
+def deploy_role_check(world: World, policies: dict | None = None):
+    """The deploy role's calls since the world was made, against its (or given) policies."""
+    accesses = [a for a in iam_recorder.LOG.since(world.access_mark) if a.principal == "DeployRole"]
+    return check(accesses, policies or deploy_role_policies(world))
 
 
 def write_tree(root: Path, files: dict[str, str], mtime: float | None = None) -> Path:

@@ -1,0 +1,454 @@
+"""API operation -> the IAM actions and resource ARNs AWS authorizes it against.
+
+One table, `OPERATIONS`, keyed by (botocore service name, operation name). Where the
+action or ARN differs from the operation (S3 above all: ListObjectsV2 is `s3:ListBucket`
+on the bucket with `s3:prefix`, CopyObject is a get on the source and a put on the
+target, DeleteObjects a `s3:DeleteObject` per key), the entry says so. An operation
+missing from the table raises `UnmappedOperation`: the table cannot silently fall behind
+what the pipelines call. Sources: the Service Authorization Reference per service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+from urllib.parse import unquote
+
+from devkit.iam.evaluate import Request
+
+
+class UnmappedOperation(KeyError):
+    """An API operation devkit/iam/actions.py does not know: add it to OPERATIONS."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class Where:
+    """The partition of the request: region and account (ARNs are built from them)."""
+
+    region: str
+    account: str
+    # (service, what, params, region) -> state the request names only by id
+    lookup: Callable[[str, str, Mapping, str], Any] | None = None
+    userid: str | None = None  # the caller's aws:userid (owner of its Data API statements)
+
+    def arn(self, service: str, resource: str, region: str | None = None) -> str:
+        region = self.region if region is None else region
+        return f"arn:aws:{service}:{region}:{self.account}:{resource}"
+
+    def find(self, service: str, what: str, params: Mapping, default: Any = None) -> Any:
+        """State the request names only by id (an Athena execution's workgroup...)."""
+        if self.lookup is None:
+            return default
+        try:
+            found = self.lookup(service, what, params, self.region)
+        except Exception:  # state gone or never there: the ARN falls back to the default
+            return default
+        return default if found is None else found
+
+
+Mapper = Callable[[Mapping[str, Any], Where], list[Request]]
+
+
+# --- S3 --------------------------------------------------------------------------------
+
+
+def bucket_arn(bucket: str) -> str:
+    return f"arn:aws:s3:::{bucket}"
+
+
+def object_arn(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def s3_list(bucket: str, prefix: str | None) -> Request:
+    """ListBucket on the bucket; the prefix is the `s3:prefix` condition key (absent if none)."""
+    context = {} if prefix is None else {"s3:prefix": prefix}
+    return Request("s3:ListBucket", bucket_arn(bucket), context)
+
+
+def s3_object(action: str, bucket: str, key: str) -> Request:
+    return Request(action, object_arn(bucket, key))
+
+
+def _list_objects(params, where) -> list[Request]:
+    return [s3_list(params["Bucket"], params.get("Prefix"))]
+
+
+def _object(action: str, versioned: str | None = None) -> Mapper:
+    def mapper(params, where) -> list[Request]:
+        name = versioned if versioned and params.get("VersionId") else action
+        return [s3_object(name, params["Bucket"], params["Key"])]
+
+    return mapper
+
+
+def _bucket(action: str) -> Mapper:
+    return lambda params, where: [Request(action, bucket_arn(params["Bucket"]))]
+
+
+def copy_source(value: Any) -> tuple[str, str, str | None]:
+    """CopySource as sent ('bucket/key?versionId=..', URL-encoded) or parsed (a dict)."""
+    if isinstance(value, Mapping):
+        return value["Bucket"], value["Key"], value.get("VersionId")
+    text = unquote(str(value)).lstrip("/")
+    text, _, query = text.partition("?versionId=")
+    bucket, _, key = text.partition("/")
+    return bucket, key, query or None
+
+
+def _copy_object(params, where) -> list[Request]:
+    bucket, key, version = copy_source(params["CopySource"])
+    read = "s3:GetObjectVersion" if version else "s3:GetObject"
+    return [
+        s3_object(read, bucket, key),
+        s3_object("s3:PutObject", params["Bucket"], params["Key"]),
+    ]
+
+
+def _delete_objects(params, where) -> list[Request]:
+    objects = (params.get("Delete") or {}).get("Objects") or []
+    return [
+        s3_object(
+            "s3:DeleteObjectVersion" if o.get("VersionId") else "s3:DeleteObject",
+            params["Bucket"],
+            o["Key"],
+        )
+        for o in objects
+    ]
+
+
+S3 = {
+    "ListObjectsV2": _list_objects,
+    "ListObjects": _list_objects,
+    "ListObjectVersions": lambda p, w: [
+        Request(
+            "s3:ListBucketVersions",
+            bucket_arn(p["Bucket"]),
+            {"s3:prefix": p["Prefix"]} if "Prefix" in p else {},
+        )
+    ],
+    "HeadBucket": _bucket("s3:ListBucket"),
+    "CreateBucket": _bucket("s3:CreateBucket"),
+    "GetBucketLocation": _bucket("s3:GetBucketLocation"),
+    "GetBucketVersioning": _bucket("s3:GetBucketVersioning"),
+    "GetBucketTagging": _bucket("s3:GetBucketTagging"),
+    "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads"),
+    "GetObject": _object("s3:GetObject", "s3:GetObjectVersion"),
+    "HeadObject": _object("s3:GetObject", "s3:GetObjectVersion"),
+    "GetObjectAttributes": _object("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"),
+    "GetObjectTagging": _object("s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
+    "PutObject": _object("s3:PutObject"),
+    "CreateMultipartUpload": _object("s3:PutObject"),
+    "UploadPart": _object("s3:PutObject"),
+    "CompleteMultipartUpload": _object("s3:PutObject"),
+    "AbortMultipartUpload": _object("s3:AbortMultipartUpload"),
+    "ListParts": _object("s3:ListMultipartUploadParts"),
+    "CopyObject": _copy_object,
+    "DeleteObject": _object("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    "DeleteObjects": _delete_objects,
+}
+
+
+# --- Glue --------------------------------------------------------------------------------
+
+
+def glue_arns(where: Where, database: str | None = None, table: str | None = None) -> list[str]:
+    """Glue checks the catalog, the database and the table ARNs of a table operation."""
+    arns = [where.arn("glue", "catalog")]
+    if database is not None:
+        arns.append(where.arn("glue", f"database/{database}"))
+    if table is not None:
+        arns.append(where.arn("glue", f"table/{database}/{table}"))
+    return arns
+
+
+def _glue(action: str, database_key: str | None = None, table_key: str | None = None) -> Mapper:
+    def mapper(params, where) -> list[Request]:
+        database = params.get(database_key) if database_key else None
+        table = _dig(params, table_key) if table_key else None
+        if table_key == "*":
+            table = "*"
+        return [Request(action, arn) for arn in glue_arns(where, database, table)]
+
+    return mapper
+
+
+def _dig(params: Mapping, path: str | None):
+    value: Any = params
+    for part in (path or "").split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def role_arn(where: Where, role: str) -> str:
+    """Glue and ECS take a role name or ARN; IAM authorizes the ARN."""
+    return role if role.startswith("arn:") else f"arn:aws:iam::{where.account}:role/{role}"
+
+
+def pass_role(where: Where, role: str, service: str) -> Request:
+    return Request("iam:PassRole", role_arn(where, role), {"iam:PassedToService": service})
+
+
+def _crawler(action: str, passes_role: bool = False) -> Mapper:
+    def mapper(params, where) -> list[Request]:
+        requests = [Request(action, where.arn("glue", f"crawler/{params['Name']}"))]
+        if passes_role and params.get("Role"):
+            requests.append(pass_role(where, params["Role"], "glue.amazonaws.com"))
+        return requests
+
+    return mapper
+
+
+GLUE = {
+    "GetDatabase": _glue("glue:GetDatabase", "Name"),
+    "CreateDatabase": lambda p, w: [
+        Request("glue:CreateDatabase", a) for a in glue_arns(w, _dig(p, "DatabaseInput.Name"))
+    ],
+    "GetDatabases": lambda p, w: [Request("glue:GetDatabases", a) for a in glue_arns(w, "*")],
+    "GetTable": _glue("glue:GetTable", "DatabaseName", "Name"),
+    "GetTables": _glue("glue:GetTables", "DatabaseName", "*"),
+    "CreateTable": _glue("glue:CreateTable", "DatabaseName", "TableInput.Name"),
+    "UpdateTable": _glue("glue:UpdateTable", "DatabaseName", "TableInput.Name"),
+    "DeleteTable": _glue("glue:DeleteTable", "DatabaseName", "Name"),
+    "GetPartition": _glue("glue:GetPartition", "DatabaseName", "TableName"),
+    "GetPartitions": _glue("glue:GetPartitions", "DatabaseName", "TableName"),
+    "BatchGetPartition": _glue("glue:BatchGetPartition", "DatabaseName", "TableName"),
+    "CreatePartition": _glue("glue:CreatePartition", "DatabaseName", "TableName"),
+    "BatchCreatePartition": _glue("glue:BatchCreatePartition", "DatabaseName", "TableName"),
+    "GetCrawler": _crawler("glue:GetCrawler"),
+    "StartCrawler": _crawler("glue:StartCrawler"),
+    "CreateCrawler": _crawler("glue:CreateCrawler", passes_role=True),
+    "UpdateCrawler": _crawler("glue:UpdateCrawler", passes_role=True),
+    # No resource-level permission: authorized on "*".
+    "GetCrawlerMetrics": lambda p, w: [Request("glue:GetCrawlerMetrics", "*")],
+}
+
+
+# --- Redshift Data API -------------------------------------------------------------------
+
+
+def _execute(action: str) -> Mapper:
+    def mapper(params, where) -> list[Request]:
+        workgroup = params.get("WorkgroupName")
+        if not workgroup:
+            raise UnmappedOperation(
+                f"redshift-data {action}: only WorkgroupName (Redshift Serverless) is mapped"
+            )
+        arn = where.arn("redshift-serverless", f"workgroup/{workgroup}")
+        return [Request(action, arn), Request("redshift-serverless:GetCredentials", arn)]
+
+    return mapper
+
+
+def _own_statement(action: str) -> Mapper:
+    """Statement calls: no resource; the condition key names the statement's owner.
+
+    Only the caller's own statements are polled here, so the owner is the caller.
+    """
+
+    def mapper(params, where) -> list[Request]:
+        owner = where.userid
+        context = {} if owner is None else {"redshift-data:statement-owner-iam-userid": owner}
+        return [Request(action, "*", context)]
+
+    return mapper
+
+
+REDSHIFT_DATA = {
+    "ExecuteStatement": _execute("redshift-data:ExecuteStatement"),
+    "BatchExecuteStatement": _execute("redshift-data:BatchExecuteStatement"),
+    "DescribeStatement": _own_statement("redshift-data:DescribeStatement"),
+    "GetStatementResult": _own_statement("redshift-data:GetStatementResult"),
+    "CancelStatement": _own_statement("redshift-data:CancelStatement"),
+    "ListStatements": _own_statement("redshift-data:ListStatements"),
+}
+
+
+# --- Athena ------------------------------------------------------------------------------
+
+
+def _athena(action: str) -> Mapper:
+    def mapper(params, where) -> list[Request]:
+        workgroup = params.get("WorkGroup") or where.find("athena", "workgroup", params, "primary")
+        return [Request(action, where.arn("athena", f"workgroup/{workgroup}"))]
+
+    return mapper
+
+
+def _get_query_results(params, where) -> list[Request]:
+    """Athena reads the result file from S3 with the caller's permissions."""
+    requests = _athena("athena:GetQueryResults")(params, where)
+    output = where.find("athena", "output", params)
+    if output:
+        bucket, _, key = output.removeprefix("s3://").partition("/")
+        requests.append(s3_object("s3:GetObject", bucket, key))
+    return requests
+
+
+ATHENA = {
+    **{
+        name: _athena(f"athena:{name}")
+        for name in (
+            "StartQueryExecution",
+            "GetQueryExecution",
+            "StopQueryExecution",
+            "GetWorkGroup",
+        )
+    },
+    "GetQueryResults": _get_query_results,
+}
+
+
+# --- EMR Serverless ----------------------------------------------------------------------
+
+
+def _application_arn(where: Where, params) -> str:
+    return where.arn("emr-serverless", f"/applications/{params['applicationId']}")
+
+
+def _emr(action: str, job_run: bool = False) -> Mapper:
+    def mapper(params, where) -> list[Request]:
+        arn = _application_arn(where, params)
+        if job_run:
+            arn += f"/jobruns/{params['jobRunId']}"
+        return [Request(action, arn)]
+
+    return mapper
+
+
+def _start_job_run(params, where) -> list[Request]:
+    return [
+        Request("emr-serverless:StartJobRun", _application_arn(where, params)),
+        pass_role(where, params["executionRoleArn"], "emr-serverless.amazonaws.com"),
+    ]
+
+
+EMR_SERVERLESS = {
+    "GetApplication": _emr("emr-serverless:GetApplication"),
+    "StartApplication": _emr("emr-serverless:StartApplication"),
+    "ListJobRuns": _emr("emr-serverless:ListJobRuns"),
+    "StartJobRun": _start_job_run,
+    "GetJobRun": _emr("emr-serverless:GetJobRun", job_run=True),
+    "CancelJobRun": _emr("emr-serverless:CancelJobRun", job_run=True),
+}
+
+
+# --- ECS and CloudWatch Logs ---------------------------------------------------------------
+
+
+def cluster_arn(where: Where, cluster: str | None) -> str:
+    cluster = cluster or "default"
+    return cluster if cluster.startswith("arn:") else where.arn("ecs", f"cluster/{cluster}")
+
+
+def _run_task(params, where) -> list[Request]:
+    definition = where.find("ecs", "task-definition", params, {})
+    arn = definition.get("arn") or where.arn("ecs", f"task-definition/{params['taskDefinition']}")
+    cluster = {"ecs:cluster": cluster_arn(where, params.get("cluster"))}
+    requests = [Request("ecs:RunTask", arn, cluster)]
+    overrides = params.get("overrides") or {}
+    roles = [
+        overrides.get("taskRoleArn") or definition.get("taskRoleArn"),
+        overrides.get("executionRoleArn") or definition.get("executionRoleArn"),
+    ]
+    requests += [pass_role(where, r, "ecs-tasks.amazonaws.com") for r in roles if r]
+    return requests
+
+
+def _tasks(action: str) -> Mapper:
+    def mapper(params, where) -> list[Request]:
+        cluster = cluster_arn(where, params.get("cluster"))
+        name = cluster.rsplit("/", 1)[-1]
+        ids = params.get("tasks") or [params["task"]]
+        return [
+            Request(
+                action,
+                t if t.startswith("arn:") else where.arn("ecs", f"task/{name}/{t}"),
+                {"ecs:cluster": cluster},
+            )
+            for t in ids
+        ]
+
+    return mapper
+
+
+ECS = {
+    "RunTask": _run_task,
+    "DescribeTasks": _tasks("ecs:DescribeTasks"),
+    "StopTask": _tasks("ecs:StopTask"),
+    # No resource-level permission: authorized on "*".
+    "DescribeTaskDefinition": lambda p, w: [Request("ecs:DescribeTaskDefinition", "*")],
+}
+
+
+def log_group_arn(where: Where, group: str, stream: str | None = None) -> str:
+    tail = f":log-stream:{stream}" if stream is not None else ""
+    return where.arn("logs", f"log-group:{group}{tail}")
+
+
+LOGS = {
+    "GetLogEvents": lambda p, w: [
+        Request("logs:GetLogEvents", log_group_arn(w, p["logGroupName"], p["logStreamName"]))
+    ],
+    "DescribeLogStreams": lambda p, w: [
+        Request("logs:DescribeLogStreams", log_group_arn(w, p["logGroupName"]))
+    ],
+    "CreateLogGroup": lambda p, w: [
+        Request("logs:CreateLogGroup", log_group_arn(w, p["logGroupName"]))
+    ],
+    "CreateLogStream": lambda p, w: [
+        Request("logs:CreateLogStream", log_group_arn(w, p["logGroupName"], p["logStreamName"]))
+    ],
+    "PutLogEvents": lambda p, w: [
+        Request("logs:PutLogEvents", log_group_arn(w, p["logGroupName"], p["logStreamName"]))
+    ],
+}
+
+
+# --- the rest ------------------------------------------------------------------------------
+
+SNS = {"Publish": lambda p, w: [Request("sns:Publish", p.get("TopicArn") or p["TargetArn"])]}
+# Any principal may ask who it is: no permission is checked.
+STS = {"GetCallerIdentity": lambda p, w: []}
+MWAA = {
+    name: (
+        lambda action: lambda p, w: [Request(action, w.arn("airflow", f"environment/{p['Name']}"))]
+    )(f"airflow:{name}")
+    for name in ("GetEnvironment", "UpdateEnvironment")
+}
+
+OPERATIONS: dict[tuple[str, str], Mapper] = {
+    (service, operation): mapper
+    for service, table in {
+        "s3": S3,
+        "glue": GLUE,
+        "redshift-data": REDSHIFT_DATA,
+        "athena": ATHENA,
+        "emr-serverless": EMR_SERVERLESS,
+        "ecs": ECS,
+        "logs": LOGS,
+        "sns": SNS,
+        "sts": STS,
+        "mwaa": MWAA,
+    }.items()
+    for operation, mapper in table.items()
+}
+
+
+def iam_requests(service: str, operation: str, params: Mapping, where: Where) -> list[Request]:
+    """What IAM authorizes for one API call; raises UnmappedOperation for unknown calls."""
+    mapper = OPERATIONS.get((service, operation))
+    if mapper is None:
+        raise UnmappedOperation(
+            f"{service} {operation} is not in devkit/iam/actions.py OPERATIONS: add its "
+            "IAM actions and resource ARNs (Service Authorization Reference)"
+        )
+    try:
+        return mapper(params, where)
+    except KeyError as missing:
+        raise UnmappedOperation(
+            f"{service} {operation}: parameter {missing} missing, cannot name the resource"
+        ) from None

@@ -1,0 +1,263 @@
+"""Every AWS access on the emulation, recorded as (principal role, IAM action, resource).
+
+Two sources. Requests the moto server answers: hooked where moto has set the request up
+(`BaseResponse.setup_class`, and S3's own after it decoded the body), the operation
+and its parameters parsed with moto's own botocore-model parsers, the principal named by
+the request's access key id (`access_key`: each role has its own fake key). And what
+the emulations do in-process, never crossing HTTP (COPY/UNLOAD, crawlers, Spark jobs,
+Athena): they call `record` with the role they run as.
+
+The set-up key (`SETUP_KEY`, moto's dummy "testing") stands for whatever creates the
+resources on AWS (CloudFormation, an administrator): recorded as such, never checked.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping
+
+from devkit.iam.actions import UnmappedOperation, Where, iam_requests
+from devkit.iam.evaluate import Request
+
+SETUP_KEY = "testing"  # moto's documented dummy key: the set-up principal, not a secret
+SETUP = "(set-up)"
+ACCOUNT_ID = "123456789012"
+# Logical id (infra/pipelines.yaml) -> the role's local name (its ARN's last segment).
+ROLE_NAMES = {
+    "MwaaExecutionRole": "local-mwaa-execution",
+    "RedshiftCopyUnloadRole": "local-redshift-s3",
+    "GlueCrawlerRole": "local-glue-crawler",
+    "EmrJobRole": "local-emr-serverless-job",
+    "DataHubTaskRole": "datahub-ingestion-task",
+    "DataHubTaskExecutionRole": "datahub-ingestion-execution",
+    "DeployRole": "local-deploy",
+}
+_BY_ROLE_NAME = {name: logical for logical, name in ROLE_NAMES.items()}
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def access_key(principal: str) -> str:
+    """The fake access key id a principal signs with: its logical id, readable in logs."""
+    if principal not in ROLE_NAMES:
+        raise KeyError(f"no role {principal!r} in devkit/iam/recorder.py ROLE_NAMES")
+    return principal
+
+
+def role_arn(principal: str, account: str = ACCOUNT_ID) -> str:
+    return f"arn:aws:iam::{account}:role/{ROLE_NAMES[principal]}"
+
+
+def principal_of_key(key: str | None) -> str:
+    if not key or key == SETUP_KEY:
+        return SETUP
+    return key
+
+
+def principal_of_role(arn: str) -> str:
+    """`arn:aws:iam::123456789012:role/local-glue-crawler` -> `GlueCrawlerRole`."""
+    name = arn.rsplit("/", 1)[-1]
+    if name not in _BY_ROLE_NAME:
+        raise KeyError(
+            f"role {arn} is none of devkit/iam/recorder.py ROLE_NAMES: {sorted(_BY_ROLE_NAME)}"
+        )
+    return _BY_ROLE_NAME[name]
+
+
+def userid(principal: str) -> str:
+    """`aws:userid` of a role session: the role's unique id, a colon, the session name."""
+    return f"AROA{principal.upper()}:local"
+
+
+@dataclass(frozen=True)
+class Access:
+    """One authorization: who, for which call (`via`), which action on which resource."""
+
+    principal: str
+    via: str
+    request: Request
+
+    @property
+    def action(self) -> str:
+        return self.request.action
+
+    @property
+    def resource(self) -> str:
+        return self.request.resource
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """A call the action table does not know: the check fails on it, naming it."""
+
+    principal: str
+    via: str
+    error: str
+
+
+@dataclass
+class AccessLog:
+    """The accesses of this process, in order (moto's backends are process-wide too)."""
+
+    records: list[Access | Unmapped] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, principal: str, via: str, requests: Iterable[Request]) -> None:
+        with self._lock:
+            self.records.extend(Access(principal, via, r) for r in requests)
+
+    def add_unmapped(self, principal: str, via: str, error: str) -> None:
+        with self._lock:
+            self.records.append(Unmapped(principal, via, error))
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.records)
+
+    def since(self, mark: int = 0) -> list[Access | Unmapped]:
+        with self._lock:
+            return list(self.records[mark:])
+
+
+LOG = AccessLog()
+_current = threading.local()
+
+
+def current_principal() -> str:
+    """The principal of the request this thread answers (in-process emulations act as it)."""
+    return getattr(_current, "principal", SETUP)
+
+
+@contextmanager
+def acting_as(principal: str) -> Iterator[None]:
+    saved = current_principal()
+    _current.principal = principal
+    try:
+        yield
+    finally:
+        _current.principal = saved
+
+
+def record(principal: str, via: str, requests: Iterable[Request]) -> None:
+    """An in-process access (COPY, a crawler, a Spark job...) as `principal`."""
+    if principal != SETUP:
+        LOG.add(principal, via, requests)
+
+
+def record_call(principal: str, service: str, operation: str, params: Mapping, region: str) -> None:
+    """An API call: mapped to IAM requests through devkit/iam/actions.py."""
+    if principal == SETUP:
+        return
+    via = f"{service} {operation}"
+    where = Where(region, ACCOUNT_ID, _lookup, userid(principal))
+    try:
+        LOG.add(principal, via, iam_requests(service, operation, params, where))
+    except UnmappedOperation as error:
+        LOG.add_unmapped(principal, via, str(error))
+
+
+# --- the moto hook ---------------------------------------------------------------------
+
+_originals: dict[str, Any] = {}
+
+
+def _request_key(response) -> str | None:
+    match = _CREDENTIAL.search(response.headers.get("Authorization", "") or "")
+    if match:
+        return match.group(1)
+    credential = response.querystring.get("X-Amz-Credential") or [""]
+    return credential[0].split("/", 1)[0] or None
+
+
+def _parse(response, request, service: str, operation: str) -> dict:
+    """The operation's input as botocore shapes name it, by moto's own parsers."""
+    from moto.core.model import ServiceModel  # noqa: F401  (moto's botocore model wrapper)
+    from moto.core.parse import PROTOCOL_PARSERS
+    from moto.core.request import determine_request_protocol
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(service)
+    operation_model = model.operation_model(operation)
+    protocol = determine_request_protocol(model, request.content_type)
+    parser = PROTOCOL_PARSERS[protocol](operation_model, map_type=dict)
+    body = response.body if service == "s3" else request.data
+    return parser.parse(
+        {
+            "method": request.method,
+            "values": request.values,
+            "headers": request.headers,
+            "body": body,
+            "url_path": request.path,
+            "url_params": getattr(response, "uri_match", None) or {},
+        }
+    )
+
+
+def _observe(response, request) -> None:
+    principal = principal_of_key(_request_key(response))
+    _current.principal = principal
+    if principal == SETUP:
+        return
+    service = response.boto3_service_name
+    try:
+        operation = response._get_action()
+        params = _parse(response, request, service, operation)
+    except Exception as error:  # noqa: BLE001 - a request we cannot read fails the check
+        LOG.add_unmapped(
+            principal, f"{service} {request.method} {request.path}", f"unreadable: {error}"
+        )
+        return
+    record_call(principal, service, operation, params, response.region)
+
+
+def install() -> None:
+    """Hook moto's request set-up (idempotent; private API of moto 5.2)."""
+    from moto.core.responses import BaseResponse
+    from moto.s3.responses import S3Response
+
+    if _originals:
+        return
+    _originals["base"] = base = BaseResponse.setup_class
+    _originals["s3"] = s3 = S3Response.setup_class
+
+    def setup_class(self, request, *args, **kwargs):
+        base(self, request, *args, **kwargs)
+        if not isinstance(self, S3Response):
+            _observe(self, request)
+
+    def s3_setup_class(self, request, *args, **kwargs):
+        s3(self, request, *args, **kwargs)
+        _observe(self, request)
+
+    BaseResponse.setup_class = setup_class
+    S3Response.setup_class = s3_setup_class
+
+
+# --- state the requests name only by id ------------------------------------------------
+
+
+def _lookup(service: str, what: str, params: Mapping, region: str) -> Any:
+    if (service, what) == ("athena", "workgroup"):
+        from moto.athena.models import athena_backends
+
+        execution = athena_backends[ACCOUNT_ID][region].executions.get(params["QueryExecutionId"])
+        return execution.workgroup.name if execution and execution.workgroup else None
+    if (service, what) == ("athena", "output"):
+        from moto.athena.models import athena_backends
+
+        execution = athena_backends[ACCOUNT_ID][region].executions.get(params["QueryExecutionId"])
+        return (execution.config or {}).get("OutputLocation") if execution else None
+    if (service, what) == ("ecs", "task-definition"):
+        from moto.ecs.models import ecs_backends
+
+        definition = ecs_backends[ACCOUNT_ID][region].describe_task_definition(
+            params["taskDefinition"]
+        )
+        return {
+            "arn": definition.arn,
+            "taskRoleArn": getattr(definition, "task_role_arn", None),  # set only when given
+            "executionRoleArn": getattr(definition, "execution_role_arn", None),
+        }
+    return None

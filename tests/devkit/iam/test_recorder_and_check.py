@@ -1,0 +1,214 @@
+"""The recorder on the live emulation, and the check of what it recorded.
+
+Uses the fixture policies (tests/devkit/iam/policies/), whatever the policy source.
+
+Calls signed with a role's key are recorded as that role, mapped to IAM actions; the
+set-up key is not. The check names role, action, resource and the template resource
+to change, and lists what each role was granted but never used.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from devkit.iam import recorder
+from devkit.iam.check import AccessDenied, check
+from devkit.iam.policies import fixture_policies, without_permission
+
+RESOURCES = {
+    "AccountId": "123456789012",
+    "Region": "us-east-1",
+    "LandingBucket": "landing-t",
+    "LakeBucket": "lake-t",
+    "MwaaBucket": "mwaa-t",
+    "AlertsTopicName": "alerts-t",
+    "RedshiftWorkgroupId": "local",
+    "AthenaWorkgroup": "primary",
+    "TickitGlueDatabase": "tickit_gold_t",
+    "LakeDatabasePrefix": "lake_",
+    "EmrServerlessApplicationId": "app",
+    "DataHubEcsCluster": "datahub-t",
+    "DataHubTaskFamily": "datahub-ingestion-t",
+    "DataHubLogGroup": "/ecs/datahub-ingestion",
+    "DataHubTokenSecretName": "datahub-token",  # pragma: allowlist secret
+    "MwaaEnvironmentName": "local",
+    **{f"{role}Name": name for role, name in recorder.ROLE_NAMES.items()},
+}
+
+
+@pytest.fixture
+def lake(local_aws):
+    for bucket in ("landing-t", "lake-t"):
+        local_aws.create_bucket(bucket)
+    local_aws.put_object("landing-t", "tickit/sales/1.txt", "1|2")
+    return local_aws.client("s3", principal="MwaaExecutionRole")
+
+
+def test_calls_signed_with_a_role_key_are_recorded_as_that_role(local_aws, lake):
+    mark = recorder.LOG.mark()
+    lake.copy_object(
+        Bucket="lake-t",
+        Key="bronze/sales/1.txt",
+        CopySource={"Bucket": "landing-t", "Key": "tickit/sales/1.txt"},
+    )
+    lake.list_objects_v2(Bucket="lake-t", Prefix="bronze/")
+    lake.delete_objects(Bucket="lake-t", Delete={"Objects": [{"Key": "bronze/sales/1.txt"}]})
+    local_aws.s3_client().list_objects_v2(Bucket="lake-t")  # the set-up key: not recorded
+    got = [(a.principal, a.via, a.action, a.resource) for a in recorder.LOG.since(mark)]
+    assert got == [
+        (
+            "MwaaExecutionRole",
+            "s3 CopyObject",
+            "s3:GetObject",
+            "arn:aws:s3:::landing-t/tickit/sales/1.txt",
+        ),
+        (
+            "MwaaExecutionRole",
+            "s3 CopyObject",
+            "s3:PutObject",
+            "arn:aws:s3:::lake-t/bronze/sales/1.txt",
+        ),
+        ("MwaaExecutionRole", "s3 ListObjectsV2", "s3:ListBucket", "arn:aws:s3:::lake-t"),
+        (
+            "MwaaExecutionRole",
+            "s3 DeleteObjects",
+            "s3:DeleteObject",
+            "arn:aws:s3:::lake-t/bronze/sales/1.txt",
+        ),
+    ]
+    assert recorder.LOG.since(mark)[2].request.context == {"s3:prefix": "bronze/"}
+
+
+def test_a_call_missing_from_the_action_table_fails_the_check(local_aws, lake):
+    mark = recorder.LOG.mark()
+    lake.get_bucket_acl(Bucket="lake-t")
+    report = check(recorder.LOG.since(mark), fixture_policies(RESOURCES))
+    assert not report.ok
+    assert report.problems() == [
+        "UNMAPPED MwaaExecutionRole: s3 GetBucketAcl: s3 GetBucketAcl is not in "
+        "devkit/iam/actions.py OPERATIONS: add its IAM actions and resource ARNs "
+        "(Service Authorization Reference)"
+    ]
+
+
+def test_the_fixture_policies_allow_the_calls_and_a_removed_permission_is_named(local_aws, lake):
+    mark = recorder.LOG.mark()
+    lake.copy_object(
+        Bucket="lake-t",
+        Key="bronze/sales/2.txt",
+        CopySource={"Bucket": "landing-t", "Key": "tickit/sales/1.txt"},
+    )
+    accesses = recorder.LOG.since(mark)
+    policies = fixture_policies(RESOURCES)
+    assert check(accesses, policies).ok
+    reduced = without_permission(policies, "MwaaExecutionRole", "s3:PutObject")
+    with pytest.raises(AccessDenied) as denied:
+        check(accesses, reduced).raise_for_problems()
+    assert (
+        "DENIED MwaaExecutionRole: s3:PutObject on arn:aws:s3:::lake-t/bronze/sales/2.txt "
+        "(by s3 CopyObject; no statement allows it) -> change infra/pipelines.yaml: "
+        "MwaaExecutionRole"
+    ) in str(denied.value)
+
+
+def test_the_summary_counts_accesses_and_lists_grants_never_used():
+    allowed = recorder.Access(
+        "RedshiftCopyUnloadRole",
+        "Redshift COPY",
+        _request("s3:GetObject", "arn:aws:s3:::landing-t/tickit/sales/1.txt"),
+    )
+    denied = recorder.Access(
+        "RedshiftCopyUnloadRole", "Redshift COPY", _request("s3:GetObject", "arn:aws:s3:::x/y")
+    )
+    report = check([allowed, denied], fixture_policies(RESOURCES), principals=["GlueCrawlerRole"])
+    row = report.summary()["RedshiftCopyUnloadRole"]
+    assert (row["accesses"], row["denied"], row["used"]) == (2, 1, {"s3:GetObject": 1})
+    assert row["granted, never used"] == [
+        "ListLanding (whole): s3:ListBucket",
+        "UnloadToGold (whole): s3:PutObject, s3:DeleteObject",
+        "ListGold (whole): s3:ListBucket",
+    ]
+    assert report.summary()["GlueCrawlerRole"]["accesses"] == 0
+    assert report.problems()[0].startswith(
+        "DENIED RedshiftCopyUnloadRole: s3:GetObject on arn:aws:s3:::x/y"
+    )
+
+
+def test_a_role_without_policies_is_denied_everything():
+    access = recorder.Access(
+        "DeployRole", "s3 PutObject", _request("s3:PutObject", "arn:aws:s3:::m/k")
+    )
+    report = check([access], {})
+    assert "no policies for role DeployRole" in report.problems()[0]
+
+
+def _request(action, resource):
+    from devkit.iam.evaluate import Request
+
+    return Request(action, resource)
+
+
+def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
+    from devkit.local_env import LocalPipeline
+
+    pipeline = LocalPipeline(local_aws, domains=())  # unique names, nothing provisioned
+    lake = pipeline.names.lake_bucket
+    for bucket in (lake, "lake-t"):
+        local_aws.create_bucket(bucket)  # idempotent in us-east-1
+    mwaa = local_aws.client("s3", principal="MwaaExecutionRole")
+    mark = recorder.LOG.mark()
+    mwaa.put_object(Bucket=lake, Key="gold/x.parquet", Body=b"1")
+    mwaa.put_object(Bucket="lake-t", Key="gold/y.parquet", Body=b"1")  # another pipeline's
+    pipeline.accesses.extend(recorder.LOG.since(mark))  # what `pipeline.run` collects
+    report = local_aws.check_iam()
+    assert [line.split(" (by")[0] for line in report.problems()] == [
+        "DENIED MwaaExecutionRole: s3:PutObject on arn:aws:s3:::lake-t/gold/y.parquet"
+    ]
+    assert local_aws.check_iam().ok  # checked once: the next check starts after them
+    summary = pipeline.check_iam(everything=True).summary()
+    assert summary["MwaaExecutionRole"]["used"] == {"s3:PutObject": 1}
+    assert set(summary) == set(recorder.ROLE_NAMES)
+
+
+def test_a_call_naming_only_an_id_is_checked_on_the_resource_it_belongs_to(local_aws):
+    local_aws.create_bucket("results-t")
+    athena = local_aws.client("athena", principal="MwaaExecutionRole")
+    mark = recorder.LOG.mark()
+    query = athena.start_query_execution(
+        QueryString="SELECT 1",
+        WorkGroup="primary",
+        ResultConfiguration={"OutputLocation": "s3://results-t/athena/"},
+    )["QueryExecutionId"]
+    athena.get_query_execution(QueryExecutionId=query)
+    athena.get_query_results(QueryExecutionId=query)
+    got = [(a.via, a.action, a.resource) for a in recorder.LOG.since(mark)]
+    workgroup = "arn:aws:athena:us-east-1:123456789012:workgroup/primary"
+    result = f"arn:aws:s3:::results-t/athena/{query}.csv"
+    assert got == [
+        ("athena StartQueryExecution", "athena:StartQueryExecution", workgroup),
+        # Athena writes the result file with the caller's permissions...
+        ("Athena results", "s3:GetBucketLocation", "arn:aws:s3:::results-t"),
+        ("Athena results", "s3:PutObject", result),
+        ("athena GetQueryExecution", "athena:GetQueryExecution", workgroup),
+        ("athena GetQueryResults", "athena:GetQueryResults", workgroup),
+        # ...and reads it back with them.
+        ("athena GetQueryResults", "s3:GetObject", result),
+    ]
+
+
+def test_a_policy_the_evaluator_cannot_read_stops_the_check_naming_the_role():
+    from devkit.iam.evaluate import PolicyError
+
+    odd = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+            }
+        ]
+    }
+    access = recorder.Access("EmrJobRole", "Spark", _request("s3:GetObject", "arn:aws:s3:::b/k"))
+    with pytest.raises(PolicyError, match="infra/pipelines.yaml: EmrJobRole: .*IpAddress"):
+        check([access], {"EmrJobRole": [odd]})
