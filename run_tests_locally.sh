@@ -6,11 +6,37 @@
 #
 #   ./run_tests_locally.sh              full gate
 #   ./run_tests_locally.sh -k redshift  extra arguments go to pytest
+#   ./run_tests_locally.sh --changed    the pre-push gate: the static checks the change
+#                                       needs, DAG validation and unit tests (the core),
+#                                       the tests of the domains the change touches
+#                                       (vs the merge base with @{upstream}; --base REF)
+#   ./run_tests_locally.sh --only static|unit|domain=<name>   one CI job's share
+# What selects what: devkit/gate_domains.py (docs/gate.md).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
+declare -a plan_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --changed) plan_args+=(--changed) ;;
+    --base) plan_args+=(--base "${2:?--base needs a ref}") && shift ;;
+    --only) plan_args+=(--only "${2:?--only needs static, unit or domain=<name>}") && shift ;;
+    --only=*) plan_args+=(--only "${1#--only=}") ;;
+    *) break ;;
+  esac
+  shift
+done
+
 devkit/bootstrap.sh || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
+
+# The full gate runs everything; --changed/--only ask devkit/gate_domains.py for a plan.
+declare -a skip_checks=() pytest_args=()
+run_pytest=1 run_static=1
+if [ ${#plan_args[@]} -gt 0 ]; then
+  plan="$(python -m devkit.gate_domains "${plan_args[@]}" --shell)" || exit 2
+  eval "$plan"
+fi
 
 declare -a results=()
 failed=0
@@ -31,6 +57,10 @@ declare -a check_names=() check_pids=()
 check() {
   local n=${#check_names[@]}
   check_names+=("$1")
+  if [ "$run_static" = 0 ] || [[ " ${skip_checks[*]-} " == *" ${1%% *} "* ]]; then
+    check_pids+=("")  # not needed for this change (--changed) or this job (--only)
+    return
+  fi
   shift
   (
     started=$SECONDS
@@ -55,6 +85,10 @@ check "IAM lint (parliament)" python -m devkit.iam_lint
 check "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
 for n in "${!check_names[@]}"; do
+  if [ -z "${check_pids[$n]}" ]; then
+    [ "$run_static" = 0 ] || results+=("skip         ${check_names[$n]}")
+    continue
+  fi
   wait "${check_pids[$n]}"
   echo "==> ${check_names[$n]}"
   cat "$checks_dir/$n.out"
@@ -62,11 +96,13 @@ for n in "${!check_names[@]}"; do
   record "${check_names[$n]}" "$code" "$seconds"
 done
 
-echo "==> pytest"
-started=$SECONDS
-python -m pytest -n 2 --dist loadgroup "$@"
-record "pytest" "$?" $((SECONDS - started))
+if [ "$run_pytest" = 1 ]; then
+  echo "==> pytest"
+  started=$SECONDS
+  python -m pytest -n 2 --dist loadgroup ${pytest_args[@]+"${pytest_args[@]}"} "$@"
+  record "pytest" "$?" $((SECONDS - started))
+fi
 echo
 echo "Gate summary (total ${SECONDS}s):"
-printf '  %s\n' "${results[@]}"
+printf '  %s\n' ${results[@]+"${results[@]}"}
 exit "$failed"
