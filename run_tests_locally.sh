@@ -10,15 +10,17 @@
 #                                       needs, DAG validation and unit tests (the core),
 #                                       the tests of the domains the change touches
 #                                       (vs the merge base with @{upstream}; --base REF)
+#   ./run_tests_locally.sh --path P     as --changed, as if only path P changed (repeatable)
 #   ./run_tests_locally.sh --only static|unit|domain=<name>   one CI job's share
 # What selects what: devkit/gate_domains.py (docs/gate.md).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-declare -a plan_args=()
+declare -a plan_args=() given_paths=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --changed) plan_args+=(--changed) ;;
+    --path) given_paths+=("${2:?--path needs a path}") && shift ;;
     --base) plan_args+=(--base "${2:?--base needs a ref}") && shift ;;
     --only) plan_args+=(--only "${2:?--only needs static, unit or domain=<name>}") && shift ;;
     --only=*) plan_args+=(--only "${1#--only=}") ;;
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[ ${#given_paths[@]} -eq 0 ] || plan_args+=(--paths "${given_paths[@]}")
 
 devkit/bootstrap.sh || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
