@@ -34,8 +34,8 @@ devkit/bootstrap.sh || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
 
 # The full gate runs everything; --changed/--only ask devkit/gate_domains.py for a plan.
-declare -a skip_checks=() pytest_args=()
-run_pytest=1 run_static=1
+declare -a skip_checks=() pytest_args=() scan_files=()
+run_pytest=1 run_static=1 scan_changed=0
 if [ ${#plan_args[@]} -gt 0 ]; then
   plan="$(python -m devkit.gate_domains "${plan_args[@]}" --shell)" || exit 2
   eval "$plan"
@@ -73,7 +73,14 @@ check() {
   check_pids+=($!)
 }
 
-tracked_files() { git ls-files -z 2>/dev/null | xargs -0 -r "$@"; }
+# The files the secrets scan reads: every tracked file, or (--changed) the changed ones.
+tracked_files() {
+  if [ "$scan_changed" = 1 ]; then
+    [ ${#scan_files[@]} -eq 0 ] || printf '%s\0' "${scan_files[@]}" | xargs -0 -r "$@"
+  else
+    git ls-files -z 2>/dev/null | xargs -0 -r "$@"
+  fi
+}
 
 check "flake8" flake8 .
 check "black --check" black --check --quiet .

@@ -204,6 +204,8 @@ class Plan:
     run_static: bool = True
     skip_checks: tuple[str, ...] = ()
     reasons: list[str] = field(default_factory=list)
+    # Files the secrets scan reads: None = every tracked file; --changed: the changed ones.
+    scan_files: list[str] | None = None
 
     def pytest_args(self) -> list[str]:
         """Arguments after `pytest`: the test paths, or [] for pytest's own testpaths."""
@@ -224,8 +226,12 @@ class Plan:
         def array(name: str, values) -> str:
             return f"{name}=({' '.join(shlex.quote(v) for v in values)})"
 
+        scan = []
+        if self.scan_files is not None:
+            scan = [array("scan_files", self.scan_files), "scan_changed=1"]
         return "\n".join(
             [
+                *scan,
                 array("skip_checks", self.skip_checks),
                 array("pytest_args", self.pytest_args()),
                 f"run_pytest={int(self.runs_pytest())}",
@@ -255,7 +261,8 @@ def plan_for_paths(paths: list[str]) -> Plan:
         if not gate_changed and not any(matches(p, s) for p in paths for s in scope)
     )
     ordered = tuple(d for d in DOMAINS if d in domains)
-    return Plan(domains=ordered, run_core=run_core, skip_checks=tuple(skip), reasons=reasons)
+    existing = [p for p in paths if (REPO / p).is_file()]  # deleted files hold no secrets
+    return Plan(ordered, run_core, skip_checks=tuple(skip), reasons=reasons, scan_files=existing)
 
 
 def plan_only(what: str) -> Plan:

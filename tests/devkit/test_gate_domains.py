@@ -147,9 +147,14 @@ def test_the_explanation_names_each_path_and_the_domains_run(capsys):
     assert "sql/tickit/merge/merge_sales.sql -> core + tickit (sql/tickit/**)" in err
     assert "docs/gate.md -> static checks only (docs/**)" in err
     assert "domains run: tickit; skipped: data_lake, datahub" in err
-    script = out + 'printf "%s|" "${skip_checks[@]}"; echo; printf "%s\\n" "${pytest_args[@]}"'
+    script = out + (
+        'echo "$scan_changed ${scan_files[*]}"; printf "%s|" "${skip_checks[@]}"; echo;'
+        ' printf "%s\\n" "${pytest_args[@]}"'
+    )
     printed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
-    checks, *args = printed.stdout.splitlines()
+    scan, checks, *args = printed.stdout.splitlines()
+    # The secrets scan reads the changed files that exist (merge_sales.sql is made up).
+    assert scan == "1 docs/gate.md"
     assert "sqlfluff" not in checks.split("|") and "flake8" in checks.split("|")
     assert args[0] == "tests" and "--ignore=tests/dags/test_data_lake__pipeline.py" in args
 
