@@ -34,7 +34,7 @@ devkit/bootstrap.sh || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
 
 # The full gate runs everything; --changed/--only ask devkit/gate_domains.py for a plan.
-declare -a skip_checks=() pytest_args=() scan_files=()
+declare -a skip_checks=() pytest_args=() scan_files=() sql_files=()
 run_pytest=1 run_static=1 scan_changed=0
 if [ ${#plan_args[@]} -gt 0 ]; then
   plan="$(python -m devkit.gate_domains "${plan_args[@]}" --shell)" || exit 2
@@ -81,11 +81,15 @@ tracked_files() {
     git ls-files -z 2>/dev/null | xargs -0 -r "$@"
   fi
 }
+# What sqlfluff lints: sql/, or (--changed) only the changed SQL files if no setting changed.
+sql_targets() {
+  if [ ${#sql_files[@]} -gt 0 ]; then "$@" "${sql_files[@]}"; else "$@" sql/; fi
+}
 
 check "flake8" flake8 .
 check "black --check" black --check --quiet .
 check "isort --check (import order)" isort --check-only --quiet .
-check "sqlfluff lint sql/ (redshift, templated)" sqlfluff lint sql/
+check "sqlfluff lint sql/ (redshift, templated)" sql_targets sqlfluff lint
 check "workflow schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 check "workflow audit (zizmor --offline)" zizmor --offline --quiet .github

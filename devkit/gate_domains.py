@@ -206,6 +206,8 @@ class Plan:
     reasons: list[str] = field(default_factory=list)
     # Files the secrets scan reads: None = every tracked file; --changed: the changed ones.
     scan_files: list[str] | None = None
+    # What sqlfluff lints: [] = sql/; --changed: the changed SQL files if no setting changed.
+    sql_files: list[str] = field(default_factory=list)
 
     def pytest_args(self) -> list[str]:
         """Arguments after `pytest`: the test paths, or [] for pytest's own testpaths."""
@@ -229,6 +231,7 @@ class Plan:
         scan = []
         if self.scan_files is not None:
             scan = [array("scan_files", self.scan_files), "scan_changed=1"]
+        scan.append(array("sql_files", self.sql_files))
         return "\n".join(
             [
                 *scan,
@@ -262,7 +265,11 @@ def plan_for_paths(paths: list[str]) -> Plan:
     )
     ordered = tuple(d for d in DOMAINS if d in domains)
     existing = [p for p in paths if (REPO / p).is_file()]  # deleted files hold no secrets
-    return Plan(ordered, run_core, skip_checks=tuple(skip), reasons=reasons, scan_files=existing)
+    plan = Plan(ordered, run_core, skip_checks=tuple(skip), reasons=reasons, scan_files=existing)
+    sql_inputs = [p for p in paths if any(matches(p, s) for s in CHECK_SCOPES["sqlfluff"])]
+    if not gate_changed and all(matches(p, "sql/**.sql") for p in sql_inputs):
+        plan.sql_files = [p for p in sql_inputs if p in existing]  # one statement per file
+    return plan
 
 
 def plan_only(what: str) -> Plan:

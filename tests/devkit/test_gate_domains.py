@@ -92,6 +92,14 @@ def test_one_sql_file_runs_one_domain_its_sql_lint_and_not_the_python_linters():
     assert not ran & set(gd.domain_tests("data_lake") + gd.domain_tests("datahub"))
 
 
+def test_sqlfluff_lints_only_the_changed_sql_files_unless_its_settings_changed():
+    one = tracked("sql/tickit/merge/*.sql")[0]
+    assert gd.plan_for_paths([one, "docs/gate.md"]).sql_files == [one]
+    assert gd.plan_for_paths([one, "sqlfluff_libs/params.py"]).sql_files == []  # all of sql/
+    assert gd.plan_for_paths([one, "run_tests_locally.sh"]).sql_files == []
+    assert gd.plan_for_paths(["sql/tickit/merge/deleted.sql"]).sql_files == []
+
+
 def test_a_docs_only_change_runs_no_tests_and_only_the_secrets_scan():
     plan = gd.plan_for_paths(["docs/gate.md", "README.md"])
     assert not plan.runs_pytest()
