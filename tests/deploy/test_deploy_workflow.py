@@ -1,4 +1,5 @@
-"""The deploy workflow: pinned actions, OIDC only, no credentials, never on PRs."""
+"""The deploy and gate workflows: pinned actions, OIDC only, no credentials, never on PRs;
+the gate as parallel jobs, and no concurrency group that can cancel a running deploy."""
 
 from __future__ import annotations
 
