@@ -95,7 +95,7 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
 # own CI job). Every other module is the always-run core; test_gate_domains.py requires
 # each module to be listed here, under a domain or under "core", exactly once.
 TEST_OWNERS: tuple[tuple[str, str], ...] = (
-    ("tests/dags/test_tickit__*.py", "tickit"),
+    ("tests/dags/test_*tickit*.py", "tickit"),
     ("tests/dags/lakehouse/test_tickit.py", "tickit"),
     ("tests/sql/test_tickit_*.py", "tickit"),
     ("tests/devkit/test_emulator_copy.py", "tickit"),
@@ -113,7 +113,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/test_lineage.py", "datahub"),
     # The always-run core: DAG validation of every DAG, and the fast unit tests.
     ("tests/dags/test_dag_validation.py", "core"),
-    ("tests/dags/test_parse_offline.py", "core"),
+    ("tests/dags/test_parse_*.py", "core"),
     ("tests/dags/test_policy_rejects_bad_dags.py", "core"),
     ("tests/dags/lakehouse/test_athena.py", "core"),
     ("tests/dags/lakehouse/test_conventions.py", "core"),
