@@ -35,7 +35,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 # The full gate runs everything; --changed/--only ask devkit/gate_domains.py for a plan.
 declare -a skip_checks=() pytest_args=() scan_files=() sql_files=()
-run_pytest=1 run_static=1 scan_changed=0
+run_pytest=1 run_static=1 scan_changed=0 gate_scope="full gate"
 if [ ${#plan_args[@]} -gt 0 ]; then
   plan="$(python -m devkit.gate_domains "${plan_args[@]}" --shell)" || exit 2
   eval "$plan"
@@ -117,6 +117,6 @@ if [ "$run_pytest" = 1 ]; then
   record "pytest" "$?" $((SECONDS - started))
 fi
 echo
-echo "Gate summary (total ${SECONDS}s):"
+echo "Gate summary (total ${SECONDS}s; ${gate_scope}):"
 printf '  %s\n' ${results[@]+"${results[@]}"}
 exit "$failed"

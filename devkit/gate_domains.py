@@ -219,6 +219,13 @@ class Plan:
             return ["tests", *(f"--ignore={module}" for module in ignored)]
         return [module for d in self.domains for module in domain_tests(d)]
 
+    def scope(self) -> str:
+        """One line for the gate's summary: which domains' tests ran."""
+        if not self.runs_pytest():
+            return "no tests"
+        ran = ", ".join(self.domains) or "none"
+        return ("core + " if self.run_core else "") + f"domains: {ran}"
+
     def runs_pytest(self) -> bool:
         return self.run_core or bool(self.domains)
 
@@ -239,6 +246,7 @@ class Plan:
                 array("pytest_args", self.pytest_args()),
                 f"run_pytest={int(self.runs_pytest())}",
                 f"run_static={int(self.run_static)}",
+                f"gate_scope={shlex.quote(self.scope())}",
             ]
         )
 

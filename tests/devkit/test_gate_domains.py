@@ -156,11 +156,12 @@ def test_the_explanation_names_each_path_and_the_domains_run(capsys):
     assert "docs/gate.md -> static checks only (docs/**)" in err
     assert "domains run: tickit; skipped: data_lake, datahub" in err
     script = out + (
-        'echo "$scan_changed ${scan_files[*]}"; printf "%s|" "${skip_checks[@]}"; echo;'
-        ' printf "%s\\n" "${pytest_args[@]}"'
+        'echo "$gate_scope"; echo "$scan_changed ${scan_files[*]}";'
+        ' printf "%s|" "${skip_checks[@]}"; echo; printf "%s\\n" "${pytest_args[@]}"'
     )
     printed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
-    scan, checks, *args = printed.stdout.splitlines()
+    scope, scan, checks, *args = printed.stdout.splitlines()
+    assert scope == "core + domains: tickit"  # the summary's headline names them too
     # The secrets scan reads the changed files that exist (merge_sales.sql is made up).
     assert scan == "1 docs/gate.md"
     assert "sqlfluff" not in checks.split("|") and "flake8" in checks.split("|")
