@@ -223,8 +223,9 @@ class Plan:
         """One line for the gate's summary: which domains' tests ran."""
         if not self.runs_pytest():
             return "no tests"
-        ran = ", ".join(self.domains) or "none"
-        return ("core + " if self.run_core else "") + f"domains: {ran}"
+        if not self.domains:
+            return "core only (DAG validation and unit tests)"
+        return ("core + " if self.run_core else "") + "domains: " + ", ".join(self.domains)
 
     def runs_pytest(self) -> bool:
         return self.run_core or bool(self.domains)
