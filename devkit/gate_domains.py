@@ -55,6 +55,7 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("sqlfluff_libs/**", CORE_ONLY),
     # TICKIT: the Redshift load and its gold. Its extracts feed the data lake's bronze.
     ("dags/tickit__*", ("tickit",)),
+    ("sql/tickit/ddl/**", ("tickit", "datahub")),  # DataHub's reader grants are tested on it
     ("sql/tickit/**", ("tickit",)),
     ("dags/lakehouse/tickit.py", ("tickit", "data_lake", "datahub")),
     ("devkit/domains/tickit.py", ("tickit", "data_lake")),
@@ -110,6 +111,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/test_synthea_data.py", "data_lake"),
     ("tests/dags/test_datahub__*.py", "datahub"),
     ("tests/devkit/test_datahub_*.py", "datahub"),
+    ("tests/sql/test_datahub_*.py", "datahub"),
     ("tests/devkit/test_lineage.py", "datahub"),
     # The always-run core: DAG validation of every DAG, and the fast unit tests.
     ("tests/dags/test_dag_validation.py", "core"),

@@ -63,7 +63,7 @@ def test_each_domain_has_an_end_to_end_test_module(domain):
 DOMAIN_FILES = {
     "tickit": ("dags/tickit__*", "sql/tickit/**", "dags/lakehouse/tickit.py"),
     "data_lake": ("dags/data_lake__*", "sql/data_lake/**", "dags/lakehouse/data_lake.py"),
-    "datahub": ("dags/datahub__*", "recipes/**", "requirements/datahub/**"),
+    "datahub": ("dags/datahub__*", "sql/datahub/**", "recipes/**", "requirements/datahub/**"),
 }
 DOMAIN_FILES["tickit"] += ("devkit/domains/tickit.py",)
 DOMAIN_FILES["data_lake"] += ("devkit/domains/data_lake.py", "spark/jobs/*.py")
