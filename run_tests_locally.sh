@@ -6,11 +6,40 @@
 #
 #   ./run_tests_locally.sh              full gate
 #   ./run_tests_locally.sh -k redshift  extra arguments go to pytest
+#   ./run_tests_locally.sh --changed    the pre-push gate: the static checks the change
+#                                       needs, DAG validation and unit tests (the core),
+#                                       the tests of the domains the change touches
+#                                       (vs the merge base with @{upstream}; --base REF)
+#   ./run_tests_locally.sh --path P     as --changed, as if only path P changed (repeatable)
+#   ./run_tests_locally.sh --only static|unit|domain=<name>   one CI job's share
+# What selects what: devkit/gate_domains.py (docs/gate.md).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
+declare -a plan_args=() given_paths=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --changed) plan_args+=(--changed) ;;
+    --path) given_paths+=("${2:?--path needs a path}") && shift ;;
+    --base) plan_args+=(--base "${2:?--base needs a ref}") && shift ;;
+    --only) plan_args+=(--only "${2:?--only needs static, unit or domain=<name>}") && shift ;;
+    --only=*) plan_args+=(--only "${1#--only=}") ;;
+    *) break ;;
+  esac
+  shift
+done
+[ ${#given_paths[@]} -eq 0 ] || plan_args+=(--paths "${given_paths[@]}")
+
 devkit/bootstrap.sh || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
+
+# The full gate runs everything; --changed/--only ask devkit/gate_domains.py for a plan.
+declare -a skip_checks=() pytest_args=() scan_files=() sql_files=()
+run_pytest=1 run_static=1 scan_changed=0 gate_scope="full gate"
+if [ ${#plan_args[@]} -gt 0 ]; then
+  plan="$(python -m devkit.gate_domains "${plan_args[@]}" --shell)" || exit 2
+  eval "$plan"
+fi
 
 declare -a results=()
 failed=0
@@ -31,6 +60,10 @@ declare -a check_names=() check_pids=()
 check() {
   local n=${#check_names[@]}
   check_names+=("$1")
+  if [ "$run_static" = 0 ] || [[ " ${skip_checks[*]-} " == *" ${1%% *} "* ]]; then
+    check_pids+=("")  # not needed for this change (--changed) or this job (--only)
+    return
+  fi
   shift
   (
     started=$SECONDS
@@ -40,12 +73,23 @@ check() {
   check_pids+=($!)
 }
 
-tracked_files() { git ls-files -z 2>/dev/null | xargs -0 -r "$@"; }
+# The files the secrets scan reads: every tracked file, or (--changed) the changed ones.
+tracked_files() {
+  if [ "$scan_changed" = 1 ]; then
+    [ ${#scan_files[@]} -eq 0 ] || printf '%s\0' "${scan_files[@]}" | xargs -0 -r "$@"
+  else
+    git ls-files -z 2>/dev/null | xargs -0 -r "$@"
+  fi
+}
+# What sqlfluff lints: sql/, or (--changed) only the changed SQL files if no setting changed.
+sql_targets() {
+  if [ ${#sql_files[@]} -gt 0 ]; then "$@" "${sql_files[@]}"; else "$@" sql/; fi
+}
 
 check "flake8" flake8 .
 check "black --check" black --check --quiet .
 check "isort --check (import order)" isort --check-only --quiet .
-check "sqlfluff lint sql/ (redshift, templated)" sqlfluff lint sql/
+check "sqlfluff lint sql/ (redshift, templated)" sql_targets sqlfluff lint
 check "workflow schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 check "workflow audit (zizmor --offline)" zizmor --offline --quiet .github
@@ -56,6 +100,10 @@ check "cfn-lint infra/" cfn-lint infra/*.yaml
 check "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
 for n in "${!check_names[@]}"; do
+  if [ -z "${check_pids[$n]}" ]; then
+    [ "$run_static" = 0 ] || results+=("skip         ${check_names[$n]}")
+    continue
+  fi
   wait "${check_pids[$n]}"
   echo "==> ${check_names[$n]}"
   cat "$checks_dir/$n.out"
@@ -63,11 +111,13 @@ for n in "${!check_names[@]}"; do
   record "${check_names[$n]}" "$code" "$seconds"
 done
 
-echo "==> pytest"
-started=$SECONDS
-python -m pytest -n 2 --dist loadgroup "$@"
-record "pytest" "$?" $((SECONDS - started))
+if [ "$run_pytest" = 1 ]; then
+  echo "==> pytest"
+  started=$SECONDS
+  python -m pytest -n 2 --dist loadgroup ${pytest_args[@]+"${pytest_args[@]}"} "$@"
+  record "pytest" "$?" $((SECONDS - started))
+fi
 echo
-echo "Gate summary (total ${SECONDS}s):"
-printf '  %s\n' "${results[@]}"
+echo "Gate summary (total ${SECONDS}s; ${gate_scope}):"
+printf '  %s\n' ${results[@]+"${results[@]}"}
 exit "$failed"

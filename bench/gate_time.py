@@ -1,12 +1,16 @@
-"""Wall time of the whole gate from a warm environment, in seconds and in units.
+"""Wall time of the gate from a warm environment, in seconds and in units.
 
-One unit is a cold `python -c "import airflow"` measured in the same run
-(bench/units.py). Runs ./run_tests_locally.sh once to warm (.venv, the DataHub
-venv, caches, metadata DBs), then --repeat more times, and prints each run's
-wall time and its step summary. Prints figures, asserts nothing.
-Goal: at most 10 units warm with every pipeline family in.
+Three figures (issue 16), each with the unit (a cold `python -c "import airflow"`,
+bench/units.py) measured right after it in the same run:
+- the full gate, `./run_tests_locally.sh` (goal: at most 30 units on 2 CPUs);
+- the pre-push gate for a change to one SQL file of one domain (goal: at most 12);
+- the pre-push gate for a docs-only change (goal: at most 3).
+The pre-push figures use `--path P`, the plan `--changed` makes when only P changed, so
+they do not depend on what the working tree holds. Runs the full gate once to warm
+(.venv, the DataHub venv, caches, metadata DBs) unless --no-warm-up. Prints each run's
+step summary; asserts nothing.
 
-Usage: .venv/bin/python bench/gate_time.py [--repeat N]
+Usage: .venv/bin/python bench/gate_time.py [--repeat N] [--only full,sql,docs] [--no-warm-up]
 """
 
 from __future__ import annotations
@@ -18,32 +22,50 @@ import time
 
 from units import cold_import_airflow_seconds, in_units
 
-from devkit.paths import REPO
+from devkit.paths import REPO, SQL_DIR
+
+ONE_SQL_FILE = sorted((SQL_DIR / "tickit" / "merge").glob("*.sql"))[0].relative_to(REPO)
+CASES = {
+    "full": ("full gate", [], 30),
+    "sql": (f"pre-push, one SQL file ({ONE_SQL_FILE})", ["--path", str(ONE_SQL_FILE)], 12),
+    "docs": ("pre-push, docs only (docs/gate.md)", ["--path", "docs/gate.md"], 3),
+}
 
 
-def run_gate() -> tuple[float, list[str], int]:
+def run_gate(args: list[str]) -> tuple[float, list[str], int]:
     started = time.perf_counter()
     proc = subprocess.run(
-        ["./run_tests_locally.sh", "-q"], cwd=REPO, capture_output=True, text=True
+        ["./run_tests_locally.sh", *args, "-q"], cwd=REPO, capture_output=True, text=True
     )
     elapsed = time.perf_counter() - started
-    lines = proc.stdout.splitlines()
-    summary = lines[next(i for i, line in enumerate(lines) if line.startswith("Gate summary")) :]
-    return elapsed, summary, proc.returncode
+    lines = (proc.stderr + proc.stdout).splitlines()
+    plan = [line for line in lines if line.startswith("gate: ")]
+    start = next((i for i, line in enumerate(lines) if line.startswith("Gate summary")), len(lines))
+    return elapsed, plan + lines[start:], proc.returncode
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--only", default="full,sql,docs", help="which of: full, sql, docs")
+    parser.add_argument("--no-warm-up", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs")
-    run_gate()  # warm-up
-    for n in range(1, args.repeat + 1):
-        elapsed, summary, code = run_gate()
-        unit = cold_import_airflow_seconds()
-        print(f"\nrun {n}: gate {in_units(elapsed, unit)} (unit: cold import airflow {unit:.2f} s)")
-        print(f"exit {code}")
-        print("\n".join(summary))
+    if not args.no_warm_up:
+        run_gate([])
+    table = []
+    for key in args.only.split(","):
+        label, gate_args, goal = CASES[key]
+        for n in range(1, args.repeat + 1):
+            elapsed, summary, code = run_gate(gate_args)
+            unit = cold_import_airflow_seconds()
+            table.append(
+                f"  {label}: {in_units(elapsed, unit)} (goal <= {goal}; unit {unit:.2f} s)"
+            )
+            print(f"\n{label}, run {n}: {in_units(elapsed, unit)}, exit {code}")
+            print("\n".join(summary))
+    print("\nsummary (unit: cold `import airflow`, measured after each run):")
+    print("\n".join(table))
 
 
 if __name__ == "__main__":

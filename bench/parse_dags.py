@@ -5,6 +5,9 @@
 2. Own time per file: with every library already imported, re-executes each
    DAG file's top level and reports the median. This is the part a DAG author
    controls, paid on every re-parse (MWAA: every 30 s per file). Goal: <= 20 ms.
+3. Each DAG's own time (as in 2.) over that of a generated DAG of as many
+   EmptyOperator tasks in a chain: what the file costs beyond its size.
+   Goal (issue 16): at most 3x.
 
 Usage: .venv/bin/python bench/parse_dags.py [--repeat N]
 """
@@ -72,6 +75,42 @@ def own_time(dag_file: Path, repeat: int) -> float:
     return statistics.median(load(n) for n in range(repeat))
 
 
+EMPTY_DAG = """
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, chain
+
+with DAG(dag_id="empty_{tasks}", schedule=None, start_date=pendulum.datetime(2024, 1, 1)) as dag:
+    chain(*[EmptyOperator(task_id=f"t{{i}}") for i in range({tasks})])
+"""
+
+
+def task_count(dag_file: Path) -> int:
+    from airflow.sdk import DAG
+
+    spec = importlib.util.spec_from_file_location(f"count_{dag_file.stem}", dag_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return sum(len(v.tasks) for v in vars(module).values() if isinstance(v, DAG))
+
+
+def parse_vs_empty(repeat: int) -> None:
+    """Each file's own time over an EmptyOperator DAG's of as many tasks (both warm)."""
+    print(f"\nown time vs an EmptyOperator DAG of as many tasks (median of {repeat}; goal <= 3x):")
+    with tempfile.TemporaryDirectory() as folder:
+        for dag_file in DAG_FILES:
+            tasks = task_count(dag_file)
+            empty = Path(folder) / f"empty_{tasks}.py"
+            empty.write_text(EMPTY_DAG.format(tasks=tasks))
+            seconds, baseline = own_time(dag_file, repeat), own_time(empty, repeat)
+            ratio = seconds / baseline
+            verdict = "ok" if ratio <= 3 else "OVER GOAL"
+            print(
+                f"  {dag_file.name:<32} {tasks:3d} tasks {seconds * 1000:6.1f} ms"
+                f"  empty {baseline * 1000:5.1f} ms  {ratio:5.2f}x  {verdict}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -91,6 +130,8 @@ def main() -> None:
         seconds = own_time(dag_file, args.repeat)
         verdict = "ok" if seconds <= 0.020 else "OVER GOAL"
         print(f"  {dag_file.name:<40} {seconds * 1000:7.2f} ms  {verdict}")
+
+    parse_vs_empty(args.repeat)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.amazon.aws.hooks.athena import AthenaHook
-from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.sdk import DAG, chain, task
 
@@ -69,6 +67,10 @@ with DAG(
     @task(outlets=[table.asset for table in GOLD_TABLES])
     def verify_gold(query_ids: dict[str, str], database: str) -> dict[str, dict]:
         """Fail if a gold table is empty or the catalog misses partitions the data has."""
+        # Hooks used only here: imported when the task runs, not on every parse.
+        from airflow.providers.amazon.aws.hooks.athena import AthenaHook
+        from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
+
         athena = AthenaHook(aws_conn_id=Conn.AWS)
         glue = GlueCatalogHook(aws_conn_id=Conn.AWS)
         summary, problems = {}, []

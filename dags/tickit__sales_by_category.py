@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.providers.amazon.aws.transfers.redshift_to_s3 import RedshiftToS3Operator
@@ -92,6 +91,9 @@ with DAG(
     @task(outlets=[SALES_BY_CATEGORY])
     def verify_athena_result(query_execution_id: str) -> dict:
         """Fail unless Athena reads rows back from the crawled table."""
+        # Used only here: imported when the task runs, not on every parse.
+        from airflow.providers.amazon.aws.hooks.athena import AthenaHook
+
         response = AthenaHook(aws_conn_id=Conn.AWS).get_query_results(query_execution_id)
         (summary,) = result_rows(response)
         if not summary["sales_rows"] or int(summary["sales_rows"]) == 0:

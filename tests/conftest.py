@@ -39,6 +39,7 @@ def pytest_configure(config):
     for the whole session, so no garbage collection while collecting, and afterwards
     it is frozen out of every later collection (which used to re-traverse it)."""
     if getattr(config, "workerinput", None) is None and config.getoption("dist", "no") != "no":
+        config.option.loadscopereorder = False  # schedule in LONGEST_FIRST's order (below)
         return  # the xdist controller: it collects nothing
     gc.disable()
 
@@ -81,9 +82,23 @@ SHARED_WORKER = {
 }
 
 
+# The longest groups start first, one per worker, and the short ones fill in around them;
+# xdist's default order (most tests first) could start a long group last. Order only.
+LONGEST_FIRST = (
+    "spark",
+    "tickit",
+    "tests/dags/test_datahub__ingest_metadata.py",
+    "tests/devkit/test_datahub_recipes.py",
+)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
 def pytest_collection_modifyitems(items):
+    groups = {}
     for item in items:
         path = item.nodeid.split("::")[0]
         group = next((g for g, paths in SHARED_WORKER.items() if path.startswith(paths)), path)
         item.add_marker(pytest.mark.xdist_group(group))
+        groups[item.nodeid] = group
+    rank = {group: n for n, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))  # stable

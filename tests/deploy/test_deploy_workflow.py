@@ -1,4 +1,5 @@
-"""The deploy workflow: pinned actions, OIDC only, no credentials, never on PRs."""
+"""The deploy and gate workflows: pinned actions, OIDC only, no credentials, never on PRs;
+the gate as parallel jobs, and no concurrency group that can cancel a running deploy."""
 
 from __future__ import annotations
 
@@ -23,3 +24,96 @@ def test_oidc_not_keys_and_reusable_only():
     assert "workflow_call" in text and "pull_request" not in text.split("name: deploy", 1)[1]
     assert "persist-credentials: false" in text
     assert "cancel-in-progress: false" in text
+
+
+# --- the gate workflow: parallel jobs, then the deploy; a deploy is never cancelled ----
+
+GATE = REPO / ".github" / "workflows" / "test_dags.yml"
+PUSH_TO_MAIN = {"event_name": "push", "ref": "refs/heads/main"}
+PULL_REQUEST = {"event_name": "pull_request", "ref": "refs/pull/7/merge"}
+
+
+def load(workflow) -> dict:
+    import yaml
+
+    return yaml.safe_load(workflow.read_text())
+
+
+def cancels(concurrency, github: dict) -> bool:
+    """Whether this concurrency setting cancels a running job for this event. Handles
+    literals and one `${{ github.<name> ==/!= '<value>' }}` comparison; anything else
+    fails the test rather than be guessed."""
+    if not isinstance(concurrency, dict):  # a bare group name: never cancels what runs
+        return False
+    value = concurrency.get("cancel-in-progress", False)
+    if isinstance(value, bool):
+        return value
+    found = re.fullmatch(r"\$\{\{\s*github\.(\w+)\s*(==|!=)\s*'([^']*)'\s*\}\}", value.strip())
+    assert found, f"cannot evaluate cancel-in-progress: {value!r}"
+    name, operator, expected = found.groups()
+    return (github[name] == expected) == (operator == "==")
+
+
+def deploy_concurrency() -> list[tuple[str, object]]:
+    """Every concurrency setting that applies to the deploy job of a gate run."""
+    gate = load(GATE)
+    callers = [name for name, job in gate["jobs"].items() if "deploy.yml" in job.get("uses", "")]
+    assert callers == ["deploy"]
+    deploy = load(WORKFLOW)
+    settings = [("test_dags.yml (workflow)", gate.get("concurrency"))]
+    settings.append(("test_dags.yml jobs.deploy", gate["jobs"]["deploy"].get("concurrency")))
+    settings.append(("deploy.yml (workflow)", deploy.get("concurrency")))
+    for name, job in deploy["jobs"].items():
+        settings.append((f"deploy.yml jobs.{name}", job.get("concurrency")))
+    return settings
+
+
+def test_no_concurrency_group_cancels_the_deploy_on_a_push_to_main():
+    for where, concurrency in deploy_concurrency():
+        assert not cancels(concurrency, PUSH_TO_MAIN), f"{where} cancels a running deploy"
+    deploy_job = load(WORKFLOW)["jobs"]["deploy"]["concurrency"]
+    assert deploy_job == {"group": "mwaa-deploy-production", "cancel-in-progress": False}
+
+
+def test_a_superseded_pull_request_or_branch_run_is_still_cancelled():
+    workflow_level = load(GATE)["concurrency"]
+    assert cancels(workflow_level, PULL_REQUEST)
+    assert cancels(workflow_level, {"event_name": "push", "ref": "refs/heads/feature"})
+
+
+def test_the_gate_runs_as_parallel_jobs_and_the_deploy_needs_every_one():
+    jobs = load(GATE)["jobs"]
+    runs = {
+        name: " ".join(s.get("run", "") for s in job.get("steps", [])) for name, job in jobs.items()
+    }
+    assert "./run_tests_locally.sh --only static" in runs["static"]
+    assert "./run_tests_locally.sh --only unit" in runs["unit"]
+    assert './run_tests_locally.sh --only "domain=$DOMAIN"' in runs["end-to-end"]
+    assert "python -m devkit.gate_domains --matrix" in runs["domains"]
+    matrix = jobs["end-to-end"]["strategy"]["matrix"]
+    assert matrix["domain"] == "${{ fromJSON(needs.domains.outputs.domains) }}"
+
+    needed, pending = set(), list(jobs["deploy"]["needs"])
+    while pending:
+        name = pending.pop()
+        needed.add(name)
+        pending.extend(jobs[name].get("needs", []))
+    assert needed == set(jobs) - {"deploy"}
+
+
+def test_every_cache_is_keyed_on_every_lock_the_jobs_use():
+    locks = {"requirements/lock.txt", "requirements/bootstrap.txt", "requirements/datahub/lock.txt"}
+    for name, job in load(GATE)["jobs"].items():
+        for step in job.get("steps", []):
+            settings = step.get("with", {})
+            if "cache" in settings:
+                assert set(settings["cache-dependency-path"].split()) == locks, name
+
+
+def test_every_gate_action_is_pinned_to_a_full_sha_with_version_comment():
+    uses = re.findall(r"^\s*(?:- )?uses:\s*(\S+)(.*)$", GATE.read_text(), re.MULTILINE)
+    for ref, comment in uses:
+        if ref.startswith("./"):
+            continue  # the repository's own reusable workflow
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
+        assert re.search(r"#\s*v\d", comment), f"{ref}: add a version comment"
