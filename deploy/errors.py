@@ -35,7 +35,7 @@ def explain(exc: Exception, bucket: str | None = None, environment: str | None =
     if code in {"AccessDenied", "403", "AccessDeniedException", "Forbidden"}:
         return (
             f"access denied for {operation} (bucket {bucket!r}, environment {environment!r}): "
-            "the credentials in use lack a permission from iam/deploy-role-policy.json"
+            "the credentials in use lack a permission of DeployRole in infra/pipelines.yaml"
         )
     if code in THROTTLING:
         return (

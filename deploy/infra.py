@@ -99,6 +99,59 @@ def _check_updatable(stack: str, status: str | None) -> None:
         )
 
 
+# Parameters the DAG deploy moves on every deploy (UpdateEnvironment): the stack's own
+# last values are older, so an update takes them from the environment instead.
+DEPLOYED_VERSIONS = ("PluginsS3ObjectVersion", "RequirementsS3ObjectVersion")
+
+
+def existing_stack(cfn, stack: str) -> dict | None:
+    """DescribeStacks of the stack, or None when there is none yet to update."""
+    if stack_status(cfn, stack) in (None, "REVIEW_IN_PROGRESS"):
+        return None
+    (described,) = cfn.describe_stacks(StackName=stack)["Stacks"]
+    return described
+
+
+def keep_previous_values(
+    described: dict | None, parameters: list[dict], declared: set[str], mwaa=None
+) -> list[dict]:
+    """Parameters this run does not give keep their current value, as `aws cloudformation
+    deploy` does: an update never resets one (a size, a name) to its default behind the
+    user's back, and never rolls the environment's plugins or requirements back to an
+    older object version than the last DAG deploy set (read from the environment)."""
+    if described is None:
+        return parameters
+    given = {p["ParameterKey"] for p in parameters}
+    kept = parameters + _deployed_versions(mwaa, described, declared - given)
+    given = {p["ParameterKey"] for p in kept}
+    current = {p["ParameterKey"] for p in described.get("Parameters", [])}
+    return kept + [
+        {"ParameterKey": key, "UsePreviousValue": True}
+        for key in sorted(current & declared - given)
+    ]
+
+
+def stack_role(described: dict | None) -> str | None:
+    """The role the stack says its changes are made with (output
+    CloudFormationExecutionRoleArn); None for a new stack or one without it."""
+    if described is None:
+        return None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    return outputs.get("CloudFormationExecutionRoleArn")
+
+
+def _deployed_versions(mwaa, described: dict, wanted: set[str]) -> list[dict]:
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    name = outputs.get("MwaaEnvironmentName")
+    keys = [key for key in DEPLOYED_VERSIONS if key in wanted]
+    if mwaa is None or not name or not keys:
+        return []
+    environment = mwaa.get_environment(Name=name)["Environment"]
+    return [
+        {"ParameterKey": k, "ParameterValue": environment[k]} for k in keys if environment.get(k)
+    ]
+
+
 def create(
     cfn,
     stack: str,
@@ -106,10 +159,12 @@ def create(
     parameters: list[dict[str, str]],
     poll_interval: float = 5.0,
     timeout: float = 600.0,
+    role_arn: str | None = None,
 ) -> ChangeSet:
     """Create a change set (CREATE for a new stack, else UPDATE) and wait for its verdict.
 
     `template` is {"TemplateBody": ...} or {"TemplateURL": ...} (infra_inputs.template_source).
+    `role_arn`: the role CloudFormation makes the changes with (None: the caller's rights).
     """
     status = stack_status(cfn, stack)
     _check_updatable(stack, status)
@@ -123,6 +178,7 @@ def create(
             Parameters=parameters,
             Capabilities=CAPABILITIES,
             Description="python -m deploy infra",
+            **({"RoleARN": role_arn} if role_arn else {}),
         )
     except ClientError as exc:
         if _says_no_change(exc.response.get("Error", {}).get("Message", "")):

@@ -17,7 +17,12 @@ from deploy import airflow_settings, infra
 from deploy.aws import Clients
 from deploy.dag_usage import discover_usage
 from deploy.errors import DeployError
-from deploy.infra_inputs import read_parameters, read_template, template_source
+from deploy.infra_inputs import (
+    read_parameters,
+    read_template,
+    template_parameters,
+    template_source,
+)
 
 Say = Callable[[str], None]
 DEFAULT_STACK = "mwaa-pipelines"
@@ -40,6 +45,12 @@ def add_parser(commands, region_default: str | None) -> None:
     change.add_argument("--parameters", type=Path, help="JSON file: {Key: Value} or the CLI's list")
     change.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="repeatable; wins"
+    )
+    change.add_argument(
+        "--role-arn",
+        default=os.environ.get("MWAA_INFRA_ROLE_ARN"),
+        help="role CloudFormation makes the changes with ($MWAA_INFRA_ROLE_ARN; default: the "
+        "stack's output CloudFormationExecutionRoleArn, none for a new stack)",
     )
     change.add_argument(
         "--template-bucket",
@@ -81,13 +92,30 @@ def run_change_set(args: argparse.Namespace, clients: Clients, say: Say) -> int:
     """plan: show and delete. apply: show, guard, execute, wait."""
     cfn = clients.cloudformation
     body = read_template(args.template)
-    parameters = read_parameters(args.parameters, args.parameter)
+    described = infra.existing_stack(cfn, args.stack)
+    parameters = infra.keep_previous_values(
+        described,
+        read_parameters(args.parameters, args.parameter),
+        template_parameters(body),
+        clients.mwaa,
+    )
     template = template_source(
         clients.s3, body, args.template, args.stack, args.template_bucket, cfn.meta.region_name
     )
-    say(f"change set for stack {args.stack} from {args.template} ...")
+    role_arn = args.role_arn or infra.stack_role(described)
+    say(
+        f"change set for stack {args.stack} from {args.template}"
+        + (f" as {role_arn}" if role_arn else "")
+        + " ..."
+    )
     change_set = infra.create(
-        cfn, args.stack, template, parameters, args.poll_interval, min(args.timeout, 900.0)
+        cfn,
+        args.stack,
+        template,
+        parameters,
+        args.poll_interval,
+        min(args.timeout, 900.0),
+        role_arn,
     )
     executing = False
     try:  # whatever happens before execution, no change set (or empty stack) is left behind

@@ -11,6 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import yaml
+
 from deploy.errors import DeployError
 
 # CloudFormation's limits: TemplateBody inline in a request, and a template read from S3.
@@ -29,7 +31,8 @@ def read_template(path: Path) -> str:
 def template_source(
     s3, body: str, path: Path, stack: str, bucket: str | None, region: str
 ) -> dict[str, str]:
-    """TemplateBody when it fits inline, else TemplateURL of a copy in `bucket`.
+    """TemplateBody when it fits inline (as written, else as minified JSON), else
+    TemplateURL of a copy in `bucket`.
 
     The copy's key is the template's sha256 under cloudformation/<stack>/, so a
     rerun writes the same object and nothing else in the bucket is touched.
@@ -37,6 +40,9 @@ def template_source(
     size = len(body.encode())
     if size <= MAX_TEMPLATE_BODY:
         return {"TemplateBody": body}
+    compact = minified(body, path)
+    if len(compact.encode()) <= MAX_TEMPLATE_BODY:
+        return {"TemplateBody": compact}
     if size > MAX_TEMPLATE_URL:
         raise DeployError(f"template {path} is {size} bytes; CloudFormation reads at most 1 MB")
     if not bucket:
@@ -48,6 +54,32 @@ def template_source(
     key = f"{TEMPLATE_PREFIX}/{stack}/{hashlib.sha256(body.encode()).hexdigest()}.yaml"
     s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
     return {"TemplateURL": f"https://{bucket}.s3.{region}.amazonaws.com/{key}"}
+
+
+def minified(body: str, path: Path) -> str:
+    """The same template as JSON without comments or layout: CloudFormation reads both
+    forms, and infra/pipelines.yaml fits the inline limit only this way."""
+    from cfnlint.decode import decode_str  # the gate's own template parser, in .venv
+
+    template, problems = decode_str(body)
+    if problems or not isinstance(template, dict):
+        detail = "; ".join(str(problem) for problem in problems) or "not a mapping"
+        raise DeployError(f"template {path} cannot be read: {detail}")
+    return json.dumps(template, separators=(",", ":"))
+
+
+def template_parameters(body: str) -> set[str]:
+    """The parameter names a template declares (its `!Ref`-style tags are not needed)."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    try:
+        parsed = yaml.load(body, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        raise DeployError(f"the template is not valid YAML: {exc}") from None
+    return set((parsed or {}).get("Parameters") or {})
 
 
 def read_parameters(file: Path | None, overrides: list[str]) -> list[dict[str, str]]:

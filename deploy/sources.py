@@ -25,8 +25,8 @@ class Source:
     prefix: str
 
 
-# Adding a source folder is one line here (and one Resource line in iam/ is not
-# needed: everything lands under dags/). Missing folders are simply empty.
+# Adding a source folder is one line here (DeployRole in infra/pipelines.yaml needs
+# no change: everything lands under dags/). Missing folders are simply empty.
 SOURCES: tuple[Source, ...] = (
     Source("dags", "dags/"),
     Source("sql", "dags/sql/"),

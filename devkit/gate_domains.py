@@ -39,7 +39,7 @@ EVERYTHING = DOMAINS
 # First match wins; a path no rule matches selects EVERYTHING (a forgotten rule costs
 # time, never a missed test). `*` stays inside one folder, `**` crosses folders.
 PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
-    # Documentation no test reads (iam/README.md is read by the IAM tests: core).
+    # Documentation no test reads.
     ("docs/**", STATIC_ONLY),
     ("README.md", STATIC_ONLY),
     ("spark/README.md", STATIC_ONLY),
@@ -47,8 +47,8 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("bench/**", STATIC_ONLY),
     # The deploy tool and the IAM policies: their unit tests are in the core.
     ("deploy/**", CORE_ONLY),
-    ("iam/**", CORE_ONLY),
     ("devkit/iam_lint.py", CORE_ONLY),
+    ("devkit/mwaa_*.py", CORE_ONLY),
     ("devkit/ui.py", CORE_ONLY),
     ("devkit/new_dag.py", CORE_ONLY),
     ("devkit/templates/**", CORE_ONLY),
@@ -66,8 +66,10 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/emulator/redshift_engine.py", ("tickit",)),
     ("devkit/emulator/unload.py", ("tickit",)),
     ("devkit/emulator/pgtypes.py", ("tickit",)),
+    ("dags/lakehouse/redshift.py", ("tickit",)),
     # Both domains that read their gold back through Athena.
     ("dags/lakehouse/athena.py", ("tickit", "data_lake")),
+    ("devkit/emulator/athena_metadata.py", ("tickit", "data_lake")),
     # The data lake: EMR Serverless Spark jobs on Synthea and TICKIT extracts.
     ("dags/data_lake__*", ("data_lake",)),
     ("sql/data_lake/**", ("data_lake",)),
@@ -87,9 +89,8 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/datahub_*.py", ("datahub",)),
     ("devkit/emulator/ecs_ingestion.py", ("datahub",)),
     ("devkit/domains/lineage.py", ("tickit", "datahub")),
-    ("devkit/lineage.py", ("tickit", "datahub")),
     # Everything else is shared: conventions, devkit's core, requirements, the gate, CI,
-    # infra/, conftest files. Test modules are matched by TEST_OWNERS before these rules.
+    # infra/ and the IAM check (every domain's accesses), patches, conftest files. Test modules are matched by TEST_OWNERS before these rules.
 )
 
 # The test modules a domain owns: they run only when the domain is selected (and in its
@@ -98,6 +99,7 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
 TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/dags/test_*tickit*.py", "tickit"),
     ("tests/dags/lakehouse/test_tickit.py", "tickit"),
+    ("tests/dags/lakehouse/test_redshift.py", "tickit"),
     ("tests/sql/test_tickit_*.py", "tickit"),
     ("tests/devkit/test_emulator_copy.py", "tickit"),
     ("tests/devkit/test_emulator_redshift_data.py", "tickit"),
@@ -112,7 +114,6 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/dags/test_datahub__*.py", "datahub"),
     ("tests/devkit/test_datahub_*.py", "datahub"),
     ("tests/sql/test_datahub_*.py", "datahub"),
-    ("tests/devkit/test_lineage.py", "datahub"),
     # The always-run core: DAG validation of every DAG, and the fast unit tests.
     ("tests/dags/test_dag_validation.py", "core"),
     ("tests/dags/test_parse_*.py", "core"),
@@ -122,9 +123,13 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/deploy/**", "core"),
     ("tests/requirements/**", "core"),
     ("tests/devkit/test_iam_*.py", "core"),
+    ("tests/devkit/iam/**", "core"),
+    ("tests/devkit/patches/**", "core"),
+    ("tests/devkit/test_infra_policies.py", "core"),
+    ("tests/devkit/test_emulator_athena_metadata.py", "core"),
+    ("tests/infra/**", "core"),
     ("tests/devkit/test_gate_domains.py", "core"),
     ("tests/devkit/test_airflow_local.py", "core"),
-    ("tests/devkit/test_dag_test_speedups.py", "core"),
     ("tests/devkit/test_embedded_postgres.py", "core"),
     ("tests/devkit/test_emulator_glue_athena.py", "core"),
     ("tests/devkit/test_emulator_operators.py", "core"),
@@ -141,7 +146,7 @@ CHECK_SCOPES: dict[str, tuple[str, ...]] = {
     "sqlfluff": ("sql/**", "**.sqlfluff", "sqlfluff_libs/**"),
     "workflow": (".github/**",),
     "dependabot": (".github/**",),
-    "IAM": ("iam/**", "devkit/iam_lint.py"),
+    "IAM": ("infra/**", "devkit/iam_lint.py", "devkit/infra_policies.py"),
     "cfn-lint": ("infra/**",),
 }
 # Paths that change how the checks or tests themselves run: every check and every test.

@@ -4,11 +4,12 @@ The templates are the one source of IAM (docs/infra.md). Parliament, the wildcar
 tests and the evaluation of recorded AWS calls need the documents as IAM will see
 them, so the intrinsic functions are resolved first: `Ref`, `Fn::GetAtt`, `Fn::Sub`,
 `Fn::Join`, `Fn::If`, ... By default a resource resolves to a plausible sample name
-or ARN for its type and the account is 123456789012; pass `values` (logical id,
+or ARN for its type and the account is 123456789012; pass `names` (logical id ->
+the resource's physical name: its Ref and ARN follow), `values` (logical id,
 `LogicalId.Attribute`, parameter or pseudo parameter -> value) and/or `default`
 to substitute real or local names instead:
 
-    policies(INFRA_DIR / "pipelines.yaml", values={"LakeBucket": "local-lake"})
+    policies(INFRA_DIR / "pipelines.yaml", names={"LakeBucket": "local-lake"})
 """
 
 from __future__ import annotations
@@ -109,8 +110,10 @@ class Resolver:
         values: Mapping[str, Any] | None = None,
         default: Callable[[str, str | None], Any] | None = None,
         conditions: Mapping[str, bool] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self.template = template
+        self.names = dict(names or {})
         self.resources: dict = template.get("Resources", {}) or {}
         self.parameters: dict = template.get("Parameters", {}) or {}
         self.values = dict(values or {})
@@ -169,7 +172,10 @@ class Resolver:
         return SAMPLE_PARAMETERS.get(name, "sample-" + _kebab(name))
 
     def name_of(self, logical_id: str) -> str:
-        """The resource's own name property, resolved; else the name CloudFormation makes."""
+        """The given name; else the resource's own name property, resolved; else the name
+        CloudFormation makes."""
+        if logical_id in self.names:
+            return self.names[logical_id]
         resource = self.resources[logical_id]
         node: Any = resource.get("Properties", {}) or {}
         for key in NAME_PROPERTY.get(resource.get("Type", ""), ("Name",)):
@@ -352,11 +358,12 @@ def policies(
     values: Mapping[str, Any] | None = None,
     default: Callable[[str, str | None], Any] | None = None,
     conditions: Mapping[str, bool] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[PolicyDocument]:
     """Every policy document of one template, in template order, resolved (see Resolver)."""
     template_path = Path(template_path)
     template = load_template(template_path)
-    resolver = Resolver(template, values=values, default=default, conditions=conditions)
+    resolver = Resolver(template, values, default, conditions, names)
     found: list[PolicyDocument] = []
 
     def add(logical_id, name, kind, document, roles=()):

@@ -38,6 +38,11 @@ class LocalNames:
         return f"{role}_{self.tag}" if self.tag else role
 
     @property
+    def project(self) -> str:
+        """The stack's ProjectName these names stand for (infra/pipelines.yaml)."""
+        return self.tag or "local"
+
+    @property
     def landing_bucket(self) -> str:
         return self.bucket("landing")
 
@@ -85,6 +90,10 @@ class LocalPipeline:
         self.connections = _merge(
             "Connection", [(d.name, d.connections(self)) for d in self.domains]
         )
+        if self.domains:
+            from devkit.local_stack import create_crawlers
+
+            create_crawlers(self)  # the stack's own, so the DAGs never create one
         self.env = {
             **aws.environment(principal=MWAA_ROLE),  # bare boto3 in a task: the MWAA role
             **{f"AIRFLOW_VAR_{k.upper()}": str(v) for k, v in self.variables.items()},
@@ -102,8 +111,10 @@ class LocalPipeline:
         start = 0 if everything else self._checked
         records = self.accesses[start:]
         self._checked = len(self.accesses)
-        policies = policies_for(local_resources(self))
-        return check(records, policies, principals=policies if everything else ())
+        from devkit.iam.recorder import ROLE_NAMES
+
+        policies = policies_for(local_resources(self), principals=ROLE_NAMES)
+        return check(records, policies, principals=ROLE_NAMES if everything else ())
 
     def domain(self, name: str) -> LocalDomain:
         return next(d for d in self.domains if d.name == name)

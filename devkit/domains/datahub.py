@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from devkit.domains import LocalDomain
+from devkit.iam.recorder import role_arn
 from devkit.paths import REPO as ROOT
 from lakehouse.conventions import Var
 
@@ -25,11 +26,22 @@ RECIPES = ROOT / "recipes"
 # pinned to the CLI version of requirements/datahub/lock.txt. On AWS it belongs to
 # the task definition (docs/datahub.md); here the local task definition uses it.
 INGESTION_IMAGE = "acryldata/datahub-ingestion:v1.7.0.17"
-CLUSTER = "datahub"
-TASK_FAMILY = "datahub-ingestion"
 CONTAINER = "datahub-ingestion"
-LOG_GROUP = "/ecs/datahub-ingestion"
 LOG_STREAM_PREFIX = "datahub"
+
+
+# The names infra/pipelines.yaml gives the ECS cluster, task family and log group,
+# with the local ProjectName (LocalNames.project).
+def cluster(names) -> str:
+    return f"{names.project}-datahub"
+
+
+def family(names) -> str:
+    return f"{names.project}-datahub-ingestion"
+
+
+def log_group(names) -> str:
+    return f"/ecs/{names.project}/datahub-ingestion"
 
 
 def output_dir(env) -> Path:
@@ -66,8 +78,7 @@ class DataHub(LocalDomain):
         )["GroupId"]
         self._network[env.names.tag] = (subnet, group)
         ecs = aws.client("ecs")
-        ecs.create_cluster(clusterName=self._cluster(env))
-        role = f"arn:aws:iam::{aws.account_id}:role"
+        ecs.create_cluster(clusterName=cluster(env.names))
         suffix = f"_{env.names.tag}" if env.names.tag else ""
         environment = {
             "DATAHUB_RECIPES_S3_URI": f"s3://{bucket}/dags/recipes",
@@ -87,13 +98,13 @@ class DataHub(LocalDomain):
             "REDSHIFT_PASSWORD": "local-placeholder",  # pragma: allowlist secret
         }
         ecs.register_task_definition(
-            family=self._family(env),
+            family=family(env.names),
             networkMode="awsvpc",
             requiresCompatibilities=["FARGATE"],
             cpu="1024",
             memory="4096",
-            taskRoleArn=f"{role}/datahub-ingestion-task",
-            executionRoleArn=f"{role}/datahub-ingestion-execution",
+            taskRoleArn=role_arn("DataHubTaskRole", aws.account_id),
+            executionRoleArn=role_arn("DataHubTaskExecutionRole", aws.account_id),
             containerDefinitions=[
                 {
                     "name": CONTAINER,
@@ -106,7 +117,7 @@ class DataHub(LocalDomain):
                     "logConfiguration": {
                         "logDriver": "awslogs",
                         "options": {
-                            "awslogs-group": LOG_GROUP,
+                            "awslogs-group": log_group(env.names),
                             "awslogs-region": aws.region,
                             "awslogs-stream-prefix": LOG_STREAM_PREFIX,
                         },
@@ -115,23 +126,17 @@ class DataHub(LocalDomain):
             ],
         )
         logs = aws.client("logs")
-        if not logs.describe_log_groups(logGroupNamePrefix=LOG_GROUP)["logGroups"]:
-            logs.create_log_group(logGroupName=LOG_GROUP)
-
-    def _cluster(self, env) -> str:
-        return f"{CLUSTER}-{env.names.tag}" if env.names.tag else CLUSTER
-
-    def _family(self, env) -> str:
-        return f"{TASK_FAMILY}-{env.names.tag}" if env.names.tag else TASK_FAMILY
+        if not logs.describe_log_groups(logGroupNamePrefix=log_group(env.names))["logGroups"]:
+            logs.create_log_group(logGroupName=log_group(env.names))
 
     def variables(self, env) -> dict[str, str]:
         subnet, group = self._network[env.names.tag]
         return {
-            Var.DATAHUB_ECS_CLUSTER: self._cluster(env),
-            Var.DATAHUB_TASK_DEFINITION: self._family(env),
+            Var.DATAHUB_ECS_CLUSTER: cluster(env.names),
+            Var.DATAHUB_TASK_DEFINITION: family(env.names),
             Var.DATAHUB_SUBNETS: subnet,
             Var.DATAHUB_SECURITY_GROUPS: group,
-            Var.DATAHUB_LOG_GROUP: LOG_GROUP,
+            Var.DATAHUB_LOG_GROUP: log_group(env.names),
         }
 
     def effects(self, env) -> dict[str, object]:

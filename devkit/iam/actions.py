@@ -288,7 +288,17 @@ def _get_query_results(params, where) -> list[Request]:
     return requests
 
 
+def _get_table_metadata(params, where) -> list[Request]:
+    """Athena answers from the Glue catalog, which checks the caller's glue:GetTable."""
+    catalog = params.get("CatalogName", "AwsDataCatalog")
+    database, table = params.get("DatabaseName"), params.get("TableName")
+    return [Request("athena:GetTableMetadata", where.arn("athena", f"datacatalog/{catalog}"))] + [
+        Request("glue:GetTable", arn) for arn in glue_arns(where, database, table)
+    ]
+
+
 ATHENA = {
+    "GetTableMetadata": _get_table_metadata,
     **{
         name: _athena(f"athena:{name}")
         for name in (
@@ -420,6 +430,80 @@ MWAA = {
     for name in ("GetEnvironment", "UpdateEnvironment")
 }
 
+# --- CloudFormation and Secrets Manager (the deploy role's `deploy infra`) ----------------
+
+
+def stack_arn(params: Mapping, where: Where) -> str:
+    """The stack a call acts on, by its ARN (which ends in the stack's id): requests name
+    it by name, by ARN, or only through a change set's ARN."""
+    named = params.get("StackName") or ""
+    if named.startswith("arn:") and ":stack/" in named:
+        return named
+    found = where.find("cloudformation", "stack", params)
+    return found or where.arn("cloudformation", f"stack/{named or params.get('ChangeSetName')}/*")
+
+
+def _on_stack(action: str) -> Mapper:
+    return lambda params, where: [Request(action, stack_arn(params, where))]
+
+
+def _create_change_set(params, where) -> list[Request]:
+    """The role CloudFormation makes the changes with is a condition key, and passed."""
+    role = params.get("RoleARN")
+    context = {"cloudformation:RoleArn": role} if role else {}
+    requests = [Request("cloudformation:CreateChangeSet", stack_arn(params, where), context)]
+    if role:
+        passed = {"iam:PassedToService": "cloudformation.amazonaws.com"}
+        requests.append(Request("iam:PassRole", role, passed))
+    return requests
+
+
+CLOUDFORMATION = {
+    "CreateChangeSet": _create_change_set,
+    **{
+        name: _on_stack(f"cloudformation:{name}")
+        for name in (
+            "DescribeChangeSet",
+            "ExecuteChangeSet",
+            "DeleteChangeSet",
+            "ListChangeSets",
+            "DescribeStacks",
+            "DescribeStackEvents",
+            "DescribeStackResources",
+            "GetTemplate",
+            "DeleteStack",
+        )
+    },
+}
+
+
+def _secret(action: str) -> Mapper:
+    def mapper(params, where) -> list[Request]:
+        name = params.get("Name") or params["SecretId"]
+        if not name.startswith("arn:"):
+            # A secret's ARN ends in six random characters; policies match `name-??????`
+            # or a wildcard after the name.
+            name = where.find("secretsmanager", "secret", params) or where.arn(
+                "secretsmanager", f"secret:{name}-AbCdEf"
+            )
+        return [Request(action, name)]
+
+    return mapper
+
+
+SECRETSMANAGER = {
+    name: _secret(f"secretsmanager:{name}")
+    for name in (
+        "CreateSecret",
+        "PutSecretValue",
+        "UpdateSecret",
+        "DescribeSecret",
+        "GetSecretValue",
+        "TagResource",
+        "DeleteSecret",
+    )
+}
+
 OPERATIONS: dict[tuple[str, str], Mapper] = {
     (service, operation): mapper
     for service, table in {
@@ -433,6 +517,8 @@ OPERATIONS: dict[tuple[str, str], Mapper] = {
         "sns": SNS,
         "sts": STS,
         "mwaa": MWAA,
+        "cloudformation": CLOUDFORMATION,
+        "secretsmanager": SECRETSMANAGER,
     }.items()
     for operation, mapper in table.items()
 }

@@ -249,6 +249,21 @@ def _lookup(service: str, what: str, params: Mapping, region: str) -> Any:
 
         execution = athena_backends[ACCOUNT_ID][region].executions.get(params["QueryExecutionId"])
         return (execution.config or {}).get("OutputLocation") if execution else None
+    if (service, what) == ("cloudformation", "stack"):
+        from moto.cloudformation.models import cloudformation_backends
+
+        backend = cloudformation_backends[ACCOUNT_ID][region]
+        change_set = backend.change_sets.get(params.get("ChangeSetName", ""))
+        if change_set is not None:
+            return change_set.stack_id
+        named = [s for s in backend.stacks.values() if s.name == params.get("StackName")]
+        return named[-1].stack_id if named else None
+    if (service, what) == ("secretsmanager", "secret"):
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        secrets = secretsmanager_backends[ACCOUNT_ID][region].secrets
+        secret = secrets.get(params.get("Name") or params.get("SecretId"))
+        return secret.arn if secret is not None else None
     if (service, what) == ("ecs", "task-definition"):
         from moto.ecs.models import ecs_backends
 

@@ -20,7 +20,7 @@ from deploy.settings import Settings
 from devkit import fake_mwaa
 from devkit.iam import recorder as iam_recorder
 from devkit.iam.check import check
-from devkit.iam.policies import policies_for
+from devkit.iam.policies import policies_for, stack_resources
 from devkit.moto_server import QuickStoppingMotoServer
 
 REGION = "us-east-1"
@@ -211,14 +211,14 @@ def pytest_runtest_call(item):
 
 
 def deploy_role_policies(world: World) -> dict:
-    """The deploy role's policy, its placeholders resolved to this world's names."""
-    resources = {
-        "AccountId": iam_recorder.ACCOUNT_ID,
-        "Region": REGION,
-        "MwaaBucket": world.bucket,
-        "MwaaEnvironmentName": world.environment,
-        "MwaaExecutionRoleName": iam_recorder.ROLE_NAMES["MwaaExecutionRole"],
-    }
+    """The deploy role's policy in infra/pipelines.yaml, resolved to this world's names."""
+    resources = stack_resources(
+        iam_recorder.ACCOUNT_ID,
+        REGION,
+        world.environment,  # the template names the environment after ProjectName
+        names={"MwaaBucket": world.bucket, "MwaaEnvironment": world.environment},
+        ids={},
+    )
     return policies_for(resources, principals=("DeployRole",))
 
 

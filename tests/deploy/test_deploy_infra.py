@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -20,8 +21,17 @@ from deploy import infra
 from deploy.__main__ import main
 from deploy.aws import Clients
 from deploy.errors import DeployError
-from deploy.infra_inputs import MAX_TEMPLATE_BODY, read_parameters, read_template
-from tests.deploy.conftest import _client
+from deploy.infra_inputs import (
+    MAX_TEMPLATE_BODY,
+    read_parameters,
+    read_template,
+    template_source,
+)
+from devkit.iam import recorder as iam_recorder
+from devkit.iam.check import check
+from devkit.iam.policies import policies_for, stack_resources
+from devkit.paths import REPO
+from tests.deploy.conftest import DEPLOY_CREDENTIALS, REGION, _client
 
 
 def template(bucket: str, team_tag: str = "data-platform", with_audit: bool = False) -> str:
@@ -192,6 +202,20 @@ def test_apply_without_changes_executes_nothing(created, capsys):
     assert "is up to date" in capsys.readouterr().out
 
 
+def test_a_parameter_not_given_keeps_its_current_value(created, capsys):
+    """Without Environment=test the update reuses it (UsePreviousValue), so nothing changes;
+    CloudFormation would otherwise reset it to its default, or refuse a missing one."""
+    args = ["infra", "apply", "--stack", created.name, "--poll-interval", "0"]
+    assert (
+        main([*args, "--template", created.write(template(created.bucket))], created.clients) == 0
+    )
+    assert f"stack {created.name} is up to date" in capsys.readouterr().out
+    (stack,) = created.cfn.describe_stacks(StackName=created.name)["Stacks"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {
+        "Environment": "test"
+    }
+
+
 def test_a_changed_tag_and_a_new_resource_are_planned_then_applied(created, capsys):
     changed = template(created.bucket, team_tag="analytics-engineering", with_audit=True)
     assert created.run("plan", changed) == 0
@@ -279,9 +303,25 @@ def test_a_missing_template_is_named(tmp_path):
         read_template(tmp_path / "missing.yaml")
 
 
+def test_a_template_over_the_limit_only_by_its_comments_goes_inline_minified(stack, capsys):
+    commented = template(stack.bucket) + "".join(f"# comment line {n:06d}\n" for n in range(2500))
+    assert len(commented.encode()) > MAX_TEMPLATE_BODY
+    assert stack.run("apply", commented) == 0  # no --template-bucket needed
+    assert f"stack {stack.name}: CREATE_COMPLETE" in capsys.readouterr().out
+    assert stack.bucket_exists(stack.bucket)
+
+
+def test_the_pipelines_template_goes_inline_minified(tmp_path):
+    body = read_template(REPO / "infra" / "pipelines.yaml")
+    assert len(body.encode()) > MAX_TEMPLATE_BODY  # as written: too big to send inline
+    sent = template_source(None, body, Path("pipelines.yaml"), "s", None, "us-east-1")
+    assert json.loads(sent["TemplateBody"])["Resources"]["LakeBucket"]["Type"] == "AWS::S3::Bucket"
+
+
 def test_a_big_template_goes_through_the_template_bucket(stack, capsys):
-    """Over 51,200 bytes CloudFormation needs TemplateURL: the copy is content-addressed."""
-    big = template(stack.bucket) + "".join(f"# padding line {n:06d}\n" for n in range(2500))
+    """Over 51,200 bytes even minified, CloudFormation needs TemplateURL: the copy is
+    content-addressed."""
+    big = template(stack.bucket) + f"Metadata:\n  Padding: {'x' * 52_000}\n"
     assert len(big.encode()) > MAX_TEMPLATE_BODY
     assert stack.run("plan", big) == 1
     assert "pass --template-bucket" in capsys.readouterr().err
@@ -364,9 +404,10 @@ def test_a_rejected_template_is_one_line_naming_the_stack(tmp_path, capsys):
     """AWS answers a bad template with a ValidationError (moto answers 500): stubbed."""
     cfn = _client("cloudformation", "http://127.0.0.1:9")  # never reached: stubbed
     stubber = Stubber(cfn)
-    stubber.add_client_error(
-        "describe_stacks", "ValidationError", "Stack with id s does not exist", 400
-    )
+    for _ in range(2):  # keep_previous_values, then create: a new stack
+        stubber.add_client_error(
+            "describe_stacks", "ValidationError", "Stack with id s does not exist", 400
+        )
     stubber.add_client_error(
         "create_change_set", "ValidationError", "Template format error: unresolved Ref", 400
     )
@@ -404,3 +445,78 @@ def test_a_final_status_seen_before_any_new_event_is_not_trusted():
     assert status == "UPDATE_COMPLETE"
     assert [line.split()[2] for line in lines] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
     stubber.assert_no_pending_responses()
+
+
+def test_an_update_keeps_the_object_versions_the_last_dag_deploy_set():
+    """The deploy moves PluginsS3ObjectVersion on every deploy; the stack's own value is
+    older. Given values win; the rest keep their current value."""
+
+    described = {
+        "StackStatus": "UPDATE_COMPLETE",
+        "Parameters": [
+            {"ParameterKey": key, "ParameterValue": "old"}
+            for key in ("PluginsS3ObjectVersion", "ProjectName", "Gone")
+        ],
+        "Outputs": [{"OutputKey": "MwaaEnvironmentName", "OutputValue": "env"}],
+    }
+
+    class Mwaa:
+        def get_environment(self, Name):
+            assert Name == "env"
+            return {"Environment": {"PluginsS3ObjectVersion": "v7"}}
+
+    declared = {"PluginsS3ObjectVersion", "RequirementsS3ObjectVersion", "ProjectName", "Size"}
+    given = [{"ParameterKey": "Size", "ParameterValue": "2"}]
+    assert infra.keep_previous_values(described, given, declared, Mwaa()) == [
+        {"ParameterKey": "Size", "ParameterValue": "2"},
+        {"ParameterKey": "PluginsS3ObjectVersion", "ParameterValue": "v7"},
+        {"ParameterKey": "ProjectName", "UsePreviousValue": True},
+    ]
+
+
+# --- the deploy role's rights, from infra/pipelines.yaml ---------------------------------
+
+STACK_ROLE = f"arn:aws:iam::{iam_recorder.ACCOUNT_ID}:role/local-cloudformation-execution"
+
+
+def _as_deploy_role(created: Stack, endpoints) -> Stack:
+    """The stack the administrator created, from now on changed by DeployRole (CI)."""
+    cfn = _client("cloudformation", endpoints["s3"], DEPLOY_CREDENTIALS)
+    created.clients = Clients(s3=None, mwaa=None, cloudformation=cfn)
+    return created
+
+
+def _deploy_role_check(stack: Stack, mark: int):
+    resources = stack_resources(
+        iam_recorder.ACCOUNT_ID,
+        REGION,
+        "local",
+        names={"CloudFormationExecutionRole": STACK_ROLE.rsplit("/", 1)[1]},
+        ids={"AWS::StackName": stack.name},
+    )
+    policies = policies_for(resources, principals=("DeployRole",))
+    accesses = [a for a in iam_recorder.LOG.since(mark) if a.principal == "DeployRole"]
+    assert accesses, "the deploy role's calls were recorded"
+    return check(accesses, policies)
+
+
+def test_the_deploy_role_may_change_its_stack_only_through_the_stack_role(
+    created, endpoints, capsys
+):
+    stack = _as_deploy_role(created, endpoints)
+    changed = template(stack.bucket, team_tag="analytics-engineering")
+    mark = iam_recorder.LOG.mark()
+    assert stack.run("apply", changed, "--role-arn", STACK_ROLE) == 0
+    assert f"as {STACK_ROLE}" in capsys.readouterr().out
+    _deploy_role_check(stack, mark).raise_for_problems()
+
+    mark = iam_recorder.LOG.mark()
+    stack.run("plan", template(stack.bucket, team_tag="finance"))  # no role: its own rights
+    problems = _deploy_role_check(stack, mark).problems()
+    assert [p.split(" (by")[0] for p in problems] == [
+        f"DENIED DeployRole: cloudformation:CreateChangeSet on {stack_arn(stack)}"
+    ]
+
+
+def stack_arn(stack: Stack) -> str:
+    return stack.cfn.describe_stacks(StackName=stack.name)["Stacks"][0]["StackId"]

@@ -18,8 +18,11 @@ from deploy.__main__ import main
 from deploy.airflow_settings import CONNECTIONS, output_key
 from deploy.aws import Clients
 from deploy.dag_usage import DagUsage
+from devkit.iam import recorder as iam_recorder
+from devkit.iam.check import check
+from devkit.iam.policies import policies_for, stack_resources
 from devkit.paths import REPO
-from tests.deploy.conftest import CREDENTIALS, REGION, _client
+from tests.deploy.conftest import CREDENTIALS, DEPLOY_CREDENTIALS, REGION, _client
 
 ENDPOINT = "workgroup.123456789012.us-east-1.redshift-serverless.amazonaws.com"
 ROLE_ARN = "arn:aws:iam::123456789012:role/redshift-copy-unload"
@@ -61,10 +64,23 @@ class Settings:
         self.url = endpoints["s3"]
         self.cfn = _client("cloudformation", self.url)
         self.secrets = _client("secretsmanager", self.url)
+        # The command runs as DeployRole (CI); set-up and read-back use the set-up key.
         self.clients = Clients(
-            s3=None, mwaa=None, cloudformation=self.cfn, secretsmanager=self.secrets
+            s3=None,
+            mwaa=None,
+            cloudformation=_client("cloudformation", self.url, DEPLOY_CREDENTIALS),
+            secretsmanager=_client("secretsmanager", self.url, DEPLOY_CREDENTIALS),
         )
         self.stack = f"settings-{uuid.uuid4().hex[:8]}"
+        self.mark = iam_recorder.LOG.mark()
+
+    def deploy_role_check(self):
+        """The command's calls against DeployRole in infra/pipelines.yaml (this stack
+        standing for the pipelines stack)."""
+        ids = {"AWS::StackName": self.stack}
+        resources = stack_resources(iam_recorder.ACCOUNT_ID, REGION, "local", {}, ids)
+        accesses = [a for a in iam_recorder.LOG.since(self.mark) if a.principal == "DeployRole"]
+        return check(accesses, policies_for(resources, principals=("DeployRole",)))
 
     def create(self, outputs: dict[str, str]) -> None:
         self.cfn.create_stack(StackName=self.stack, TemplateBody=outputs_template(outputs))
@@ -92,6 +108,7 @@ def world(endpoints):
     settings = Settings(endpoints)
     settings.forget_all()
     yield settings
+    settings.deploy_role_check().raise_for_problems()
     settings.forget_all()
 
 

@@ -91,7 +91,7 @@ def test_updates_needed_for_the_environment():
 @pytest.mark.parametrize(
     "code,expected",
     [
-        ("AccessDenied", "iam/deploy-role-policy.json"),
+        ("AccessDenied", "DeployRole in infra/pipelines.yaml"),
         ("SlowDown", "rerun"),
         ("NoSuchBucket", "MWAA_BUCKET"),
         ("ResourceNotFoundException", "MWAA_ENVIRONMENT"),

@@ -1,6 +1,6 @@
 """The recorder on the live emulation, and the check of what it recorded.
 
-Uses the fixture policies (tests/devkit/iam/policies/), whatever the policy source.
+Uses the policies of infra/pipelines.yaml.
 
 Calls signed with a role's key are recorded as that role, mapped to IAM actions; the
 set-up key is not. The check names role, action, resource and the template resource
@@ -13,27 +13,20 @@ import pytest
 
 from devkit.iam import recorder
 from devkit.iam.check import AccessDenied, check
-from devkit.iam.policies import fixture_policies, without_permission
+from devkit.iam.policies import policies_for, stack_resources, without_permission
 
-RESOURCES = {
-    "AccountId": "123456789012",
-    "Region": "us-east-1",
-    "LandingBucket": "landing-t",
-    "LakeBucket": "lake-t",
-    "MwaaBucket": "mwaa-t",
-    "AlertsTopicName": "alerts-t",
-    "RedshiftWorkgroupId": "local",
-    "AthenaWorkgroup": "primary",
-    "TickitGlueDatabase": "tickit_gold_t",
-    "LakeDatabasePrefix": "lake_",
-    "EmrServerlessApplicationId": "app",
-    "DataHubEcsCluster": "datahub-t",
-    "DataHubTaskFamily": "datahub-ingestion-t",
-    "DataHubLogGroup": "/ecs/datahub-ingestion",
-    "DataHubTokenSecretName": "datahub-token",  # pragma: allowlist secret
-    "MwaaEnvironmentName": "local",
-    **{f"{role}Name": name for role, name in recorder.ROLE_NAMES.items()},
-}
+RESOURCES = stack_resources(
+    "123456789012",
+    "us-east-1",
+    "t",
+    names={
+        "LandingBucket": "landing-t",
+        "LakeBucket": "lake-t",
+        "MwaaBucket": "mwaa-t",
+        "TickitGoldDatabase": "tickit_gold_t",
+    },
+    ids={},
+)
 
 
 @pytest.fixture
@@ -82,7 +75,7 @@ def test_calls_signed_with_a_role_key_are_recorded_as_that_role(local_aws, lake)
 def test_a_call_missing_from_the_action_table_fails_the_check(local_aws, lake):
     mark = recorder.LOG.mark()
     lake.get_bucket_acl(Bucket="lake-t")
-    report = check(recorder.LOG.since(mark), fixture_policies(RESOURCES))
+    report = check(recorder.LOG.since(mark), policies_for(RESOURCES))
     assert not report.ok
     assert report.problems() == [
         "UNMAPPED MwaaExecutionRole: s3 GetBucketAcl: s3 GetBucketAcl is not in "
@@ -91,7 +84,7 @@ def test_a_call_missing_from_the_action_table_fails_the_check(local_aws, lake):
     ]
 
 
-def test_the_fixture_policies_allow_the_calls_and_a_removed_permission_is_named(local_aws, lake):
+def test_the_template_policies_allow_the_calls_and_a_removed_permission_is_named(local_aws, lake):
     mark = recorder.LOG.mark()
     lake.copy_object(
         Bucket="lake-t",
@@ -99,7 +92,7 @@ def test_the_fixture_policies_allow_the_calls_and_a_removed_permission_is_named(
         CopySource={"Bucket": "landing-t", "Key": "tickit/sales/1.txt"},
     )
     accesses = recorder.LOG.since(mark)
-    policies = fixture_policies(RESOURCES)
+    policies = policies_for(RESOURCES)
     assert check(accesses, policies).ok
     reduced = without_permission(policies, "MwaaExecutionRole", "s3:PutObject")
     with pytest.raises(AccessDenied) as denied:
@@ -120,13 +113,15 @@ def test_the_summary_counts_accesses_and_lists_grants_never_used():
     denied = recorder.Access(
         "RedshiftCopyUnloadRole", "Redshift COPY", _request("s3:GetObject", "arn:aws:s3:::x/y")
     )
-    report = check([allowed, denied], fixture_policies(RESOURCES), principals=["GlueCrawlerRole"])
+    report = check([allowed, denied], policies_for(RESOURCES), principals=["GlueCrawlerRole"])
     row = report.summary()["RedshiftCopyUnloadRole"]
     assert (row["accesses"], row["denied"], row["used"]) == (2, 1, {"s3:GetObject": 1})
     assert row["granted, never used"] == [
-        "ListLanding (whole): s3:ListBucket",
-        "UnloadToGold (whole): s3:PutObject, s3:DeleteObject",
-        "ListGold (whole): s3:ListBucket",
+        "ListTickitLanding (whole): s3:ListBucket",
+        "UnloadToTickitGoldSalesByCategory (whole): s3:PutObject, s3:GetObject, "
+        "s3:DeleteObject, s3:AbortMultipartUpload",
+        "ListTickitGoldForCleanpath (whole): s3:ListBucket",
+        "BucketLocations (whole): s3:GetBucketLocation",
     ]
     assert report.summary()["GlueCrawlerRole"]["accesses"] == 0
     assert report.problems()[0].startswith(
@@ -157,12 +152,12 @@ def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
         local_aws.create_bucket(bucket)  # idempotent in us-east-1
     mwaa = local_aws.client("s3", principal="MwaaExecutionRole")
     mark = recorder.LOG.mark()
-    mwaa.put_object(Bucket=lake, Key="gold/x.parquet", Body=b"1")
-    mwaa.put_object(Bucket="lake-t", Key="gold/y.parquet", Body=b"1")  # another pipeline's
+    mwaa.put_object(Bucket=lake, Key="bronze/x.csv", Body=b"1")
+    mwaa.put_object(Bucket="lake-t", Key="bronze/y.csv", Body=b"1")  # another pipeline's
     pipeline.accesses.extend(recorder.LOG.since(mark))  # what `pipeline.run` collects
     report = local_aws.check_iam()
     assert [line.split(" (by")[0] for line in report.problems()] == [
-        "DENIED MwaaExecutionRole: s3:PutObject on arn:aws:s3:::lake-t/gold/y.parquet"
+        "DENIED MwaaExecutionRole: s3:PutObject on arn:aws:s3:::lake-t/bronze/y.csv"
     ]
     assert local_aws.check_iam().ok  # checked once: the next check starts after them
     summary = pipeline.check_iam(everything=True).summary()
