@@ -90,7 +90,8 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/emulator/ecs_ingestion.py", ("datahub",)),
     ("devkit/domains/lineage.py", ("tickit", "datahub")),
     # Everything else is shared: conventions, devkit's core, requirements, the gate, CI,
-    # infra/ and the IAM check (every domain's accesses), patches, conftest files. Test modules are matched by TEST_OWNERS before these rules.
+    # infra/ and the IAM check (every domain's accesses), patches, conftest files.
+    # Test modules are matched by TEST_OWNERS before these rules.
 )
 
 # The test modules a domain owns: they run only when the domain is selected (and in its
