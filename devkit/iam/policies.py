@@ -65,3 +65,13 @@ def _statements(document: dict) -> list[dict]:
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, list) else [value]
+
+
+def denials_without(accesses, policies: dict, principal: str, action: str) -> list[str]:
+    """The denial lines the check prints once `action` is taken from `principal`'s
+    statements: what removing it from the template would do to these accesses."""
+    from devkit.iam.check import check
+
+    assert check(accesses, policies).ok, "the accesses must pass the full policies first"
+    problems = check(accesses, without_permission(policies, principal, action)).problems()
+    return [line for line in problems if line.startswith(f"DENIED {principal}: ")]

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from devkit.iam.recorder import ROLE_NAMES
 from devkit.infra_policies import INFRA_DIR, all_policies, policies
 from devkit.paths import REPO
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
@@ -23,15 +24,7 @@ WILDCARD_RESOURCE_SIDS = {
     "EcrAuthorizationTokenWildcardRequired": False,
     "NoResourceTypeActionsWildcardRequired": False,
 }
-ROLES = {
-    "MwaaExecutionRole",
-    "RedshiftCopyUnloadRole",
-    "GlueCrawlerRole",
-    "EmrJobRole",
-    "DataHubTaskRole",
-    "DataHubTaskExecutionRole",
-    "DeployRole",
-}
+ROLES = set(ROLE_NAMES)  # every role a pipeline, the ingestion or the deploy acts as
 
 
 def _as_list(value):

@@ -12,6 +12,7 @@ import json
 import pytest
 from cfnlint.decode import decode_str
 
+from devkit.iam.recorder import ROLE_NAMES
 from devkit.infra_policies import INFRA_DIR, Resolver
 from lakehouse.conventions import Var
 
@@ -28,15 +29,7 @@ CONNECTION_AND_DEPLOY_OUTPUTS = {
     "DeployRoleArn",
     "RedshiftNamespaceName",
 }
-ROLES = {
-    "MwaaExecutionRole",
-    "RedshiftCopyUnloadRole",
-    "GlueCrawlerRole",
-    "EmrJobRole",
-    "DataHubTaskRole",
-    "DataHubTaskExecutionRole",
-    "DeployRole",
-}
+ROLES = set(ROLE_NAMES)  # every role a pipeline, the ingestion or the deploy acts as
 # CloudFormation's limit for a template sent inline (TemplateBody) rather than from S3.
 TEMPLATE_BODY_LIMIT = 51_200
 
