@@ -78,7 +78,8 @@ def test_a_change_to_a_domains_files_runs_its_tests_and_the_core(domain):
     for path in files:
         plan = gd.plan_for_paths([path])
         assert domain in plan.domains, path
-        assert set(gd.domain_tests(domain)) | core <= selected_tests(plan), path
+        expected = set(gd.domain_tests(domain)) - set(plan.deferred)
+        assert expected | core <= selected_tests(plan), path
 
 
 def test_one_sql_file_runs_one_domain_its_sql_lint_and_not_the_python_linters():
@@ -202,3 +203,20 @@ def test_changed_paths_are_committed_staged_unstaged_and_untracked_since_main(tm
         "untracked.py",
     ]
     assert gd.merge_base("no-such-ref", repo=tmp_path) is None
+
+
+def test_each_slow_guards_paths_still_exist():
+    for module, triggers in gd.FULL_GATE_UNLESS_CHANGED.items():
+        assert module in gd.test_modules(), f"stale FULL_GATE_UNLESS_CHANGED: {module}"
+        for pattern in triggers:
+            assert tracked(pattern), f"{module}: no tracked file matches {pattern}"
+
+
+def test_the_unpatched_night_waits_for_the_full_gate_unless_a_patch_changed():
+    night = "tests/dags/test_unpatched_tickit_night.py"
+    sql = gd.plan_for_paths([tracked("sql/tickit/**.sql")[0]])
+    assert "tickit" in sql.domains and night not in selected_tests(sql)
+    assert any("left to the full gate" in line for line in sql.reasons)
+    patch = gd.plan_for_paths([tracked("devkit/patches/*.py")[0]])
+    assert night in selected_tests(patch)
+    assert night in selected_tests(gd.plan_only("domain=tickit"))  # CI always runs it
