@@ -78,36 +78,49 @@ def own_time(dag_file: Path, repeat: int) -> float:
 EMPTY_DAG = """
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, chain
+from airflow.sdk import DAG, Asset, chain
 
-with DAG(dag_id="empty_{tasks}", schedule=None, start_date=pendulum.datetime(2024, 1, 1)) as dag:
+schedule = [Asset(f"s3://bench/a{{i}}/") for i in range({assets})] or None
+with DAG(dag_id="empty_{tasks}", schedule=schedule, start_date=pendulum.datetime(2024, 1, 1)):
     chain(*[EmptyOperator(task_id=f"t{{i}}") for i in range({tasks})])
 """
 
 
-def task_count(dag_file: Path) -> int:
+def task_and_asset_count(dag_file: Path) -> tuple[int, int]:
+    """Tasks, and the assets its schedule waits for (Airflow hashes them on every
+    dependency set: the DAG's hash includes its schedule)."""
     from airflow.sdk import DAG
 
     spec = importlib.util.spec_from_file_location(f"count_{dag_file.stem}", dag_file)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return sum(len(v.tasks) for v in vars(module).values() if isinstance(v, DAG))
+    (dag,) = [v for v in vars(module).values() if isinstance(v, DAG)]
+    condition = getattr(dag.timetable, "asset_condition", None)
+    assets = len(getattr(condition, "objects", ()))
+    return len(dag.tasks), assets
 
 
 def parse_vs_empty(repeat: int) -> None:
-    """Each file's own time over an EmptyOperator DAG's of as many tasks (both warm)."""
-    print(f"\nown time vs an EmptyOperator DAG of as many tasks (median of {repeat}; goal <= 3x):")
+    """Each file's own time over an EmptyOperator DAG's of as many tasks (both warm), and
+    over one that also has as many schedule assets (what the file adds beyond Airflow)."""
+    print(f"\nown time vs an EmptyOperator DAG of as many tasks (median of {repeat}; goal <= 3x),")
+    print("and vs one with as many schedule assets too:")
     with tempfile.TemporaryDirectory() as folder:
         for dag_file in DAG_FILES:
-            tasks = task_count(dag_file)
-            empty = Path(folder) / f"empty_{tasks}.py"
-            empty.write_text(EMPTY_DAG.format(tasks=tasks))
-            seconds, baseline = own_time(dag_file, repeat), own_time(empty, repeat)
-            ratio = seconds / baseline
+            tasks, assets = task_and_asset_count(dag_file)
+            seconds = own_time(dag_file, repeat)
+            baselines = []
+            for with_assets in (0, assets):
+                empty = Path(folder) / f"empty_{tasks}_{with_assets}.py"
+                empty.write_text(EMPTY_DAG.format(tasks=tasks, assets=with_assets))
+                baselines.append(own_time(empty, repeat))
+            ratio, ratio_assets = seconds / baselines[0], seconds / baselines[1]
             verdict = "ok" if ratio <= 3 else "OVER GOAL"
             print(
-                f"  {dag_file.name:<32} {tasks:3d} tasks {seconds * 1000:6.1f} ms"
-                f"  empty {baseline * 1000:5.1f} ms  {ratio:5.2f}x  {verdict}"
+                f"  {dag_file.name:<30} {tasks:2d} tasks {assets:2d} assets"
+                f" {seconds * 1000:5.1f} ms"
+                f"  empty {baselines[0] * 1000:4.1f} ms {ratio:5.2f}x {verdict:<9}"
+                f"  empty+assets {baselines[1] * 1000:4.1f} ms {ratio_assets:5.2f}x"
             )
 
 
