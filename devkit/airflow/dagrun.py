@@ -1,4 +1,4 @@
-"""Airflow on this machine: settings, the metadata DB, and one DagRun with dag.test().
+"""One DagRun on this machine with dag.test(), and the DAG file it comes from.
 
 `run_dag` is the one code path for the run command and the integration tests.
 Each task's full log (Airflow's, the libraries', anything printed) goes to its
@@ -8,82 +8,19 @@ prints, plus an optional live progress callback.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from devkit import patches
-from devkit.paths import DAGS_DIR, PLUGINS_DIR
+from devkit.airflow.output import output_to
+from devkit.airflow.settings import logs_dir
+from devkit.paths import DAGS_DIR
 
 Progress = Callable[[int, int, str], None]  # (tasks done, tasks in the run, current task)
-# The DataHub plugin's own kill switch, read from the environment on every hook.
-LINEAGE_KILL_SWITCH = "AIRFLOW_VAR_DATAHUB_AIRFLOW_PLUGIN_DISABLE_LISTENER"
-
-
-def airflow_settings(home: Path) -> dict[str, str]:
-    """Airflow configuration as env vars: the repo's folders, SQLite, no examples."""
-    return {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_DIR),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        # DataHub lineage plugin (docs/datahub.md): to the `datahub-file` connection the
-        # lineage domain defines; a failing emitter is logged, never fails a task.
-        # On unless AIRFLOW__DATAHUB__ENABLED=False is exported; with the file-emitter
-        # patches of devkit/patches/for_datahub_plugin.py it costs ~0.1 s a task.
-        "AIRFLOW__DATAHUB__ENABLED": os.environ.get("AIRFLOW__DATAHUB__ENABLED", "True"),
-        # ... but only where the lineage domain runs (its file connection;
-        # the datahub domain needs it): it turns the plugin's own kill switch off.
-        LINEAGE_KILL_SWITCH: "true",
-        "AIRFLOW__DATAHUB__CONN_ID": "datahub_file_default",
-        "AIRFLOW__DATAHUB__EMIT_MODE": "ASYNC",
-        # Lineage only: no run events, no placeholder datasets (the file emitter
-        # rewrites its whole file per event, so fewer events keep runs fast).
-        "AIRFLOW__DATAHUB__CAPTURE_EXECUTIONS": "False",
-        "AIRFLOW__DATAHUB__MATERIALIZE_IOLETS": "False",
-        "DATAHUB_TELEMETRY_ENABLED": "false",  # no phoning home from a laptop or CI
-        # dag.test() runs tasks in-process: the listener's worker thread then waits on
-        # the task's own supervisor channel and times out (10 s a hook); run it inline.
-        "DATAHUB_AIRFLOW_PLUGIN_RUN_IN_THREAD": "false",
-    }
-
-
-def logs_dir() -> Path:
-    return Path(os.environ["AIRFLOW_HOME"]) / "logs"
-
-
-def migrate_metadata_db() -> None:
-    """Create or upgrade the SQLite metadata DB (idempotent).
-
-    An up-to-date DB is recognised by its alembic revision, because `upgradedb`
-    spends ~1.5 s loading the migration scripts just to find nothing to do.
-    """
-    from airflow.utils import db
-
-    heads = getattr(db, "_REVISION_HEADS_MAP", None)  # Airflow version -> its head revision
-    if not heads or _revision() != list(heads.values())[-1]:
-        db.upgradedb()
-
-
-def _revision() -> str | None:
-    from airflow.utils.session import create_session
-    from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError
-
-    try:
-        with create_session() as session:
-            return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except OperationalError:  # no DB or no table yet
-        return None
 
 
 def interval_end(day: date) -> datetime:
@@ -187,53 +124,6 @@ def run_dag(
         time.monotonic() - started,
         run_log,
     )
-
-
-@contextlib.contextmanager
-def output_to(path: Path) -> Iterator[None]:
-    """Send everything written to stdout/stderr (file descriptors 1 and 2) to `path`.
-
-    At the descriptor level, so prints from Airflow itself, structlog, warnings
-    and child processes all land in the file, not on the terminal.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    saved = os.dup(1), os.dup(2)
-    streams = sys.stdout, sys.stderr
-    with open(path, "ab") as target, open(path, "a", buffering=1, errors="replace") as text:
-        os.dup2(target.fileno(), 1)
-        os.dup2(target.fileno(), 2)
-        # Python-level streams too: a test runner may have replaced them with its own.
-        sys.stdout = sys.stderr = text
-        try:
-            yield
-        finally:
-            text.flush()
-            sys.stdout, sys.stderr = streams
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-
-
-@contextlib.contextmanager
-def log_records_to(path: Path) -> Iterator[None]:
-    """Route stdlib logging records to `path` alone for the block.
-
-    Records would otherwise reach whatever handlers are installed (pytest's
-    capture, Airflow's console handler) instead of the task's log file.
-    """
-    root = logging.getLogger()
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    saved = root.handlers[:]
-    root.handlers = [handler]
-    try:
-        yield
-    finally:
-        root.handlers = saved
-        handler.close()
 
 
 def _state(state) -> str:

@@ -4,7 +4,7 @@ acryl-datahub with the athena and redshift extras does not resolve under MWAA's
 constraints, so it never goes into `.venv`. Like devkit/bootstrap.sh, the venv
 is rebuilt only when the lock changes: a stamp holds the lock's SHA-256.
 
-    .venv/bin/python -m devkit.datahub_venv     # build (or check) and print its path
+    .venv/bin/python -m devkit.datahub.cli_venv     # build (or check) and print its path
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 LOCK = ROOT / "requirements" / "datahub" / "lock.txt"
 VENV = Path(os.environ.get("DATAHUB_VENV", ROOT / ".venv-datahub"))
 STAMP_NAME = ".lock-sha256"

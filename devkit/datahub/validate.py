@@ -2,7 +2,7 @@
 
 Runs with `.venv-datahub/bin/python` (the DataHub CLI's venv, not Airflow's):
 
-    .venv-datahub/bin/python devkit/datahub_validate.py recipes/*.yml recipes/glossary/recipe.yml
+    .venv-datahub/bin/python devkit/datahub/validate.py recipes/*.yml recipes/glossary/recipe.yml
 
 For each recipe: every `${VAR}` resolves from the environment (an unset one
 without a `:-default` is reported by name, not as a traceback), the whole

@@ -1,15 +1,15 @@
 """Warm DataHub processes ("zygotes") for the local ECS emulation.
 
 A fresh `datahub` spends seconds importing DataHub before it reads its recipe,
-once per ingestion container; so does devkit/datahub_validate.py. A zygote
+once per ingestion container; so does devkit/datahub/validate.py. A zygote
 imports what one of these scripts imports, once, then forks a child per request
 that runs the script as `python SCRIPT ARGS` would, with the caller's argv,
 directory, environment and stdin/stdout/stderr (passed over a Unix socket): the
 output and the exit status are the script's own. Runs with .venv-datahub's
 python: stdlib and DataHub only (`Zygotes`, the emulation's side, is stdlib only).
 
-    python datahub_zygote.py serve FOLDER SCRIPT  # SCRIPT's zygote (started by Zygotes)
-    python datahub_zygote.py SCRIPT ARGS...       # run SCRIPT in it, or here if it cannot
+    python zygote.py serve FOLDER SCRIPT  # SCRIPT's zygote (started by Zygotes)
+    python zygote.py SCRIPT ARGS...       # run SCRIPT in it, or here if it cannot
 
 A child must not differ from a fresh process, so a zygote refuses a request
 whose environment differs in a variable DataHub reads at import time (PATH,
@@ -62,7 +62,7 @@ PRELOAD = {
             "sqlalchemy.orm",
         ],
     ),
-    "datahub_validate.py": (
+    "validate.py": (
         [  # what validate() imports first
             "datahub.ingestion.api.common",
             "datahub.ingestion.run.pipeline_config",

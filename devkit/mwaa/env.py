@@ -8,13 +8,11 @@ does not resolve on 3.12, fails here as it would there. Like devkit/bootstrap.sh
 it is rebuilt only when its inputs change (a stamp holds their SHA-256), from
 scratch so nothing stale survives; once built it needs no network.
 
-    .venv/bin/python -m devkit.mwaa_env            # build if needed, parse the DAGs, print them
-    .venv/bin/python -m devkit.mwaa_env --build    # build if needed, print the venv's python
+The command (`python -m devkit.mwaa`, devkit/mwaa/__main__.py) builds it and parses there.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import glob
@@ -261,26 +259,3 @@ def _build(venv: Path, repo: Path, quiet: bool) -> None:
             file=sys.stderr,
             flush=True,
         )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devkit.mwaa_env", description=__doc__)
-    parser.add_argument("--build", action="store_true", help="only build; print the python")
-    args = parser.parse_args(argv)
-    try:
-        built = ensure()
-        if args.build:
-            print(built)
-            return 0
-        from devkit import mwaa_parse
-
-        result = mwaa_parse.parse_deployed_dags()
-    except MwaaEnvError as error:
-        print(f"mwaa_env: {error}", file=sys.stderr)
-        return 1
-    print(mwaa_parse.report(result))
-    return 1 if mwaa_parse.problems(result) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

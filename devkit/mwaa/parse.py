@@ -4,7 +4,7 @@ The other DAG tests run in `.venv`, where the repository is installed and
 pytest, moto, pyspark and duckdb are importable: a DAG that leans on any of
 them passes there and breaks on MWAA. Here the bucket's `dags/` (and the
 unzipped plugins.zip) are laid out by the deploy tool's own mapping in a temp
-folder, then devkit/mwaa_probe.py parses them with `.venv-mwaa`'s Python 3.12,
+folder, then devkit/mwaa/probe.py parses them with `.venv-mwaa`'s Python 3.12,
 its own AIRFLOW_HOME and none of this machine's Airflow settings.
 """
 
@@ -18,10 +18,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devkit import mwaa_env
+from devkit.mwaa import env as mwaa_env
 from devkit.paths import REPO
 
-PROBE = Path(__file__).with_name("mwaa_probe.py")
+PROBE = Path(__file__).with_name("probe.py")
 # Local tooling and test-only libraries: MWAA has none of them, so no DAG may import them.
 FORBIDDEN = ("devkit", "deploy", "tests", "pyspark", "duckdb", "moto")
 # MWAA's defaults where they matter for parsing: no examples, a 30 s import limit per file.

@@ -1,6 +1,6 @@
 """Runs INSIDE `.venv-mwaa` (Python 3.12): parse a DAGs folder as MWAA's DAG processor does.
 
-Started by devkit/mwaa_parse.py as a script (`python -I mwaa_probe.py ...`), so
+Started by devkit/mwaa/parse.py as a script (`python -I probe.py ...`), so
 it imports nothing from this repository: only the standard library and what
 MWAA's environment has. Airflow 3.2's DAG processor lists the bundle's files
 (`.airflowignore`, safe mode), then parses each one in its own

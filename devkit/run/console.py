@@ -10,7 +10,7 @@ import os
 import sys
 from typing import TextIO
 
-from devkit.airflow_local import DagRunResult
+from devkit.airflow.dagrun import DagRunResult
 
 
 class Console:

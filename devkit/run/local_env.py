@@ -5,7 +5,7 @@ every registered domain (devkit/domains/) provisions, and the Variables and
 Connections they provide as AIRFLOW_VAR_* / AIRFLOW_CONN_* environment
 variables. The run command uses the plain local names; each integration-test
 module gets unique ones, so tests never see each other's data. Both run DAGs
-through `devkit.airflow_local.run_dag`: one runner.
+through `devkit.airflow.dagrun.run_dag`: one runner.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from devkit.airflow_local import DagRunResult, Progress, interval_end, run_dag
+from devkit.airflow.dagrun import DagRunResult, Progress, interval_end, run_dag
 from devkit.domains import LocalDomain, registered
 from devkit.domains.house import MWAA_ROLE
 
@@ -91,7 +91,7 @@ class LocalPipeline:
             "Connection", [(d.name, d.connections(self)) for d in self.domains]
         )
         if self.domains:
-            from devkit.local_stack import create_crawlers
+            from devkit.run.local_stack import create_crawlers
 
             create_crawlers(self)  # the stack's own, so the DAGs never create one
         self.env = {
@@ -106,7 +106,8 @@ class LocalPipeline:
         With `everything`, every role gets a row (used, denied, granted but never used).
         """
         from devkit.iam.check import check
-        from devkit.iam.policies import local_resources, policies_for
+        from devkit.iam.policies import policies_for
+        from devkit.run.local_stack import local_resources
 
         start = 0 if everything else self._checked
         records = self.accesses[start:]

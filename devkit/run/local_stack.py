@@ -11,42 +11,13 @@ properties (`create_crawlers`).
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING
-
-from devkit.iam import recorder
-from devkit.infra_policies import INFRA_DIR, Resolver, load_template
-
-if TYPE_CHECKING:
-    from devkit.local_env import LocalPipeline
-
-TEMPLATE = INFRA_DIR / "pipelines.yaml"
+from devkit.domains import Pipeline, datahub
+from devkit.iam.infra_policies import Resolver
+from devkit.iam.policies import split_resources, stack_resources, template
 
 
-@cache
-def template() -> dict:
-    return load_template(TEMPLATE)
-
-
-def stack_resources(
-    account: str, region: str, project: str, names: dict[str, str], ids: dict[str, str]
-) -> dict[str, str]:
-    """What `policies_for` takes: the stack's pseudo parameters and ProjectName, each
-    role's local name, `names` (logical id -> physical name) and `ids` (values that are
-    not names: `SparkApplication.ApplicationId`, ...)."""
-    return {
-        "AWS::AccountId": account,
-        "AWS::Region": region,
-        "ProjectName": project,
-        **dict(recorder.ROLE_NAMES),
-        **names,
-        **ids,
-    }
-
-
-def local_resources(pipeline: LocalPipeline) -> dict[str, str]:
+def local_resources(pipeline: Pipeline) -> dict[str, str]:
     """The template's resources as this local pipeline names them."""
-    from devkit.domains import datahub
     from lakehouse.conventions import Var
 
     names, aws, variables = pipeline.names, pipeline.aws, pipeline.variables
@@ -83,14 +54,7 @@ def local_resources(pipeline: LocalPipeline) -> dict[str, str]:
     )
 
 
-def split_resources(resources: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """(logical id -> physical name, everything else: parameters, attributes, pseudo)."""
-    logical_ids = template().get("Resources", {})
-    names = {k: v for k, v in resources.items() if k in logical_ids}
-    return names, {k: v for k, v in resources.items() if k not in names}
-
-
-def create_crawlers(pipeline: LocalPipeline) -> None:
+def create_crawlers(pipeline: Pipeline) -> None:
     """The template's crawlers, as CloudFormation would create them (set-up principal);
     the DAGs' operators then only get, update and start them, as on AWS. Crawler names
     are fixed, so pipelines sharing an emulation share them (each run updates them)."""

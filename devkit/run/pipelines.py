@@ -22,9 +22,11 @@ import traceback
 from datetime import date, timedelta
 from typing import Iterator
 
-from devkit.airflow_local import DagRunResult, airflow_settings, logs_dir, output_to
-from devkit.console import Console, format_value, run_header, task_table
+from devkit.airflow.dagrun import DagRunResult
+from devkit.airflow.output import output_to
+from devkit.airflow.settings import airflow_settings, logs_dir
 from devkit.paths import AIRFLOW_HOME, LOCAL_PG_DATA
+from devkit.run.console import Console, format_value, run_header, task_table
 
 UI_PORT = 8080
 
@@ -98,7 +100,7 @@ def one_run_at_a_time() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from devkit.dag_catalog import DagDiscoveryError, discover, select
+    from devkit.airflow.dag_catalog import DagDiscoveryError, discover, select
 
     try:
         catalog = discover()
@@ -124,12 +126,12 @@ def list_dags(console: Console, catalog) -> None:
 
 
 def run_selected(args, console: Console, catalog, selection) -> int:
-    from devkit.airflow_local import migrate_metadata_db
-    from devkit.dag_catalog import missing_settings
+    from devkit.airflow.dag_catalog import missing_settings
+    from devkit.airflow.settings import migrate_metadata_db
     from devkit.domains import for_dags
     from devkit.emulator import LocalAws
-    from devkit.local_env import LocalNames, LocalPipeline
-    from devkit.postgres import EmbeddedPostgres
+    from devkit.emulator.postgres import EmbeddedPostgres
+    from devkit.run.local_env import LocalNames, LocalPipeline
 
     started = time.monotonic()
     days = [args.first_day + timedelta(days=n) for n in range(args.days)]
@@ -187,8 +189,8 @@ def run_selected(args, console: Console, catalog, selection) -> int:
 
 def run_in_order(args, console, pipeline, catalog, selection, days) -> list[DagRunResult]:
     """Time-scheduled DAGs per night, then Asset-scheduled DAGs as their Assets update."""
-    from devkit.airflow_local import load_dag
-    from devkit.dag_catalog import satisfied
+    from devkit.airflow.dag_catalog import satisfied
+    from devkit.airflow.dagrun import load_dag
 
     results: list[DagRunResult] = []
     updated: set[str] = set()
@@ -266,7 +268,7 @@ def report_source() -> str:
 
 
 def serve_ui(console: Console) -> None:
-    from devkit.ui import airflow_standalone_command, serve
+    from devkit.run.ui import airflow_standalone_command, serve
 
     command, env = airflow_standalone_command()
     log = logs_dir() / "standalone.log"

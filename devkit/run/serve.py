@@ -1,4 +1,4 @@
-"""``python -m devkit.emulator``: keep the emulation up and print what to export.
+"""``python -m devkit.run.serve``: keep the emulation up and print what to export.
 
 Every domain in devkit/domains/ provisions its resources, so the printed
 ``export`` lines carry all Variables and Connections the DAGs read: paste them
@@ -13,9 +13,9 @@ import signal
 import threading
 
 from devkit.emulator import LocalAws
-from devkit.local_env import LocalNames, LocalPipeline
+from devkit.emulator.postgres import EmbeddedPostgres
 from devkit.paths import LOCAL_PG_DATA
-from devkit.postgres import EmbeddedPostgres
+from devkit.run.local_env import LocalNames, LocalPipeline
 
 
 def main() -> None:

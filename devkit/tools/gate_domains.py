@@ -7,8 +7,8 @@ paths each static check reads (`CHECK_SCOPES`). Used by the pre-push gate
 CI's jobs (`--only ...`), so all three select the same tests. Standard library
 only: the gate calls it before anything heavy starts.
 
-    python -m devkit.gate_domains --matrix               the domains, as JSON (CI)
-    python -m devkit.gate_domains --changed [--base REF] what a change selects, and why
+    python -m devkit.tools.gate_domains --matrix               the domains, as JSON (CI)
+    python -m devkit.tools.gate_domains --changed [--base REF] what a change selects, and why
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("bench/**", STATIC_ONLY),
     # The deploy tool and the IAM policies: their unit tests are in the core.
     ("deploy/**", CORE_ONLY),
-    ("devkit/iam_lint.py", CORE_ONLY),
-    ("devkit/mwaa_*.py", CORE_ONLY),
-    ("devkit/ui.py", CORE_ONLY),
-    ("devkit/new_dag.py", CORE_ONLY),
-    ("devkit/templates/**", CORE_ONLY),
+    ("devkit/tools/iam_lint.py", CORE_ONLY),
+    ("devkit/mwaa/**", CORE_ONLY),
+    ("devkit/run/ui.py", CORE_ONLY),
+    ("devkit/tools/new_dag.py", CORE_ONLY),
+    ("devkit/tools/templates/**", CORE_ONLY),
     ("sqlfluff_libs/**", CORE_ONLY),
     # TICKIT: the Redshift load and its gold. Its extracts feed the data lake's bronze.
     ("dags/tickit__*", ("tickit",)),
@@ -59,8 +59,8 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("sql/tickit/**", ("tickit",)),
     ("dags/lakehouse/tickit.py", ("tickit", "data_lake", "datahub")),
     ("devkit/domains/tickit.py", ("tickit", "data_lake")),
-    ("devkit/tickit_data.py", ("tickit", "data_lake")),
-    ("devkit/redshift_sql.py", ("tickit",)),
+    ("devkit/sample_data/tickit.py", ("tickit", "data_lake")),
+    ("devkit/emulator/redshift_sql.py", ("tickit",)),
     ("devkit/emulator/copy_load.py", ("tickit",)),
     ("devkit/emulator/redshift_data.py", ("tickit",)),
     ("devkit/emulator/redshift_engine.py", ("tickit",)),
@@ -76,8 +76,8 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("dags/lakehouse/data_lake.py", ("data_lake",)),
     ("devkit/domains/data_lake.py", ("data_lake",)),
     ("spark/**", ("data_lake",)),
-    ("devkit/local_spark.py", ("data_lake",)),
-    ("devkit/synthea_data.py", ("data_lake",)),
+    ("devkit/emulator/local_spark.py", ("data_lake",)),
+    ("devkit/sample_data/synthea.py", ("data_lake",)),
     ("devkit/emulator/emr_serverless.py", ("data_lake",)),
     # DataHub: recipes on ECS, the CLI's own venv; lineage is recorded in TICKIT's tests too.
     ("dags/datahub__*", ("datahub",)),
@@ -86,7 +86,7 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/domains/datahub.py", ("datahub",)),
     ("recipes/**", ("datahub",)),
     ("requirements/datahub/**", ("datahub",)),
-    ("devkit/datahub_*.py", ("datahub",)),
+    ("devkit/datahub/**", ("datahub",)),
     ("devkit/emulator/ecs_ingestion.py", ("datahub",)),
     ("devkit/domains/lineage.py", ("tickit", "datahub")),
     # Everything else is shared: conventions, devkit's core, requirements, the gate, CI,
@@ -102,18 +102,18 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/dags/lakehouse/test_tickit.py", "tickit"),
     ("tests/dags/lakehouse/test_redshift.py", "tickit"),
     ("tests/sql/test_tickit_*.py", "tickit"),
-    ("tests/devkit/test_emulator_copy.py", "tickit"),
-    ("tests/devkit/test_emulator_redshift_data.py", "tickit"),
-    ("tests/devkit/test_emulator_unload.py", "tickit"),
-    ("tests/devkit/test_redshift_sql.py", "tickit"),
-    ("tests/devkit/test_tickit_data.py", "tickit"),
+    ("tests/devkit/emulator/test_copy.py", "tickit"),
+    ("tests/devkit/emulator/test_redshift_data.py", "tickit"),
+    ("tests/devkit/emulator/test_unload.py", "tickit"),
+    ("tests/devkit/emulator/test_redshift_sql.py", "tickit"),
+    ("tests/devkit/sample_data/test_tickit.py", "tickit"),
     ("tests/dags/test_data_lake__*.py", "data_lake"),
     ("tests/spark/**", "data_lake"),
-    ("tests/devkit/test_emulator_emr_serverless.py", "data_lake"),
-    ("tests/devkit/test_local_spark.py", "data_lake"),
-    ("tests/devkit/test_synthea_data.py", "data_lake"),
+    ("tests/devkit/emulator/test_emr_serverless.py", "data_lake"),
+    ("tests/devkit/emulator/test_local_spark.py", "data_lake"),
+    ("tests/devkit/sample_data/test_synthea.py", "data_lake"),
     ("tests/dags/test_datahub__*.py", "datahub"),
-    ("tests/devkit/test_datahub_*.py", "datahub"),
+    ("tests/devkit/datahub/**", "datahub"),
     ("tests/sql/test_datahub_*.py", "datahub"),
     # The always-run core: DAG validation of every DAG, and the fast unit tests.
     ("tests/dags/test_dag_validation.py", "core"),
@@ -123,18 +123,18 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/dags/lakehouse/test_conventions.py", "core"),
     ("tests/deploy/**", "core"),
     ("tests/requirements/**", "core"),
-    ("tests/devkit/test_iam_*.py", "core"),
+    ("tests/devkit/tools/test_iam_lint.py", "core"),
     ("tests/devkit/iam/**", "core"),
     ("tests/devkit/patches/**", "core"),
-    ("tests/devkit/test_infra_policies.py", "core"),
-    ("tests/devkit/test_emulator_athena_metadata.py", "core"),
+    ("tests/devkit/emulator/test_athena_metadata.py", "core"),
     ("tests/infra/**", "core"),
-    ("tests/devkit/test_gate_domains.py", "core"),
-    ("tests/devkit/test_airflow_local.py", "core"),
-    ("tests/devkit/test_embedded_postgres.py", "core"),
-    ("tests/devkit/test_emulator_glue_athena.py", "core"),
-    ("tests/devkit/test_emulator_operators.py", "core"),
-    ("tests/devkit/test_ui.py", "core"),
+    ("tests/devkit/tools/test_gate_domains.py", "core"),
+    ("tests/devkit/test_layout.py", "core"),
+    ("tests/devkit/airflow/test_dagrun.py", "core"),
+    ("tests/devkit/emulator/test_postgres.py", "core"),
+    ("tests/devkit/emulator/test_glue_athena.py", "core"),
+    ("tests/devkit/emulator/test_operators.py", "core"),
+    ("tests/devkit/run/test_ui.py", "core"),
 )
 
 # Static checks (keyed by the first word of their name in run_tests_locally.sh) that read
@@ -147,13 +147,13 @@ CHECK_SCOPES: dict[str, tuple[str, ...]] = {
     "sqlfluff": ("sql/**", "**.sqlfluff", "sqlfluff_libs/**"),
     "workflow": (".github/**",),
     "dependabot": (".github/**",),
-    "IAM": ("infra/**", "devkit/iam_lint.py", "devkit/infra_policies.py"),
+    "IAM": ("infra/**", "devkit/tools/iam_lint.py", "devkit/iam/infra_policies.py"),
     "cfn-lint": ("infra/**",),
 }
 # Paths that change how the checks or tests themselves run: every check and every test.
 GATE_ITSELF = (
     "run_tests_locally.sh",
-    "devkit/gate_domains.py",
+    "devkit/tools/gate_domains.py",
     "devkit/bootstrap.sh",
     ".pre-commit-config.yaml",
     "pyproject.toml",

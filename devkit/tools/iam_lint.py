@@ -1,11 +1,11 @@
 """Lint every IAM policy document of the CloudFormation templates with parliament.
 
-    .venv/bin/python -m devkit.iam_lint                        every infra/*.yaml
-    .venv/bin/python -m devkit.iam_lint infra/pipelines.yaml   only these templates
+    .venv/bin/python -m devkit.tools.iam_lint                        every infra/*.yaml
+    .venv/bin/python -m devkit.tools.iam_lint infra/pipelines.yaml   only these templates
 
 The templates are the one source of IAM. Each policy document they hold (role
 trust policies, inline and managed policies, bucket policies) is resolved to
-plain JSON by devkit.infra_policies (intrinsic functions -> sample names and
+plain JSON by devkit.iam.infra_policies (intrinsic functions -> sample names and
 ARNs, account 123456789012) and named `<template>:<Logical ID>:<policy name>`.
 Parliament analyses each with its community auditors on. Every finding, whatever
 its severity, must match an entry of infra/parliament-accepted.yml (policy,
@@ -33,7 +33,7 @@ from pathlib import Path
 import jsoncfg  # parliament's own JSON reader, which reports line numbers
 import yaml
 
-from devkit.infra_policies import INFRA_DIR, PolicyDocument, all_policies
+from devkit.iam.infra_policies import INFRA_DIR, PolicyDocument, all_policies
 
 # .yml, not .yaml: `cfn-lint infra/*.yaml` reads every .yaml file there as a template.
 ACCEPTED = INFRA_DIR / "parliament-accepted.yml"
@@ -214,7 +214,7 @@ def check(templates: list[Path], accepted_path: Path) -> tuple[list[Finding], li
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m devkit.iam_lint", description=__doc__.split("\n")[0]
+        prog="python -m devkit.tools.iam_lint", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "templates", nargs="*", type=Path, help="CloudFormation templates (default: infra/*.yaml)"

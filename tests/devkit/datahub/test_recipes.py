@@ -2,7 +2,7 @@
 
 The validator runs in `.venv-datahub` (built here when missing), over the real
 recipes plus broken copies, so one call covers every case. It runs in the warm
-process the ECS emulation uses (devkit/datahub_zygote.py), with the containers'
+process the ECS emulation uses (devkit/datahub/zygote.py), with the containers'
 environment: warm already when an ingestion test ran first in this process.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devkit import datahub_venv, datahub_zygote
+from devkit.datahub import cli_venv, zygote
 from devkit.emulator import ecs_ingestion
 from devkit.paths import REPO as ROOT
 
@@ -60,16 +60,16 @@ def _broken(tmp: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def validation(tmp_path_factory):
-    python = datahub_venv.ensure()
+    python = cli_venv.ensure()
     zygotes = ecs_ingestion.warm_up()
     tmp = tmp_path_factory.mktemp("recipes")
     broken = _broken(tmp)
     paths = [str(RECIPES / r) for r in REAL] + [str(tmp / name) for name in broken]
     env = {**ecs_ingestion.base_environment(), **ENV, "DATAHUB_RECIPES_DIR": str(RECIPES)}
-    env[datahub_zygote.SOCKET_ENV] = zygotes.wait()
-    validator = str(ROOT / "devkit" / "datahub_validate.py")
+    env[zygote.SOCKET_ENV] = zygotes.wait()
+    validator = str(ROOT / "devkit" / "datahub" / "validate.py")
     proc = subprocess.run(
-        [str(python), datahub_zygote.__file__, validator, *paths],
+        [str(python), zygote.__file__, validator, *paths],
         capture_output=True,
         text=True,
         env=env,

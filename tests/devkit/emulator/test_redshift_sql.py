@@ -2,7 +2,7 @@
 
 import pytest
 
-from devkit import redshift_sql as rs
+from devkit.emulator import redshift_sql as rs
 
 TICKIT_DATE = """
 create table tickit.date(

@@ -16,7 +16,7 @@ import time
 
 import psutil
 
-from devkit.ui import port_open
+from devkit.run.ui import port_open
 
 STUBBORN_COMPONENT = textwrap.dedent("""
     import signal, socket, sys, time
@@ -38,7 +38,7 @@ STANDALONE_STAND_IN = textwrap.dedent("""
 RUN_COMMAND_STAND_IN = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from devkit.ui import serve
+    from devkit.run.ui import serve
     serve([sys.executable, sys.argv[1], sys.argv[2], sys.argv[3]], int(sys.argv[3]),
           Path(sys.argv[4]), grace=1.0)
     """)

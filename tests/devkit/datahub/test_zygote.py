@@ -1,4 +1,4 @@
-"""The warm DataHub CLI (devkit/datahub_zygote.py) behind the emulated ECS RunTask.
+"""The warm DataHub CLI (devkit/datahub/zygote.py) behind the emulated ECS RunTask.
 
 A RunTask of the ingestion image goes through the process's zygote (its log
 names the forked child), and a failing recipe fails the task as the cold CLI
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devkit import datahub_venv, datahub_zygote
+from devkit.datahub import cli_venv, zygote
 from devkit.domains.datahub import INGESTION_IMAGE
 from devkit.emulator import ecs_ingestion
 from devkit.paths import REPO as ROOT
 
-VALIDATOR = str(ROOT / "devkit" / "datahub_validate.py")
+VALIDATOR = str(ROOT / "devkit" / "datahub" / "validate.py")
 
 
 def _run_task(aws, command: str, output_dir: Path) -> tuple[int, list[str]]:
@@ -93,11 +93,11 @@ def test_refused_request_runs_cold_with_a_warning(tmp_path):
     zygotes = ecs_ingestion.warm_up()
     env = {
         **ecs_ingestion.base_environment(),
-        datahub_zygote.SOCKET_ENV: zygotes.wait(),
+        zygote.SOCKET_ENV: zygotes.wait(),
         "DATAHUB_DEBUG": "true",
     }
     proc = subprocess.run(
-        [str(datahub_venv.python()), datahub_zygote.__file__, VALIDATOR],
+        [str(cli_venv.python()), zygote.__file__, VALIDATOR],
         cwd=tmp_path,  # no recipes/ here: the validator reports none, quickly
         env=env,
         capture_output=True,
@@ -105,15 +105,15 @@ def test_refused_request_runs_cold_with_a_warning(tmp_path):
         timeout=300,
     )
     first, *rest = proc.stdout.splitlines()
-    assert first == datahub_zygote.WARNING.format("environment differs in DATAHUB_DEBUG")
+    assert first == zygote.WARNING.format("environment differs in DATAHUB_DEBUG")
     assert proc.returncode == 0 and rest[-1].startswith('{"recipes": []'), proc.stdout
 
 
 def test_stop_leaves_no_process():
-    zygotes = datahub_zygote.Zygotes(datahub_venv.ensure, ecs_ingestion.base_environment())
+    zygotes = zygote.Zygotes(cli_venv.ensure, ecs_ingestion.base_environment())
     folder = Path(zygotes.wait())
     pids = list(zygotes.pids.values())
-    assert len(pids) == len(datahub_zygote.PRELOAD)
+    assert len(pids) == len(zygote.PRELOAD)
     zygotes.stop()
     assert not folder.exists()
     for pid in pids:

@@ -1,10 +1,10 @@
-"""devkit.infra_policies: a template's policies as plain JSON, names pluggable."""
+"""devkit.iam.infra_policies: a template's policies as plain JSON, names pluggable."""
 
 from __future__ import annotations
 
 import textwrap
 
-from devkit.infra_policies import INFRA_DIR, Resolver, policies
+from devkit.iam.infra_policies import INFRA_DIR, Resolver, policies
 
 PIPELINES = INFRA_DIR / "pipelines.yaml"
 

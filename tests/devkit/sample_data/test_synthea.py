@@ -1,4 +1,4 @@
-"""devkit.synthea_data: deterministic, Synthea-shaped, with the flaws the jobs must handle."""
+"""devkit.sample_data.synthea: deterministic, Synthea-shaped, with flaws the jobs must handle."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from devkit import synthea_data
+from devkit.sample_data import synthea
 
 SCALE = 0.002
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -19,7 +19,7 @@ ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 @pytest.fixture(scope="module")
 def data() -> dict[str, bytes]:
-    return synthea_data.generate(SCALE, seed=3)
+    return synthea.generate(SCALE, seed=3)
 
 
 def rows(blob: bytes) -> list[dict[str, str]]:
@@ -27,23 +27,20 @@ def rows(blob: bytes) -> list[dict[str, str]]:
 
 
 def test_same_seed_and_scale_give_the_same_bytes(data):
-    assert synthea_data.generate(SCALE, seed=3) == data
-    other = synthea_data.generate(SCALE, seed=4)
-    assert all(other[table] != data[table] for table in synthea_data.TABLES)
-    assert synthea_data.generate(SCALE) == synthea_data.generate(SCALE, seed=1)  # default seed
+    assert synthea.generate(SCALE, seed=3) == data
+    other = synthea.generate(SCALE, seed=4)
+    assert all(other[table] != data[table] for table in synthea.TABLES)
+    assert synthea.generate(SCALE) == synthea.generate(SCALE, seed=1)  # default seed
 
 
 def test_default_scale_is_small():
-    assert synthea_data.DEFAULT_SCALE <= 0.002
-    assert (
-        sum(synthea_data.row_count(t, synthea_data.DEFAULT_SCALE) for t in synthea_data.TABLES)
-        < 20_000
-    )
+    assert synthea.DEFAULT_SCALE <= 0.002
+    assert sum(synthea.row_count(t, synthea.DEFAULT_SCALE) for t in synthea.TABLES) < 20_000
 
 
 def test_headers_are_synthea_columns_and_every_row_parses(data):
     assert list(data) == ["patients", "encounters", "conditions", "observations"]
-    assert synthea_data.COLUMNS["conditions"] == (
+    assert synthea.COLUMNS["conditions"] == (
         "START",
         "STOP",
         "PATIENT",
@@ -53,8 +50,8 @@ def test_headers_are_synthea_columns_and_every_row_parses(data):
     )
     for table, blob in data.items():
         parsed = list(csv.reader(io.StringIO(blob.decode())))  # RFC 4180
-        assert parsed[0] == list(synthea_data.COLUMNS[table])
-        assert {len(row) for row in parsed} == {len(synthea_data.COLUMNS[table])}
+        assert parsed[0] == list(synthea.COLUMNS[table])
+        assert {len(row) for row in parsed} == {len(synthea.COLUMNS[table])}
         assert blob.endswith(b"\n") and b"\r" not in blob
     assert b'"' in data["patients"]  # an address with a comma is quoted
     assert 'Seizure disorder "unspecified"' in {r["DESCRIPTION"] for r in rows(data["conditions"])}
@@ -64,8 +61,8 @@ def test_headers_are_synthea_columns_and_every_row_parses(data):
 def test_row_counts_scale_linearly_and_hit_the_reference_at_scale_1(scale):
     reference = {"patients": 132_000, "encounters": 1_260_000, "conditions": 483_000,
                  "observations": 5_380_000}  # fmt: skip
-    assert {t: synthea_data.row_count(t, 1) for t in reference} == reference
-    blobs = synthea_data.generate(scale, seed=1)
+    assert {t: synthea.row_count(t, 1) for t in reference} == reference
+    blobs = synthea.generate(scale, seed=1)
     for table, blob in blobs.items():
         assert blob.count(b"\n") - 1 == round(reference[table] * scale)
 
@@ -74,7 +71,7 @@ def test_exact_duplicate_rows_are_a_few_percent(data):
     for table, blob in data.items():
         lines = blob.decode().splitlines()[1:]
         duplicates = len(lines) - len(set(lines))
-        assert duplicates == synthea_data.duplicate_count(table, SCALE)
+        assert duplicates == synthea.duplicate_count(table, SCALE)
         assert 0.005 <= duplicates / len(lines) <= 0.05, table
         seen, repeats = set(), []
         for position, line in enumerate(lines):
@@ -109,18 +106,18 @@ def test_both_date_formats_in_every_date_column(data):
 
 
 def test_date_ranges():
-    assert synthea_data.day_range("encounters", 1) == (date(2013, 12, 31), date(2020, 12, 31))
+    assert synthea.day_range("encounters", 1) == (date(2013, 12, 31), date(2020, 12, 31))
     for table, days in (("encounters", 2_558), ("observations", 10_433)):
         for scale in (0.1, 1, 2):
-            first, last = synthea_data.day_range(table, scale)
+            first, last = synthea.day_range(table, scale)
             assert (last - first).days + 1 == days
-        first, last = synthea_data.day_range(table, 0.002)  # small runs: fewer day partitions
+        first, last = synthea.day_range(table, 0.002)  # small runs: fewer day partitions
         assert (last - first).days + 1 == round(days * 0.02)
 
 
 def test_dates_fall_in_the_ranges(data):
     for table, column in (("encounters", "START"), ("observations", "DATE")):
-        first, last = synthea_data.day_range(table, SCALE)
+        first, last = synthea.day_range(table, SCALE)
         days = {date.fromisoformat(r[column][:10]) for r in rows(data[table])}
         assert first <= min(days) and max(days) <= last
         assert len(days) > 0.8 * ((last - first).days + 1)  # dense enough to fill the range
@@ -129,7 +126,7 @@ def test_dates_fall_in_the_ranges(data):
 def test_descriptions(data):
     encounters = Counter(r["DESCRIPTION"] for r in rows(data["encounters"]))
     assert encounters.most_common(1)[0][0] == "Encounter for symptom"
-    big = synthea_data.generate_table("conditions", 0.01, seed=1)
+    big = synthea.generate_table("conditions", 0.01, seed=1)
     conditions = {r["DESCRIPTION"] for r in rows(big)}
     for description in ("Sinusitis (disorder)", "Acute viral pharyngitis (disorder)",
                         "Chronic sinusitis (disorder)", "Viral sinusitis (disorder)",
@@ -165,11 +162,9 @@ def test_values_look_like_synthea(data):
 
 
 def test_cli_writes_the_files(tmp_path, capsys):
-    synthea_data.main(["--scale", "0.0005", "--out", str(tmp_path)])
+    synthea.main(["--scale", "0.0005", "--out", str(tmp_path)])
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        f"{t}.csv" for t in sorted(synthea_data.TABLES)
+        f"{t}.csv" for t in sorted(synthea.TABLES)
     ]
-    assert (tmp_path / "patients.csv").read_bytes() == synthea_data.generate_table(
-        "patients", 0.0005
-    )
+    assert (tmp_path / "patients.csv").read_bytes() == synthea.generate_table("patients", 0.0005)
     assert "observations" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""devkit.iam_lint: parliament over every policy of infra/*.yaml; only recorded findings stand."""
+"""devkit.tools.iam_lint: parliament over every policy of infra/*.yaml; recorded findings stand."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devkit import iam_lint
-from devkit.infra_policies import INFRA_DIR, policies
+from devkit.iam.infra_policies import INFRA_DIR, policies
 from devkit.paths import REPO
+from devkit.tools import iam_lint
 
 PIPELINES = INFRA_DIR / "pipelines.yaml"
 

@@ -1,4 +1,4 @@
-"""devkit/airflow_local.py: deferred tasks of one dag.test() run wait together, then resume
+"""devkit/airflow/dagrun.py: deferred tasks of one dag.test() run wait together, then resume
 (the scoped patch of devkit/patches/for_airflow.py), and without it plain dag.test()."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import uuid
 
 import pendulum
 
-from devkit.airflow_local import load_dag, migrate_metadata_db, run_dag
+from devkit.airflow.dagrun import load_dag, run_dag
+from devkit.airflow.settings import migrate_metadata_db
 
 TWO_SENSORS = """
 import pendulum

@@ -1,4 +1,4 @@
-"""The pre-push gate's mapping (devkit/gate_domains.py): no test module is left out, and a
+"""The pre-push gate's mapping (devkit/tools/gate_domains.py): no test module is left out, and a
 change to a domain's files runs that domain's tests."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from devkit import gate_domains as gd
 from devkit.paths import REPO
+from devkit.tools import gate_domains as gd
 
 
 def tracked(*patterns: str) -> list[str]:
@@ -35,7 +35,7 @@ def selected_tests(plan: gd.Plan) -> set[str]:
 def test_every_test_module_belongs_to_a_domain_or_to_the_core():
     for module in gd.test_modules():
         owners = [who for pattern, who in gd.TEST_OWNERS if gd.matches(module, pattern)]
-        assert owners, f"{module}: add it to TEST_OWNERS in devkit/gate_domains.py"
+        assert owners, f"{module}: add it to TEST_OWNERS in devkit/tools/gate_domains.py"
         assert owners[0] in (*gd.DOMAINS, "core"), f"{module}: unknown owner {owners[0]}"
 
 
