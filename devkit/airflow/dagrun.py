@@ -87,14 +87,7 @@ def run_dag(
     their upstreams (like `airflow tasks test` for a slice of the DAG).
     """
     patches.apply_all()
-    dag = dag or load_dag(dag_id)
-    if only:
-        wanted = [task_id for task_id in dag.task_ids if re.fullmatch(only, task_id)]
-        if not wanted:
-            raise ValueError(f"no task of {dag_id} matches {only!r}")
-        dag = dag.partial_subset(task_ids=wanted, include_upstream=True)
-    for task in dag.tasks:
-        task.retries = 0
+    dag = _without_retries(_slice(dag or load_dag(dag_id), only))
     run_dir = logs_dir() / f"dag_id={dag_id}" / f"logical_date={logical_date:%Y-%m-%dT%H%M}"
     run_log = run_dir / "dag_run.log"
     logs: dict[str, Path] = {}
@@ -106,8 +99,32 @@ def run_dag(
         with output_to(run_log):
             dag_run = dag.test(logical_date=logical_date)
             _drop_finished_triggers()
+    tasks = _task_results(dag_run, logs, run_log)
+    return DagRunResult(
+        dag_id, logical_date, _state(dag_run.state), tasks, time.monotonic() - started, run_log
+    )
+
+
+def _slice(dag, only: str | None):
+    """The tasks matching the regex `only` and their upstreams (all tasks without it)."""
+    if not only:
+        return dag
+    wanted = [task_id for task_id in dag.task_ids if re.fullmatch(only, task_id)]
+    if not wanted:
+        raise ValueError(f"no task of {dag.dag_id} matches {only!r}")
+    return dag.partial_subset(task_ids=wanted, include_upstream=True)
+
+
+def _without_retries(dag):
+    for task in dag.tasks:
+        task.retries = 0
+    return dag
+
+
+def _task_results(dag_run, logs: dict[str, Path], run_log: Path) -> list[TaskResult]:
+    """Each task's state and log, in start order; tasks that never ran have no log."""
     ran = {"success", "failed", "up_for_retry", "up_for_reschedule"}
-    tasks = [
+    return [
         TaskResult(
             ti.task_id,
             _state(ti.state),
@@ -116,14 +133,6 @@ def run_dag(
         )
         for ti in sorted(dag_run.get_task_instances(), key=_start_order)
     ]
-    return DagRunResult(
-        dag_id,
-        logical_date,
-        _state(dag_run.state),
-        tasks,
-        time.monotonic() - started,
-        run_log,
-    )
 
 
 def _state(state) -> str:

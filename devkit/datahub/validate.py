@@ -84,28 +84,16 @@ def validate(path: Path, environ, base: Path) -> tuple[dict, set[str], set[str]]
     source_config = source_class.get_config_class().model_validate(pipeline.source.config or {})
     sink_class = sink_registry.get(pipeline.sink.type)
     sink_class.get_config_class().model_validate(pipeline.sink.config or {})
-    # A datahub-rest sink gives a real run a graph client (PATCH semantics need one);
-    # offline, a stand-in with the same interface lets the transformers build.
-    graph = None
-    if pipeline.sink.type == "datahub-rest" or pipeline.datahub_api is not None:
-        from unittest import mock
-
-        from datahub.ingestion.graph.client import DataHubGraph
-
-        graph = mock.create_autospec(DataHubGraph, instance=True)
-    ctx = PipelineContext(run_id="validate", graph=graph, pipeline_name=pipeline.pipeline_name)
-    transformers = []
-    for transformer in pipeline.transformers or []:
-        try:
-            transform_registry.get(transformer.type).create(transformer.config or {}, ctx)
-        except Exception as err:
-            raise ValueError(f"transformer {transformer.type!r}: {_short(err)}") from None
-        transformers.append(transformer.type)
+    ctx = PipelineContext(
+        run_id="validate", graph=_graph_for(pipeline), pipeline_name=pipeline.pipeline_name
+    )
+    transformers = [
+        _build_transformer(t, ctx, transform_registry) for t in pipeline.transformers or []
+    ]
     defined: set[str] = set()
     if source_type == "datahub-business-glossary":
         glossary = Path(str(source_config.file))
-        glossary = glossary if glossary.is_absolute() else base / glossary
-        defined = glossary_terms(glossary)
+        defined = glossary_terms(glossary if glossary.is_absolute() else base / glossary)
     referenced = set(TERM_URN.findall(json.dumps(raw.get("transformers") or [])))
     summary = {
         "recipe": str(path),
@@ -115,6 +103,27 @@ def validate(path: Path, environ, base: Path) -> tuple[dict, set[str], set[str]]
         "terms": sorted(referenced),
     }
     return summary, referenced, defined
+
+
+def _graph_for(pipeline):
+    """A datahub-rest sink gives a real run a graph client (PATCH semantics need one);
+    offline, a stand-in with the same interface lets the transformers build."""
+    if pipeline.sink.type != "datahub-rest" and pipeline.datahub_api is None:
+        return None
+    from unittest import mock
+
+    from datahub.ingestion.graph.client import DataHubGraph
+
+    return mock.create_autospec(DataHubGraph, instance=True)
+
+
+def _build_transformer(transformer, ctx, registry) -> str:
+    """Build one transformer as a run would; its type, or why it does not build."""
+    try:
+        registry.get(transformer.type).create(transformer.config or {}, ctx)
+    except Exception as err:
+        raise ValueError(f"transformer {transformer.type!r}: {_short(err)}") from None
+    return transformer.type
 
 
 def main(argv: list[str]) -> int:

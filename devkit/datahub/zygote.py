@@ -132,6 +132,16 @@ def preload(script: str) -> set[str]:
     return {key for key in reads.read if isinstance(key, str)}
 
 
+def _warm(script: str) -> set[str]:
+    """`preload` the script's imports, then freeze what they made; the variables read."""
+    gc.disable()  # imports make many objects and little garbage: collecting only costs
+    read_at_import = preload(script)
+    gc.collect()
+    gc.freeze()  # a child's collections and exit then skip these, instead of copying their pages
+    gc.enable()
+    return read_at_import
+
+
 def serve(folder: str, script: str) -> list[str] | None:
     """Serve `script` at folder/script; returns only in a forked child, with its argv."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -140,11 +150,7 @@ def serve(folder: str, script: str) -> list[str] | None:
     print("listening", flush=True)  # Zygotes waits for this; clients queue until preloaded
     os.dup2(2, 1)
     del sys.path[0]  # this file's folder: each child gets its script's, as `python SCRIPT`
-    gc.disable()  # imports make many objects and little garbage: collecting only costs
-    read_at_import = preload(script)
-    gc.collect()
-    gc.freeze()  # a child's collections and exit then skip these, instead of copying their pages
-    gc.enable()
+    read_at_import = _warm(script)
     startup = dict(os.environ)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished runners are reaped by the kernel
     while True:

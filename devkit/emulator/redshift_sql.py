@@ -222,17 +222,7 @@ def parse_unload(statement: str) -> UnloadCommand:
     head = _UNLOAD_HEAD.match(text)
     if not head:
         raise ValueError(f"not an UNLOAD statement: {text[:80]!r}")
-    rest = text[head.end() :]
-    if rest.startswith("$$"):
-        end = rest.index("$$", 2)
-        query, rest = rest[2:end], rest[end + 2 :]
-    elif rest.startswith("'"):
-        literal = re.match(r"'(?:[^']|'')*'", rest)
-        if not literal:
-            raise ValueError("UNLOAD query string is not terminated")
-        query, rest = _unquote(literal.group(0)), rest[literal.end() :]
-    else:
-        raise ValueError("UNLOAD query must be quoted with '...' or $$...$$")
+    query, rest = _unload_query(text[head.end() :])
     target = _UNLOAD_TO.match(rest)
     if not target:
         raise ValueError("UNLOAD needs TO 's3://bucket/prefix'")
@@ -258,6 +248,19 @@ def parse_unload(statement: str) -> UnloadCommand:
         delimiter=options.get("DELIMITER") if isinstance(options.get("DELIMITER"), str) else None,
         null_as=str(options["NULL"]) if isinstance(options.get("NULL"), str) else "",
     )
+
+
+def _unload_query(rest: str) -> tuple[str, str]:
+    """(the quoted query UNLOAD starts with, what follows it)."""
+    if rest.startswith("$$"):
+        end = rest.index("$$", 2)
+        return rest[2:end], rest[end + 2 :]
+    if rest.startswith("'"):
+        literal = re.match(r"'(?:[^']|'')*'", rest)
+        if not literal:
+            raise ValueError("UNLOAD query string is not terminated")
+        return _unquote(literal.group(0)), rest[literal.end() :]
+    raise ValueError("UNLOAD query must be quoted with '...' or $$...$$")
 
 
 def _drop_literals(sql: str) -> str:

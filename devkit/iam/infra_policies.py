@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from cfnlint.decode import decode_str
 
@@ -362,44 +362,33 @@ def policies(
 ) -> list[PolicyDocument]:
     """Every policy document of one template, in template order, resolved (see Resolver)."""
     template_path = Path(template_path)
-    template = load_template(template_path)
-    resolver = Resolver(template, values, default, conditions, names)
-    found: list[PolicyDocument] = []
-
-    def add(logical_id, name, kind, document, roles=()):
-        resolved = resolver.resolve(document)
-        found.append(
-            PolicyDocument(template_path.name, logical_id, str(name), kind, resolved, roles)
+    resolver = Resolver(load_template(template_path), values, default, conditions, names)
+    return [
+        PolicyDocument(
+            template_path.name, logical_id, str(name), kind, resolver.resolve(document), roles
         )
+        for logical_id, resource in resolver.resources.items()
+        for name, kind, document, roles in _documents_of(logical_id, resource, resolver)
+    ]
 
-    for logical_id, resource in resolver.resources.items():
-        kind = resource.get("Type", "")
-        properties = resource.get("Properties", {}) or {}
-        if kind == "AWS::IAM::Role":
-            add(
-                logical_id,
-                "AssumeRolePolicyDocument",
-                "trust",
-                properties["AssumeRolePolicyDocument"],
-            )
-            for inline in properties.get("Policies", []) or []:
-                add(
-                    logical_id,
-                    inline["PolicyName"],
-                    "identity",
-                    inline["PolicyDocument"],
-                    (logical_id,),
-                )
-        elif kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
-            name = properties.get("ManagedPolicyName") or properties.get("PolicyName") or logical_id
-            roles = _role_ids(properties.get("Roles"))
-            add(logical_id, resolver.resolve(name), "identity", properties["PolicyDocument"], roles)
-        else:
-            for key in ("PolicyDocument", "ResourcePolicy", "KeyPolicy"):
-                if isinstance(properties.get(key), dict):
-                    name = kind.split("::")[-1] if key == "PolicyDocument" else key
-                    add(logical_id, name, "resource", properties[key])
-    return found
+
+def _documents_of(logical_id: str, resource: dict, resolver: Resolver) -> Iterator[tuple]:
+    """(name, kind, unresolved document, roles) of each policy one resource holds."""
+    kind = resource.get("Type", "")
+    properties = resource.get("Properties", {}) or {}
+    if kind == "AWS::IAM::Role":
+        yield "AssumeRolePolicyDocument", "trust", properties["AssumeRolePolicyDocument"], ()
+        for inline in properties.get("Policies", []) or []:
+            yield inline["PolicyName"], "identity", inline["PolicyDocument"], (logical_id,)
+    elif kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+        name = properties.get("ManagedPolicyName") or properties.get("PolicyName") or logical_id
+        roles = _role_ids(properties.get("Roles"))
+        yield resolver.resolve(name), "identity", properties["PolicyDocument"], roles
+    else:
+        for key in ("PolicyDocument", "ResourcePolicy", "KeyPolicy"):
+            if isinstance(properties.get(key), dict):
+                name = kind.split("::")[-1] if key == "PolicyDocument" else key
+                yield name, "resource", properties[key], ()
 
 
 def all_policies(templates: list[Path] | None = None, **kwargs) -> list[PolicyDocument]:

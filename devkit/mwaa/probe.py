@@ -32,13 +32,9 @@ def parse(dags: Path, plugins: Path, forbidden: list[str], load_plugins: bool = 
 
     import airflow
     from airflow.configuration import conf
-    from airflow.dag_processing.dagbag import BundleDagBag
-    from airflow.serialization.serialized_objects import DagSerialization
-    from airflow.utils.dag_version_inflation_checker import check_dag_file_stability
     from airflow.utils.file import list_py_file_paths
 
     safe_mode = conf.getboolean("core", "dag_discovery_safe_mode", fallback=True)
-    files = sorted(list_py_file_paths(dags, safe_mode=safe_mode))
     result: dict = {
         "python": "%d.%d.%d" % sys.version_info[:3],
         "airflow": airflow.__version__,
@@ -47,41 +43,58 @@ def parse(dags: Path, plugins: Path, forbidden: list[str], load_plugins: bool = 
         "warnings": {},
         "seconds_per_file": {},
     }
-    for path in files:
-        relative = Path(path).relative_to(dags).as_posix()
-        file_started = time.monotonic()
-        stability = check_dag_file_stability(path)
-        refused = stability.get_error_format_dict(path, dags)
-        if refused:
-            result["import_errors"].update(refused)
-            continue
-        bag = BundleDagBag(
-            dag_folder=path, bundle_path=dags, bundle_name=BUNDLE_NAME, load_op_links=False
-        )
-        errors = dict(bag.import_errors)
-        for dag in bag.dags.values():
-            try:
-                DagSerialization.to_dict(dag)
-            except Exception:
-                errors[dag.relative_fileloc or relative] = traceback.format_exc()
-        result["files"][relative] = sorted(bag.dag_ids)
-        result["import_errors"].update(errors)
-        if stability.warnings:
-            result["warnings"][relative] = stability.format_warnings()
-        result["seconds_per_file"][relative] = round(time.monotonic() - file_started, 3)
+    for path in sorted(list_py_file_paths(dags, safe_mode=safe_mode)):
+        _parse_file(path, dags, result)
     result["plugins"], result["plugin_errors"] = _plugins() if load_plugins else ([], {})
     result["seconds"] = round(time.monotonic() - started, 3)
-    result["forbidden_imported"] = {
-        name: getattr(module, "__file__", None) or repr(module)
-        for name, module in sorted(sys.modules.items())
-        if module is not None and name.split(".")[0] in forbidden
-    }
-    result["forbidden_installed"] = {
-        name: str(spec.origin or list(spec.submodule_search_locations or []))
-        for name in forbidden
-        if (spec := importlib.util.find_spec(name)) is not None
-    }
+    result.update(_forbidden(forbidden))
     return result
+
+
+def _parse_file(path: str, dags: Path, result: dict) -> None:
+    """One DAG file as the DAG processor parses it, into `result`: DAG ids, import and
+    serialization errors, stability warnings, seconds."""
+    from airflow.dag_processing.dagbag import BundleDagBag
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.utils.dag_version_inflation_checker import check_dag_file_stability
+
+    relative = Path(path).relative_to(dags).as_posix()
+    file_started = time.monotonic()
+    stability = check_dag_file_stability(path)
+    refused = stability.get_error_format_dict(path, dags)
+    if refused:
+        result["import_errors"].update(refused)
+        return
+    bag = BundleDagBag(
+        dag_folder=path, bundle_path=dags, bundle_name=BUNDLE_NAME, load_op_links=False
+    )
+    errors = dict(bag.import_errors)
+    for dag in bag.dags.values():
+        try:
+            DagSerialization.to_dict(dag)
+        except Exception:
+            errors[dag.relative_fileloc or relative] = traceback.format_exc()
+    result["files"][relative] = sorted(bag.dag_ids)
+    result["import_errors"].update(errors)
+    if stability.warnings:
+        result["warnings"][relative] = stability.format_warnings()
+    result["seconds_per_file"][relative] = round(time.monotonic() - file_started, 3)
+
+
+def _forbidden(forbidden: list[str]) -> dict:
+    """The forbidden packages the parse imported, and those merely installed."""
+    return {
+        "forbidden_imported": {
+            name: getattr(module, "__file__", None) or repr(module)
+            for name, module in sorted(sys.modules.items())
+            if module is not None and name.split(".")[0] in forbidden
+        },
+        "forbidden_installed": {
+            name: str(spec.origin or list(spec.submodule_search_locations or []))
+            for name in forbidden
+            if (spec := importlib.util.find_spec(name)) is not None
+        },
+    }
 
 
 def _plugins() -> tuple[list[str], dict[str, str]]:

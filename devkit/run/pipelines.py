@@ -26,7 +26,8 @@ from devkit.airflow.dagrun import DagRunResult
 from devkit.airflow.output import output_to
 from devkit.airflow.settings import airflow_settings, logs_dir
 from devkit.paths import AIRFLOW_HOME, LOCAL_PG_DATA
-from devkit.run.console import Console, format_value, run_header, task_table
+from devkit.run.console import Console, run_header
+from devkit.run.summary import summarise
 
 UI_PORT = 8080
 
@@ -126,12 +127,10 @@ def list_dags(console: Console, catalog) -> None:
 
 
 def run_selected(args, console: Console, catalog, selection) -> int:
-    from devkit.airflow.dag_catalog import missing_settings
+    """Provision, check settings, land, run, summarise; then the UI if asked."""
     from devkit.airflow.settings import migrate_metadata_db
-    from devkit.domains import for_dags
     from devkit.emulator import LocalAws
     from devkit.emulator.postgres import EmbeddedPostgres
-    from devkit.run.local_env import LocalNames, LocalPipeline
 
     started = time.monotonic()
     days = [args.first_day + timedelta(days=n) for n in range(args.days)]
@@ -141,130 +140,115 @@ def run_selected(args, console: Console, catalog, selection) -> int:
         postgres.drop_all_databases()  # every run starts from an empty warehouse
         with LocalAws(postgres) as aws:
             selected = selection.timed + selection.on_assets
-            pipeline = LocalPipeline(aws, LocalNames(), args.scale, for_dags(selected))
-            missing = missing_settings(
-                catalog,
-                selected,
-                set(pipeline.variables),
-                set(pipeline.connections),
-            )
-            if missing:
-                console.say(
-                    "error: no local domain (devkit/domains/) provides what these DAGs use:"
-                )
-                for dag_id, lacking in missing.items():
-                    console.say(f"  {dag_id}: {', '.join(lacking)}")
+            pipeline = provision(aws, args.scale, selected)
+            if not settings_provided(console, catalog, selected, pipeline):
                 return 2
-            os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess
-            objects = pipeline.land(*days)
-            console.say(f"Emulated AWS at {aws.endpoint_url}; landed {objects} source objects")
-            results = run_in_order(args, console, pipeline, catalog, selection, days)
-            print_summary(console, results, pipeline.effects())
-            iam = pipeline.check_iam(everything=True)
-            print_iam(console, iam)
-            failed = [(r.dag_id, t) for r in results for t in r.failed]
-            elapsed = time.monotonic() - started
-            if not iam.ok:
-                console.say(
-                    f"\nFAILED: {len(iam.problems())} AWS access(es) the roles do not allow:"
-                )
-                for line in iam.problems():
-                    console.say(f"  {line}")
-            if failed:
-                console.say(
-                    f"\nFAILED after {elapsed:.0f}s: {len(failed)} task(s) did not succeed:"
-                )
-                for dag_id, task in failed:
-                    console.say(f"  {dag_id}.{task.task_id}: {task.state}")
-            elif iam.ok:
-                tasks = sum(len(r.tasks) for r in results)
-                console.say(
-                    f"\nAll {tasks} tasks of {len(results)} DAG runs succeeded in {elapsed:.0f}s."
-                )
-            console.say(f"Task logs: {logs_dir()}")
+            land(console, pipeline, days)
+            results = run_in_order(
+                console, pipeline, catalog, selection, days, args.dag, args.with_upstream
+            )
+            status = summarise(console, results, pipeline, time.monotonic() - started)
             if args.ui:
                 serve_ui(console)
-    return 1 if failed or not iam.ok else 0
+    return status
 
 
-def run_in_order(args, console, pipeline, catalog, selection, days) -> list[DagRunResult]:
-    """Time-scheduled DAGs per night, then Asset-scheduled DAGs as their Assets update."""
-    from devkit.airflow.dag_catalog import satisfied
-    from devkit.airflow.dagrun import load_dag
+def provision(aws, scale: float, dag_ids: list[str]):
+    """A LocalPipeline with the local names and what these DAGs' domains provision."""
+    from devkit.domains import for_dags
+    from devkit.run.local_env import LocalNames, LocalPipeline
 
-    results: list[DagRunResult] = []
-    updated: set[str] = set()
+    return LocalPipeline(aws, LocalNames(), scale, for_dags(dag_ids))
+
+
+def settings_provided(console: Console, catalog, dag_ids: list[str], pipeline) -> bool:
+    """Whether the domains give every Variable and Connection the DAGs read; names the gaps."""
+    from devkit.airflow.dag_catalog import missing_settings
+
+    variables, connections = set(pipeline.variables), set(pipeline.connections)
+    missing = missing_settings(catalog, dag_ids, variables, connections)
+    if missing:
+        console.say("error: no local domain (devkit/domains/) provides what these DAGs use:")
+        for dag_id, lacking in missing.items():
+            console.say(f"  {dag_id}: {', '.join(lacking)}")
+    return not missing
+
+
+def land(console: Console, pipeline, days: list[date]) -> None:
+    """The nights' sample data into the landing bucket; the settings into os.environ."""
+    os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess
+    objects = pipeline.land(*days)
+    console.say(f"Emulated AWS at {pipeline.aws.endpoint_url}; landed {objects} source objects")
+
+
+def run_in_order(
+    console: Console,
+    pipeline,
+    catalog,
+    selection,
+    days: list[date],
+    asked: list[str] | None,
+    with_upstream: bool,
+) -> list[DagRunResult]:
+    """Time-scheduled DAGs per night, then Asset-scheduled DAGs as their Assets update.
+
+    `asked` are the --dag ids; without --with-upstream the Asset-scheduled ones among
+    them run once the timed ones did, as if triggered by hand.
+    """
+    runs = DagRuns(console, pipeline)
     gc.enable()
+    for day in days:
+        for dag_id in selection.timed:
+            runs.run(dag_id, day)
+    by_hand = set() if with_upstream else set(asked or ()) - set(selection.timed)
+    waiting = runs.run_as_assets_update(catalog, selection.on_assets, by_hand, days[-1])
+    for dag_id in waiting:
+        lacking = [a for a in catalog[dag_id].assets_awaited if a not in runs.updated]
+        console.say(
+            f"{dag_id}: not triggered; Assets not updated in this run: {', '.join(lacking)}"
+        )
+    return runs.results
 
-    def run_one(dag_id: str, day: date) -> None:
+
+class DagRuns:
+    """The DagRuns of one command, in order, and the Assets they updated."""
+
+    def __init__(self, console: Console, pipeline):
+        self.console, self.pipeline = console, pipeline
+        self.results: list[DagRunResult] = []
+        self.updated: set[str] = set()
+
+    def run(self, dag_id: str, day: date) -> None:
+        from devkit.airflow.dagrun import load_dag
+
         dag = load_dag(dag_id)
         # What exists between DagRuns (modules, parsed DAGs, caches, the in-process API)
         # lives until the command ends, yet every full collection re-traversed it: 7.5 s
         # of a full run. Frozen, it is never traversed (nor freed: the process ends).
         gc.freeze()
-        result = pipeline.run(dag_id, day, progress=console.progress(f"{dag_id} {day}"))
-        console.say(run_header(result))
-        updated.update(result.updated_assets(dag))
-        results.append(result)
+        progress = self.console.progress(f"{dag_id} {day}")
+        result = self.pipeline.run(dag_id, day, progress=progress)
+        self.console.say(run_header(result))
+        self.updated.update(result.updated_assets(dag))
+        self.results.append(result)
 
-    for day in days:
-        for dag_id in selection.timed:
-            run_one(dag_id, day)
-    waiting = list(selection.on_assets)
-    manual = set(args.dag or ()) - set(selection.timed) if not args.with_upstream else set()
-    progressed = True
-    while waiting and progressed:
-        progressed = False
-        for dag_id in list(waiting):
-            if dag_id in manual or satisfied(catalog[dag_id].waits_for, updated):
-                if dag_id in manual:
-                    console.say(f"{dag_id}: triggered by hand (--dag), not by its Assets")
-                waiting.remove(dag_id)
-                run_one(dag_id, days[-1])
-                progressed = True
-    for dag_id in waiting:
-        lacking = [a for a in catalog[dag_id].assets_awaited if a not in updated]
-        console.say(
-            f"{dag_id}: not triggered; Assets not updated in this run: {', '.join(lacking)}"
-        )
-    return results
+    def run_as_assets_update(self, catalog, on_assets, by_hand: set[str], day: date) -> list:
+        """Run each Asset-scheduled DAG once its Assets were updated (or it was asked for
+        by hand), until none is left or none can start; returns those that never ran."""
+        from devkit.airflow.dag_catalog import satisfied
 
-
-def print_summary(console: Console, results: list[DagRunResult], effects: dict) -> None:
-    for result in results:
-        console.say("\n" + run_header(result))
-        for line in task_table(result):
-            console.say(line)
-    console.say("\nEffects:")
-    for name, value in effects.items():
-        inline = format_value(value)
-        if len(inline) <= 100 or not isinstance(value, (dict, list, tuple)):
-            console.say(f"  {name}: {inline}")
-            continue
-        console.say(f"  {name}:")  # long values: one item a line
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, item in items:
-            label = "" if isinstance(value, (list, tuple)) else f"{key}: "
-            console.say(f"      {label}{format_value(item)}")
-
-
-def print_iam(console: Console, report) -> None:
-    """Per role: accesses by action, denied ones, permissions granted but never used."""
-    console.say(f"\nAWS accesses checked against the roles' policies ({report_source()}):")
-    for role, row in report.summary().items():
-        console.say(f"  {role}: {row['accesses']} accesses, {row['denied']} denied")
-        if row["used"]:
-            console.say(f"      used: {format_value(row['used'])}")
-        for grant in row["granted, never used"]:
-            console.say(f"      granted, never used: {grant}")
-    if report.unmapped:
-        console.say(f"  calls missing from devkit/iam/actions.py: {len(report.unmapped)}")
-
-
-def report_source() -> str:
-    from devkit.iam.policies import POLICY_SOURCE
-
-    return POLICY_SOURCE
+        waiting = list(on_assets)
+        progressed = True
+        while waiting and progressed:
+            progressed = False
+            for dag_id in list(waiting):
+                if dag_id in by_hand or satisfied(catalog[dag_id].waits_for, self.updated):
+                    if dag_id in by_hand:
+                        self.console.say(f"{dag_id}: triggered by hand (--dag), not by its Assets")
+                    waiting.remove(dag_id)
+                    self.run(dag_id, day)
+                    progressed = True
+        return waiting
 
 
 def serve_ui(console: Console) -> None:

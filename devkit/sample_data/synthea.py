@@ -381,47 +381,34 @@ def _patients(seed: int, scale: float) -> dict[str, pa.Array]:
     n = _entities("patients", scale)
     rng = _Rng(seed, "patients", _index(n))
     birth = _birth_days(seed, n)
+    gender = pc.take(_strings(("M", "F")), rng.integers("gender", 0, 2))
+    adult = pc.less(birth, _to_days(date(2002, 1, 1)))
+    return {
+        "Id": _ids(seed, "patients", n),
+        **_patient_dates(rng, birth),
+        **_patient_documents(rng, adult),
+        **_patient_names(rng, gender, adult),
+        **_patient_demographics(rng, gender),
+        **_patient_places(rng, n),
+        "HEALTHCARE_EXPENSES": _fixed(rng.integers("expenses", 0, 200_000_000), 2),
+        "HEALTHCARE_COVERAGE": _fixed(rng.integers("coverage", 0, 10_000_000), 2),
+    }
+
+
+def _patient_dates(rng: _Rng, birth: pa.Array) -> dict[str, pa.Array]:
+    """Birth and death dates, a tenth of them ISO timestamps; most patients alive."""
     birth_seconds = pc.add(pc.multiply(birth, 86_400), rng.integers("birth_time", 0, 86_400))
     death_days = pc.add(birth, rng.below("death", pc.subtract(_to_days(LAST_DAY) + 1, birth)))
     death = _mixed_dates(pc.multiply(death_days, 86_400), rng.chance("death_iso", 0.1))
-    gender = pc.take(_strings(("M", "F")), rng.integers("gender", 0, 2))
-    adult = pc.less(birth, _to_days(date(2002, 1, 1)))
-    prefix = pc.if_else(
-        pc.equal(gender, _ls("M")),
-        _ls("Mr."),
-        pc.take(_strings(("Mrs.", "Ms.")), rng.integers("prefix", 0, 2)),
-    )
-    city = rng.integers("city", 0, len(CITIES))
-    first_names, last_names = _strings(FIRST_NAMES), _strings(LAST_NAMES)
-
-    def name(stream: str, names: pa.Array) -> pa.Array:
-        return _join(
-            pc.take(names, rng.integers(stream, 0, len(names))),
-            _text(rng.integers(stream + "_n", 100, 1000)),
-        )
-
-    address = _join(
-        _text(rng.integers("house", 1, 1000)),
-        pc.take(_strings(STREETS), rng.integers("street", 0, len(STREETS))),
-        sep=" ",
-    )
-    address = pc.if_else(
-        rng.chance("unit", 0.15),
-        _join(address, _text(rng.integers("unit_n", 1, 99)), sep=", Unit "),
-        address,
-    )
-    marital = pc.take(_strings(("M", "S", "D", "W", "")), rng.pick("marital", [45, 30, 8, 5, 12]))
-    race = pc.take(
-        _strings(("white", "black", "asian", "native", "hawaiian", "other", "")),
-        rng.pick("race", [70, 9, 7, 1, 1, 10, 2]),
-    )
-    ethnicity = pc.take(
-        _strings(("nonhispanic", "hispanic", "")), rng.pick("ethnicity", [88, 10, 2])
-    )
     return {
-        "Id": _ids(seed, "patients", n),
         "BIRTHDATE": _mixed_dates(birth_seconds, rng.chance("birth_iso", 0.1)),
         "DEATHDATE": _blank_where(rng.chance("alive", 0.88), death),
+    }
+
+
+def _patient_documents(rng: _Rng, adult: pa.Array) -> dict[str, pa.Array]:
+    """SSN, driver's licence (adults only) and passport numbers, some blank."""
+    return {
         "SSN": _join(
             _ls("999"),
             _digits(rng.integers("ssn_a", 10, 100), 2),
@@ -436,6 +423,25 @@ def _patients(seed: int, scale: float) -> dict[str, pa.Array]:
             rng.chance("no_passport", 0.22),
             _join(_ls("X"), _digits(rng.integers("passport", 0, 10**8), 8), _ls("X")),
         ),
+    }
+
+
+def _patient_names(rng: _Rng, gender: pa.Array, adult: pa.Array) -> dict[str, pa.Array]:
+    """Synthea's numbered names (`Anna123`), prefixes for adults, maiden names for women."""
+    first_names, last_names = _strings(FIRST_NAMES), _strings(LAST_NAMES)
+
+    def name(stream: str, names: pa.Array) -> pa.Array:
+        return _join(
+            pc.take(names, rng.integers(stream, 0, len(names))),
+            _text(rng.integers(stream + "_n", 100, 1000)),
+        )
+
+    prefix = pc.if_else(
+        pc.equal(gender, _ls("M")),
+        _ls("Mr."),
+        pc.take(_strings(("Mrs.", "Ms.")), rng.integers("prefix", 0, 2)),
+    )
+    return {
         "PREFIX": _blank_where(pc.invert(adult), prefix),
         "FIRST": name("first", first_names),
         "LAST": _quoted(name("last", last_names)),
@@ -447,10 +453,41 @@ def _patients(seed: int, scale: float) -> dict[str, pa.Array]:
             pc.or_(pc.equal(gender, _ls("M")), rng.chance("no_maiden", 0.7)),
             _quoted(name("maiden", last_names)),
         ),
+    }
+
+
+def _patient_demographics(rng: _Rng, gender: pa.Array) -> dict[str, pa.Array]:
+    """Marital status, race, ethnicity and gender, each blank now and then."""
+    marital = pc.take(_strings(("M", "S", "D", "W", "")), rng.pick("marital", [45, 30, 8, 5, 12]))
+    race = pc.take(
+        _strings(("white", "black", "asian", "native", "hawaiian", "other", "")),
+        rng.pick("race", [70, 9, 7, 1, 1, 10, 2]),
+    )
+    ethnicity = pc.take(
+        _strings(("nonhispanic", "hispanic", "")), rng.pick("ethnicity", [88, 10, 2])
+    )
+    return {
         "MARITAL": marital,
         "RACE": race,
         "ETHNICITY": ethnicity,
         "GENDER": _blank_where(rng.chance("no_gender", 0.01), gender),
+    }
+
+
+def _patient_places(rng: _Rng, n: int) -> dict[str, pa.Array]:
+    """Birthplace and a Massachusetts address: street, city, county, ZIP, coordinates."""
+    city = rng.integers("city", 0, len(CITIES))
+    address = _join(
+        _text(rng.integers("house", 1, 1000)),
+        pc.take(_strings(STREETS), rng.integers("street", 0, len(STREETS))),
+        sep=" ",
+    )
+    address = pc.if_else(
+        rng.chance("unit", 0.15),
+        _join(address, _text(rng.integers("unit_n", 1, 99)), sep=", Unit "),
+        address,
+    )
+    return {
         "BIRTHPLACE": _join(
             pc.take(_strings(c for c, _ in CITIES), rng.integers("birthplace", 0, len(CITIES))),
             _ls("Massachusetts"),
@@ -466,8 +503,6 @@ def _patients(seed: int, scale: float) -> dict[str, pa.Array]:
         ),
         "LAT": _fixed(rng.integers("lat", 41_500_000, 42_800_000), 6),
         "LON": _fixed(rng.integers("lon", -73_300_000, -70_000_000), 6),
-        "HEALTHCARE_EXPENSES": _fixed(rng.integers("expenses", 0, 200_000_000), 2),
-        "HEALTHCARE_COVERAGE": _fixed(rng.integers("coverage", 0, 10_000_000), 2),
     }
 
 
@@ -483,12 +518,6 @@ def _encounters(seed: int, scale: float) -> dict[str, pa.Array]:
         inpatient, rng.integers("stay", 86_400, 5 * 86_400), rng.integers("visit", 900, 3600)
     )
     stop = pc.add(start, duration)
-    base = pc.take(pa.array([t[3] for t in ENCOUNTER_TYPES], pa.int64()), kind)
-    total = pc.add(base, rng.integers("claim", 0, 200_000))
-    covered = rng.below("coverage", total)
-    reason_chance = pc.take(pa.array([t[5] for t in ENCOUNTER_TYPES]), kind)
-    no_reason = pc.invert(pc.less(rng.uniform("has_reason"), reason_chance))
-    reason = rng.pick("reason", [r[2] for r in REASONS])
     n_orgs, n_providers = max(1, round(1_100 * scale)), max(1, round(5_000 * scale))
     return {
         "Id": _ids(seed, "encounters", n),
@@ -505,9 +534,29 @@ def _encounters(seed: int, scale: float) -> dict[str, pa.Array]:
         "ENCOUNTERCLASS": pc.take(_strings(t[2] for t in ENCOUNTER_TYPES), kind),
         "CODE": pc.take(_strings(str(t[0]) for t in ENCOUNTER_TYPES), kind),
         "DESCRIPTION": pc.take(_strings(t[1] for t in ENCOUNTER_TYPES), kind),
+        **_encounter_costs(rng, kind),
+        **_encounter_reasons(rng, kind),
+    }
+
+
+def _encounter_costs(rng: _Rng, kind: pa.Array) -> dict[str, pa.Array]:
+    """The type's base cost, a claim above it, and the part the payer covered."""
+    base = pc.take(pa.array([t[3] for t in ENCOUNTER_TYPES], pa.int64()), kind)
+    total = pc.add(base, rng.integers("claim", 0, 200_000))
+    covered = rng.below("coverage", total)
+    return {
         "BASE_ENCOUNTER_COST": _fixed(base, 2),
         "TOTAL_CLAIM_COST": _fixed(total, 2),
         "PAYER_COVERAGE": _fixed(covered, 2),
+    }
+
+
+def _encounter_reasons(rng: _Rng, kind: pa.Array) -> dict[str, pa.Array]:
+    """A reason code and description, as often as the encounter type has one."""
+    reason_chance = pc.take(pa.array([t[5] for t in ENCOUNTER_TYPES]), kind)
+    no_reason = pc.invert(pc.less(rng.uniform("has_reason"), reason_chance))
+    reason = rng.pick("reason", [r[2] for r in REASONS])
+    return {
         "REASONCODE": _blank_where(
             no_reason, pc.take(_strings(str(r[0]) for r in REASONS), reason)
         ),
