@@ -172,3 +172,14 @@ def test_no_function_in_devkit_is_over_40_lines():
 def test_each_listed_exception_is_still_long():
     stale = [name for name in LONG_FUNCTIONS if name not in long_functions()]
     assert stale == [], "short now: drop them from LONG_FUNCTIONS"
+
+
+def test_the_readme_and_docs_name_every_devkit_folder():
+    folders = sorted(p.parent.name for p in DEVKIT.glob("*/__init__.py"))
+    readme = (REPO / "README.md").read_text()
+    guide = (REPO / "docs" / "devkit.md").read_text()
+    assert [f for f in folders if f"\n  {f}/ " not in readme] == [], "README.md's Layout"
+    assert [f for f in folders if f"| `{f}/` |" not in guide] == [], "docs/devkit.md's table"
+    for prefixes in LAYERS[1:]:
+        for prefix in prefixes:
+            assert f"`{prefix.split('.', 1)[1].split('.')[0]}`" in guide, prefix
