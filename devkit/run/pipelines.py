@@ -33,7 +33,9 @@ UI_PORT = 8080
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="run_pipelines_locally.sh", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--dag", action="append", metavar="ID", help="run only this DAG (repeat)")
     parser.add_argument(
         "--with-upstream", action="store_true", help="with --dag: also the DAGs feeding its Assets"
