@@ -26,7 +26,7 @@ hooks:          ## install the pre-commit and pre-push git hooks
 dag:            ## a new DAG and its test from the template: make dag NAME=<domain>__<name>
 	@test -n "$(NAME)" || { echo "usage: make dag NAME=<domain>__<name>" >&2; exit 2; }
 	devkit/bootstrap.sh
-	.venv/bin/python -m devkit.new_dag $(NAME)
+	.venv/bin/python -m devkit.tools.new_dag $(NAME)
 
 lock:           ## re-resolve requirements/lock.txt from requirements/dev.in under MWAA constraints
 	devkit/bootstrap.sh

@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 devkit/bootstrap.sh
-exec .venv/bin/python -m devkit.run_pipelines "$@"
+exec .venv/bin/python -m devkit.run "$@"

@@ -12,7 +12,7 @@
 #                                       (vs the merge base with @{upstream}; --base REF)
 #   ./run_tests_locally.sh --path P     as --changed, as if only path P changed (repeatable)
 #   ./run_tests_locally.sh --only static|unit|domain=<name>   one CI job's share
-# What selects what: devkit/gate_domains.py (docs/gate.md).
+# What selects what: devkit/tools/gate_domains.py (docs/gate.md).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -33,11 +33,11 @@ done
 devkit/bootstrap.sh || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
 
-# The full gate runs everything; --changed/--only ask devkit/gate_domains.py for a plan.
+# The full gate runs everything; --changed/--only ask devkit/tools/gate_domains.py for a plan.
 declare -a skip_checks=() pytest_args=() scan_files=() sql_files=()
 run_pytest=1 run_static=1 scan_changed=0 gate_scope="full gate"
 if [ ${#plan_args[@]} -gt 0 ]; then
-  plan="$(python -m devkit.gate_domains "${plan_args[@]}" --shell)" || exit 2
+  plan="$(python -m devkit.tools.gate_domains "${plan_args[@]}" --shell)" || exit 2
   eval "$plan"
 fi
 
@@ -95,7 +95,7 @@ check "workflow schema (check-jsonschema)" \
 check "workflow audit (zizmor --offline)" zizmor --offline --quiet .github
 check "dependabot schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
-check "IAM lint (parliament)" python -m devkit.iam_lint
+check "IAM lint (parliament)" python -m devkit.tools.iam_lint
 check "cfn-lint infra/" cfn-lint infra/*.yaml
 check "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'

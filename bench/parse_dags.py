@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from devkit.dag_files import DAG_FILES, DAGS_DIR
+from devkit.airflow.dag_files import DAG_FILES, DAGS_DIR
 
 COLD = """
 import json, time

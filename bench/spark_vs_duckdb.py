@@ -1,6 +1,6 @@
 """Synthea gold jobs: local Spark (the real job files) vs DuckDB, same input, same layout.
 
-For each scale: generate the Synthea CSV (devkit.synthea_data), turn it into silver
+For each scale: generate the Synthea CSV (devkit.sample_data.synthea), turn it into silver
 Parquet once with the silver job, then run each gold job in local Spark (spark/jobs/*.py,
 `main([...])`, local[2]) and the same transformation in DuckDB (SQL below) on that
 silver Parquet, writing the same layout (Snappy Parquet, hive year/month/day partitions
@@ -37,8 +37,8 @@ import duckdb
 import pyarrow.dataset as ds
 from units import cold_import_airflow_seconds
 
-from devkit import synthea_data
 from devkit.paths import REPO
+from devkit.sample_data import synthea
 
 SPARK_CONF = {
     "spark.ui.enabled": "false",
@@ -191,11 +191,11 @@ def bench_scale(spark, scale: float, workdir: Path, unit: float, warm_runs: int)
     bronze, silver = root / "bronze", root / "silver"
     bronze.mkdir(parents=True)
     started = time.perf_counter()
-    for table in synthea_data.TABLES:
-        (bronze / f"{table}.csv").write_bytes(synthea_data.generate_table(table, scale))
+    for table in synthea.TABLES:
+        (bronze / f"{table}.csv").write_bytes(synthea.generate_table(table, scale))
     print(f"\nscale {scale:g}: generated CSV in {time.perf_counter() - started:.1f} s")
     silver_job = load_job("silver_synthea")
-    for table in synthea_data.TABLES:
+    for table in synthea.TABLES:
         args = ["--table", table, "--input", str(bronze / f"{table}.csv")]
         args += ["--output", str(silver / table), "--load-date", "2024-05-01"]
         seconds = run_spark(silver_job, args, silver / table)

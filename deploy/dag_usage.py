@@ -1,6 +1,6 @@
 """Which Airflow Variables and Connections the DAGs use, asked of the DAGs themselves.
 
-The run command's catalog (`devkit.dag_catalog.discover`) parses dags/ and reads
+The run command's catalog (`devkit.airflow.dag_catalog.discover`) parses dags/ and reads
 every task's `{{ var.value.x }}` templates and `*conn_id` arguments: the one
 source of truth, so `infra settings` keeps no list of its own. It runs in a
 subprocess, like the validation command: the deploy tool imports nothing from
@@ -31,7 +31,7 @@ CONVENTIONS = "dags/lakehouse/conventions.py"
 PROBE = """
 import json, sys
 from pathlib import Path
-from devkit.dag_catalog import DagDiscoveryError, discover
+from devkit.airflow.dag_catalog import DagDiscoveryError, discover
 try:
     catalog = discover(Path(sys.argv[1]))
 except DagDiscoveryError as err:

@@ -15,4 +15,4 @@ CACHE_DIR = REPO / ".cache"  # throw-away state: Postgres data, test homes
 AIRFLOW_HOME = REPO / ".airflow"  # the run command's Airflow home (metadata DB, task logs)
 LOCAL_PG_DATA = (
     CACHE_DIR / "postgres"
-)  # the run command's warehouse (and `python -m devkit.emulator`)
+)  # the run command's warehouse (and `python -m devkit.run.serve`)

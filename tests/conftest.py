@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 
-from devkit.airflow_local import airflow_settings
+from devkit.airflow.settings import airflow_settings
 from devkit.paths import CACHE_DIR
 
 # One home per xdist worker: SQLite does not take two writers.
@@ -52,7 +52,7 @@ def pytest_collection_finish(session):
 @pytest.fixture(scope="session")
 def embedded_postgres(tmp_path_factory):
     """One real PostgreSQL server for the whole session (pgserver ships the binaries)."""
-    from devkit.postgres import EmbeddedPostgres
+    from devkit.emulator.postgres import EmbeddedPostgres
 
     with EmbeddedPostgres(data_dir=tmp_path_factory.mktemp("pg") / "data") as server:
         yield server
@@ -74,8 +74,8 @@ def local_aws(embedded_postgres):
 SHARED_WORKER = {
     "spark": (
         "tests/spark/",
-        "tests/devkit/test_emulator_emr_serverless.py",
-        "tests/devkit/test_local_spark.py",
+        "tests/devkit/emulator/test_emr_serverless.py",
+        "tests/devkit/emulator/test_local_spark.py",
         "tests/dags/test_data_lake__pipeline.py",
     ),
     "tickit": ("tests/dags/test_tickit__",),
@@ -89,7 +89,7 @@ LONGEST_FIRST = (
     "spark",
     "tickit",
     "tests/dags/test_datahub__ingest_metadata.py",
-    "tests/devkit/test_datahub_recipes.py",
+    "tests/devkit/datahub/test_recipes.py",
 )
 
 

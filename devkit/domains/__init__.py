@@ -3,7 +3,8 @@
 A domain module (``devkit/domains/<name>.py``) defines ``DOMAIN``, an instance
 of a ``LocalDomain`` subclass. The runner finds every module here by itself:
 adding a domain touches no shared runner code. Each hook receives the
-``LocalPipeline`` (``env.aws``, ``env.names``, ``env.scale``) it works in.
+``Pipeline`` (``env.aws``, ``env.names``, ``env.scale``) it works in: the run layer's
+``LocalPipeline`` (devkit/run/local_env.py), which this layer below it never imports.
 """
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ import importlib
 import pkgutil
 from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from devkit.local_env import LocalPipeline
+
+class Pipeline(Protocol):
+    """What the hooks get: one local environment on the emulation (`LocalPipeline`)."""
+
+    aws: Any  # the LocalAws (devkit/emulator/server.py) it runs on
+    names: Any  # its LocalNames: `names.bucket("lake")`, `names.database("dev")`, ...
+    scale: float  # the sample data's scale factor
+    variables: dict[str, str]  # the Variables every domain gave (once all are provisioned)
+
+    def query(self, sql: str, *args, database: str = "dev") -> list[tuple]: ...
 
 
 class LocalDomain:
@@ -24,22 +33,22 @@ class LocalDomain:
     name: str = ""
     needs: tuple[str, ...] = ()  # other domains whose data or resources this one uses
 
-    def variables(self, env: LocalPipeline) -> dict[str, str]:
+    def variables(self, env: Pipeline) -> dict[str, str]:
         """Airflow Variables this domain's DAGs read: name -> local value."""
         return {}
 
-    def connections(self, env: LocalPipeline) -> dict[str, dict]:
+    def connections(self, env: Pipeline) -> dict[str, dict]:
         """Airflow Connections: conn_id -> connection as Airflow's JSON dict."""
         return {}
 
-    def provision(self, env: LocalPipeline) -> None:
+    def provision(self, env: Pipeline) -> None:
         """Create what the one-time AWS set-up creates (buckets, databases, topics)."""
 
-    def land(self, env: LocalPipeline, days: list[date]) -> int:
+    def land(self, env: Pipeline, days: list[date]) -> int:
         """Land sample source data for these nights; returns the number of objects."""
         return 0
 
-    def effects(self, env: LocalPipeline) -> dict[str, object]:
+    def effects(self, env: Pipeline) -> dict[str, object]:
         """What the run left behind, read back from the emulation, for the summary."""
         return {}
 

@@ -14,10 +14,10 @@ from functools import cache
 
 import pyarrow.parquet as pq
 
-from devkit import local_spark, synthea_data
 from devkit.domains import LocalDomain
-from devkit.emulator import s3store
+from devkit.emulator import local_spark, s3store
 from devkit.paths import SPARK_DIR, SQL_DIR
+from devkit.sample_data import synthea
 from lakehouse.athena import result_rows
 from lakehouse.conventions import Var
 from lakehouse.data_lake import EMR_RELEASE, GOLD_TABLES, SOURCE_TABLES, SYNTHEA_TABLES
@@ -25,12 +25,12 @@ from lakehouse.data_lake import EMR_RELEASE, GOLD_TABLES, SOURCE_TABLES, SYNTHEA
 DATABASES = {"bronze": "lake_bronze", "silver": "lake_silver", "gold": "lake_gold"}
 # Synthea rows relative to the generator's default (0.002 of the reference: ~2,500
 # encounters, ~10,000 observations), times the run's --scale.
-SYNTHEA_SCALE = synthea_data.DEFAULT_SCALE
+SYNTHEA_SCALE = synthea.DEFAULT_SCALE
 
 
 @cache
 def synthea_export(scale: float) -> dict[str, bytes]:
-    return synthea_data.generate(scale=SYNTHEA_SCALE * scale)
+    return synthea.generate(scale=SYNTHEA_SCALE * scale)
 
 
 def spark_files() -> dict[str, bytes]:

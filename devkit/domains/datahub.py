@@ -49,6 +49,82 @@ def output_dir(env) -> Path:
     return home / "datahub" / (env.names.tag or "local")
 
 
+def upload_recipes(env) -> str:
+    """recipes/ where the deploy tool puts it on AWS: the MWAA bucket's dags/recipes/."""
+    bucket = env.names.bucket("mwaa")
+    env.aws.create_bucket(bucket)  # also the data_lake domain's: creating it again is a no-op
+    for path in sorted(RECIPES.rglob("*.yml")):
+        env.aws.put_object(bucket, f"dags/recipes/{path.relative_to(RECIPES)}", path.read_bytes())
+    return bucket
+
+
+def create_network(env) -> tuple[str, str]:
+    """(subnet, security group) the ingestion tasks run in, as the stack creates them."""
+    ec2 = env.aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(
+        GroupName=f"datahub-ingestion-{env.names.tag or 'local'}",
+        Description="DataHub ingestion tasks: egress only",
+        VpcId=vpc,
+    )["GroupId"]
+    return subnet, group
+
+
+def container_environment(env, bucket: str) -> dict[str, str]:
+    """The ingestion container's environment, as the stack's task definition sets it."""
+    suffix = f"_{env.names.tag}" if env.names.tag else ""
+    return {
+        "DATAHUB_RECIPES_S3_URI": f"s3://{bucket}/dags/recipes",
+        "DATAHUB_GMS_URL": "http://127.0.0.1:9",  # never contacted: the sink is a file
+        "AWS_REGION": env.aws.region,
+        "AWS_ACCOUNT_ID": env.aws.account_id,
+        "DEPLOY_ENV": "local",
+        "LAKE_BUCKET": env.names.lake_bucket,
+        "LAKEHOUSE_GLUE_DATABASE_SUFFIX": suffix,
+        # Local only: the one switch the recipes read; PATCH needs a DataHub server.
+        "DATAHUB_TRANSFORMER_SEMANTICS": "OVERWRITE",
+        "DATAHUB_LOCAL_OUTPUT_DIR": str(output_dir(env)),
+        # Placeholders so the Redshift recipe validates; it is not run locally.
+        "REDSHIFT_HOST_PORT": "127.0.0.1:5439",
+        "REDSHIFT_DATABASE": env.names.database("dev"),
+        "REDSHIFT_USERNAME": "local",
+        "REDSHIFT_PASSWORD": "local-placeholder",  # pragma: allowlist secret
+    }
+
+
+def register_task_definition(env, environment: dict[str, str]) -> None:
+    """The DataHub ingestion task, one container running the CLI (ecs_ingestion runs it)."""
+    env.aws.client("ecs").register_task_definition(
+        family=family(env.names),
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="1024",
+        memory="4096",
+        taskRoleArn=role_arn("DataHubTaskRole", env.aws.account_id),
+        executionRoleArn=role_arn("DataHubTaskExecutionRole", env.aws.account_id),
+        containerDefinitions=[
+            {
+                "name": CONTAINER,
+                "image": INGESTION_IMAGE,
+                "essential": True,
+                "cpu": 1024,
+                "memory": 4096,
+                "entryPoint": ["/bin/sh", "-c"],
+                "environment": [{"name": k, "value": v} for k, v in environment.items()],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": log_group(env.names),
+                        "awslogs-region": env.aws.region,
+                        "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+                    },
+                },
+            }
+        ],
+    )
+
+
 class DataHub(LocalDomain):
     name = "datahub"
     needs = ("lineage",)  # the plugin's lineage of every DAG run (devkit/domains/lineage.py)
@@ -60,72 +136,13 @@ class DataHub(LocalDomain):
         from devkit.emulator import ecs_ingestion
 
         ecs_ingestion.warm_up()  # the DataHub CLI imports in the background, meanwhile
-        aws = env.aws
         shutil.rmtree(output_dir(env), ignore_errors=True)
         output_dir(env).mkdir(parents=True, exist_ok=True)
-        # Where the deploy tool puts recipes/ on AWS: the MWAA bucket's dags/recipes/.
-        bucket = env.names.bucket("mwaa")
-        aws.create_bucket(bucket)  # also the data_lake domain's: creating it again is a no-op
-        for path in sorted(RECIPES.rglob("*.yml")):
-            aws.put_object(bucket, f"dags/recipes/{path.relative_to(RECIPES)}", path.read_bytes())
-        ec2 = aws.client("ec2")
-        vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
-        group = ec2.create_security_group(
-            GroupName=f"datahub-ingestion-{env.names.tag or 'local'}",
-            Description="DataHub ingestion tasks: egress only",
-            VpcId=vpc,
-        )["GroupId"]
-        self._network[env.names.tag] = (subnet, group)
-        ecs = aws.client("ecs")
-        ecs.create_cluster(clusterName=cluster(env.names))
-        suffix = f"_{env.names.tag}" if env.names.tag else ""
-        environment = {
-            "DATAHUB_RECIPES_S3_URI": f"s3://{bucket}/dags/recipes",
-            "DATAHUB_GMS_URL": "http://127.0.0.1:9",  # never contacted: the sink is a file
-            "AWS_REGION": aws.region,
-            "AWS_ACCOUNT_ID": aws.account_id,
-            "DEPLOY_ENV": "local",
-            "LAKE_BUCKET": env.names.lake_bucket,
-            "LAKEHOUSE_GLUE_DATABASE_SUFFIX": suffix,
-            # Local only: the one switch the recipes read; PATCH needs a DataHub server.
-            "DATAHUB_TRANSFORMER_SEMANTICS": "OVERWRITE",
-            "DATAHUB_LOCAL_OUTPUT_DIR": str(output_dir(env)),
-            # Placeholders so the Redshift recipe validates; it is not run locally.
-            "REDSHIFT_HOST_PORT": "127.0.0.1:5439",
-            "REDSHIFT_DATABASE": env.names.database("dev"),
-            "REDSHIFT_USERNAME": "local",
-            "REDSHIFT_PASSWORD": "local-placeholder",  # pragma: allowlist secret
-        }
-        ecs.register_task_definition(
-            family=family(env.names),
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="1024",
-            memory="4096",
-            taskRoleArn=role_arn("DataHubTaskRole", aws.account_id),
-            executionRoleArn=role_arn("DataHubTaskExecutionRole", aws.account_id),
-            containerDefinitions=[
-                {
-                    "name": CONTAINER,
-                    "image": INGESTION_IMAGE,
-                    "essential": True,
-                    "cpu": 1024,
-                    "memory": 4096,
-                    "entryPoint": ["/bin/sh", "-c"],
-                    "environment": [{"name": k, "value": v} for k, v in environment.items()],
-                    "logConfiguration": {
-                        "logDriver": "awslogs",
-                        "options": {
-                            "awslogs-group": log_group(env.names),
-                            "awslogs-region": aws.region,
-                            "awslogs-stream-prefix": LOG_STREAM_PREFIX,
-                        },
-                    },
-                }
-            ],
-        )
-        logs = aws.client("logs")
+        bucket = upload_recipes(env)
+        self._network[env.names.tag] = create_network(env)
+        env.aws.client("ecs").create_cluster(clusterName=cluster(env.names))
+        register_task_definition(env, container_environment(env, bucket))
+        logs = env.aws.client("logs")
         if not logs.describe_log_groups(logGroupNamePrefix=log_group(env.names))["logGroups"]:
             logs.create_log_group(logGroupName=log_group(env.names))
 

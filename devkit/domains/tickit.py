@@ -8,7 +8,7 @@ from functools import cache
 from devkit.domains import LocalDomain
 from devkit.domains.house import MWAA_ROLE
 from devkit.emulator import REDSHIFT_ROLE_ARN
-from devkit.tickit_data import TickitData, extract_objects, generate
+from devkit.sample_data.tickit import TickitData, extract_objects, generate
 from lakehouse.conventions import Conn, Var
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
 

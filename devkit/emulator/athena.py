@@ -24,9 +24,9 @@ from moto.glue.models import glue_backends
 from sqlglot import exp
 
 from devkit.emulator import parquet_catalog, s3store
+from devkit.emulator.redshift_sql import strip_comments
 from devkit.iam import emulated
 from devkit.iam.recorder import current_principal
-from devkit.redshift_sql import strip_comments
 
 _original_start = AthenaBackend.start_query_execution
 _original_describe = AthenaResponse.get_query_execution

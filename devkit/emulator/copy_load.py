@@ -13,9 +13,9 @@ import re
 
 from devkit.emulator import s3store
 from devkit.emulator.errors import RedshiftError
+from devkit.emulator.redshift_sql import CopyCommand
 from devkit.iam import emulated
 from devkit.iam.recorder import current_principal
-from devkit.redshift_sql import CopyCommand
 
 _CHAR_TYPES = ("character", "text", "char", "varchar")
 

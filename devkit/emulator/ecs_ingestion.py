@@ -17,9 +17,9 @@ Two local substitutions, both printed in the container's log: a `datahub` shim
 first on PATH replaces the recipe's `datahub-rest` sink by a `file` sink (there
 is no DataHub server), and recipes whose source cannot reach the emulation
 (Redshift and Athena: SQLAlchemy over their wire protocols) are validated with
-devkit/datahub_validate.py instead of run.
+devkit/datahub/validate.py instead of run.
 
-Both run in warm DataHub processes (devkit/datahub_zygote.py), started in the
+Both run in warm DataHub processes (devkit/datahub/zygote.py), started in the
 background once per process (`warm_up`: when the datahub domain provisions, or
 at the first RunTask), so a container pays for its recipe, not for importing
 DataHub. Without them the shim runs the CLI cold, as before, warning in one line.
@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devkit import datahub_venv, datahub_zygote
+from devkit.datahub import cli_venv, zygote
 
 if TYPE_CHECKING:
     from moto.ecs.models import EC2ContainerServiceBackend
@@ -47,8 +47,10 @@ VALIDATE_ONLY_SOURCES = ("redshift", "athena")
 DESCRIBE_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
 _original: dict[str, object] = {}  # moto's RunTask and DescribeTasks, once patched
 _exited: dict[str, threading.Event] = {}  # task ARN and id -> set when its container exits
-_zygotes: datahub_zygote.Zygotes | None = None
+_zygotes: zygote.Zygotes | None = None
 _lock = threading.Lock()  # guards the moto patch and the warm processes
+# Where the containers' AWS SDK goes and the key it signs with: given by `install`.
+_emulation: dict[str, str] = {"endpoint_url": "", "key": ""}
 
 SHIM = '''#!{python}
 """datahub, as the local ECS emulation runs it: file sink; validate-only sources; warm CLI."""
@@ -83,15 +85,18 @@ run(REAL, args)
 '''
 
 
-def install() -> None:
+def install(endpoint_url: str, key: str) -> None:
     """Patch moto's RunTask and DescribeTasks when moto first loads its ECS backend.
 
-    Idempotent. Deferred because importing moto's ECS models (and the EC2 models
-    they use) costs ~1.3 s, which a run or test process without ECS need not pay.
+    Containers then call the emulation at `endpoint_url`, signing with `key` (or
+    with their task role's own key). Idempotent. Deferred because importing moto's
+    ECS models (and the EC2 models they use) costs ~1.3 s, which a run or test
+    process without ECS need not pay.
     Private API (`moto.backends.get_backend`, which the server calls per service).
     """
     from moto import backends
 
+    _emulation.update(endpoint_url=endpoint_url, key=key)
     if getattr(backends.get_backend, "_devkit_ecs", False):
         return
     load_backend = backends.get_backend
@@ -122,12 +127,12 @@ def _patch_moto_ecs() -> None:
         )
 
 
-def warm_up() -> datahub_zygote.Zygotes:
+def warm_up() -> zygote.Zygotes:
     """Start this process's warm DataHub processes in the background, once (see `stop`)."""
     global _zygotes
     with _lock:
         if _zygotes is None:
-            _zygotes = datahub_zygote.Zygotes(_interpreter, base_environment())
+            _zygotes = zygote.Zygotes(_interpreter, base_environment())
         return _zygotes
 
 
@@ -140,13 +145,13 @@ def stop() -> None:
             _zygotes = None
 
 
-atexit.register(stop)  # also without LocalAws (tests/devkit/test_datahub_recipes.py)
+atexit.register(stop)  # also without LocalAws (tests/devkit/datahub/test_recipes.py)
 
 
 def _interpreter() -> Path:
     """The python that the `datahub` console script names (built first if need be)."""
-    datahub_venv.ensure()
-    return Path(datahub_venv.datahub_cli().read_text().split("\n", 1)[0].removeprefix("#!"))
+    cli_venv.ensure()
+    return Path(cli_venv.datahub_cli().read_text().split("\n", 1)[0].removeprefix("#!"))
 
 
 def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):
@@ -206,10 +211,7 @@ def _environment(task, container: dict, principal: str = "") -> dict[str, str]:
     for override in task.overrides.get("containerOverrides", []):
         if override.get("name") == container.get("name"):
             env.update({p["name"]: p["value"] for p in override.get("environment") or []})
-    from devkit.emulator import server
-
-    url = server._active.endpoint_url if server._active else ""
-    fake = server.FAKE_KEY
+    url, fake = _emulation["endpoint_url"], _emulation["key"]
     return {
         **env,
         "AWS_ENDPOINT_URL": url,
@@ -220,13 +222,13 @@ def _environment(task, container: dict, principal: str = "") -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": fake,
         "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"),
         **base_environment(),
-        datahub_zygote.SOCKET_ENV: warm_up().wait(),
+        zygote.SOCKET_ENV: warm_up().wait(),
     }
 
 
 def base_environment() -> dict[str, str]:
     """What every container has, whatever its task: the warm CLI imports DataHub with it."""
-    venv_bin = datahub_venv.python().parent
+    venv_bin = cli_venv.python().parent
     return {
         "DATAHUB_TELEMETRY_ENABLED": "false",
         "PATH": f"{_shim_dir()}:{venv_bin}:/usr/bin:/bin",
@@ -242,10 +244,10 @@ def _shim_dir() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shim.write_text(
         SHIM.format(
-            python=datahub_venv.python(),
-            real=str(datahub_venv.datahub_cli()),
-            validator=str(Path(__file__).resolve().parent.parent / "datahub_validate.py"),
-            zygote=datahub_zygote.__file__,
+            python=cli_venv.python(),
+            real=str(cli_venv.datahub_cli()),
+            validator=str(Path(zygote.__file__).with_name("validate.py")),
+            zygote=zygote.__file__,
             validate_only=VALIDATE_ONLY_SOURCES,
         )
     )
@@ -256,7 +258,7 @@ def _shim_dir() -> Path:
 def _run_container(backend, task, definition, container: dict) -> None:
     # waits for the warm CLI, which ensures the venv
     env = _environment(task, container, task_principal(task, definition))
-    datahub_venv.ensure()
+    cli_venv.ensure()
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="devkit-ecs-") as workdir:
         proc = subprocess.run(

@@ -1,7 +1,7 @@
 """Run Redshift statements on PostgreSQL: one transaction per submission, like Redshift.
 
 COPY and UNLOAD are executed against moto's S3; everything else is translated by
-devkit.redshift_sql and run as is.
+devkit.emulator.redshift_sql and run as is.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from devkit import redshift_sql
-from devkit.emulator import copy_load, unload
+from devkit.emulator import copy_load, redshift_sql, unload
 from devkit.emulator.errors import RedshiftError
 from devkit.iam import emulated, recorder
 

@@ -10,10 +10,10 @@ from typing import Iterator
 import boto3
 
 from devkit.emulator import athena, ecs_ingestion, emr_serverless, glue_crawler, redshift_data
+from devkit.emulator.moto_server import QuickStoppingMotoServer
 from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
 from devkit.emulator.s3store import ACCOUNT_ID
 from devkit.iam import recorder
-from devkit.moto_server import QuickStoppingMotoServer
 
 FAKE_KEY = "testing"  # moto's documented dummy credentials, not a secret
 REDSHIFT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/local-redshift-s3"
@@ -50,7 +50,6 @@ class LocalAws:
         redshift_data.install(self._redshift)
         glue_crawler.install()
         athena.install()
-        ecs_ingestion.install()
         emr_serverless.install()
         recorder.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
@@ -58,6 +57,7 @@ class LocalAws:
             ip_address="127.0.0.1", port=self.port, verbose=False
         )
         self._server.start()
+        ecs_ingestion.install(self.endpoint_url, FAKE_KEY)  # before any request reaches ECS
         _active = self
 
     def stop(self) -> None:

@@ -16,13 +16,12 @@ from urllib.parse import quote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from devkit import redshift_sql
-from devkit.emulator import s3store
+from devkit.emulator import redshift_sql, s3store
 from devkit.emulator.errors import RedshiftError
 from devkit.emulator.pgtypes import arrow_table
+from devkit.emulator.redshift_sql import UnloadCommand
 from devkit.iam import emulated
 from devkit.iam.recorder import current_principal
-from devkit.redshift_sql import UnloadCommand
 
 NOT_EMPTY = (
     "Specified unload destination on S3 is not empty. Consider using a different bucket / "

@@ -2,22 +2,48 @@
 
 `policies_for(resources)` returns role logical id -> its identity policy documents,
 read from the template (the one source of IAM) with `resources` standing in for
-what the stack would create (devkit/local_stack.py `local_resources`).
+what the stack would create (`stack_resources`; for a local pipeline,
+devkit/run/local_stack.py `local_resources`).
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from devkit.infra_policies import PolicyDocument, policies
-from devkit.local_stack import (  # noqa: F401 (re-exported for the tests)
-    TEMPLATE,
-    local_resources,
-    split_resources,
-    stack_resources,
-)
+from devkit.iam import recorder
+from devkit.iam.infra_policies import INFRA_DIR, PolicyDocument, load_template, policies
 
 POLICY_SOURCE = "infra/pipelines.yaml"
+
+TEMPLATE = INFRA_DIR / "pipelines.yaml"
+
+
+@cache
+def template() -> dict:
+    return load_template(TEMPLATE)
+
+
+def stack_resources(
+    account: str, region: str, project: str, names: dict[str, str], ids: dict[str, str]
+) -> dict[str, str]:
+    """What `policies_for` takes: the stack's pseudo parameters and ProjectName, each
+    role's local name, `names` (logical id -> physical name) and `ids` (values that are
+    not names: `SparkApplication.ApplicationId`, ...)."""
+    return {
+        "AWS::AccountId": account,
+        "AWS::Region": region,
+        "ProjectName": project,
+        **dict(recorder.ROLE_NAMES),
+        **names,
+        **ids,
+    }
+
+
+def split_resources(resources: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(logical id -> physical name, everything else: parameters, attributes, pseudo)."""
+    logical_ids = template().get("Resources", {})
+    names = {k: v for k, v in resources.items() if k in logical_ids}
+    return names, {k: v for k, v in resources.items() if k not in names}
 
 
 @cache

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from devkit.airflow_local import migrate_metadata_db
+from devkit.airflow.settings import migrate_metadata_db
 from devkit.domains import for_dags
-from devkit.local_env import LocalPipeline
+from devkit.run.local_env import LocalPipeline
 
 
 @pytest.hookimpl(wrapper=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.dag_files import DAG_FILE_IDS, DAG_FILES, DAGS_DIR
+from devkit.airflow.dag_files import DAG_FILE_IDS, DAG_FILES, DAGS_DIR
 from lakehouse.conventions import Domain, Tag, Team, notify_failure
 
 MAX_RETRIES = 3

@@ -18,7 +18,8 @@ import pytest
 
 from devkit.domains import datahub
 from devkit.domains.data_lake import DOMAIN, parquet_counts
-from devkit.iam.policies import denials_without, local_resources, policies_for
+from devkit.iam.policies import denials_without, policies_for
+from devkit.run.local_stack import local_resources
 from lakehouse.data_lake import (
     GOLD_TABLES,
     SOURCE_TABLES,

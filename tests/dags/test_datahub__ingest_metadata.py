@@ -19,8 +19,9 @@ import pytest
 from devkit.domains import datahub
 from devkit.domains.tickit import GOLD_DATABASE
 from devkit.emulator import FAKE_KEY
-from devkit.iam.policies import denials_without, local_resources, policies_for
+from devkit.iam.policies import denials_without, policies_for
 from devkit.paths import REPO as ROOT
+from devkit.run.local_stack import local_resources
 from lakehouse.conventions import Team, Var
 
 pytestmark = pytest.mark.integration

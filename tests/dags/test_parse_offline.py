@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from devkit.dag_files import DAG_FILE_IDS, DAG_FILES
+from devkit.airflow.dag_files import DAG_FILE_IDS, DAG_FILES
 
 
 def dags_defined_by(dag_file, module_name) -> list:

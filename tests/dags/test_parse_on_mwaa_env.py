@@ -1,9 +1,9 @@
 """What ships parses on MWAA: the deployed dags/ folder, in MWAA's own environment.
 
 `.venv-mwaa` holds only Python 3.12, Airflow 3.2.1 with MWAA's constraints and
-requirements/requirements.txt (devkit/mwaa_env.py); the bucket's dags/ is laid
+requirements/requirements.txt (devkit/mwaa/env.py); the bucket's dags/ is laid
 out by the deploy tool's mapping and parsed as Airflow 3.2's DAG processor does
-(devkit/mwaa_parse.py). The first run builds the venv (a download); later runs
+(devkit/mwaa/parse.py). The first run builds the venv (a download); later runs
 only parse. No Python 3.12 on the machine is a failure that says how to get one.
 """
 
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from devkit import mwaa_env, mwaa_parse
+from devkit.mwaa import env as mwaa_env
+from devkit.mwaa import parse as mwaa_parse
 
 pytestmark = pytest.mark.integration
 

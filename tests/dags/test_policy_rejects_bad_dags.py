@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from devkit.new_dag import render
 from devkit.paths import REPO
+from devkit.tools.new_dag import render
 
 BREAKS_EVERY_RULE = """
 import pendulum

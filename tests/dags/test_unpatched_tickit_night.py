@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.airflow_local import airflow_settings
+from devkit.airflow.settings import airflow_settings
 from devkit.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -37,12 +37,12 @@ def run_unpatched_night() -> dict:
     import tempfile
 
     from devkit import patches
-    from devkit.airflow_local import migrate_metadata_db
+    from devkit.airflow.settings import migrate_metadata_db
     from devkit.domains import for_dags
     from devkit.domains.tickit import sample_data
     from devkit.emulator import LocalAws
-    from devkit.local_env import LocalPipeline
-    from devkit.postgres import EmbeddedPostgres
+    from devkit.emulator.postgres import EmbeddedPostgres
+    from devkit.run.local_env import LocalPipeline
     from lakehouse.tickit import TABLES
 
     migrate_metadata_db()

@@ -17,11 +17,11 @@ from botocore.exceptions import ClientError
 
 from deploy.aws import Clients
 from deploy.settings import Settings
-from devkit import fake_mwaa
+from devkit.emulator import fake_mwaa
+from devkit.emulator.moto_server import QuickStoppingMotoServer
 from devkit.iam import recorder as iam_recorder
 from devkit.iam.check import check
 from devkit.iam.policies import policies_for, stack_resources
-from devkit.moto_server import QuickStoppingMotoServer
 
 REGION = "us-east-1"
 # moto's dummy credentials: the set-up key (not recorded) for the tests' own clients...

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from devkit.iam.infra_policies import INFRA_DIR, all_policies, policies
 from devkit.iam.recorder import ROLE_NAMES
-from devkit.infra_policies import INFRA_DIR, all_policies, policies
 from devkit.paths import REPO
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
 

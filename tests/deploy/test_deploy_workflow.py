@@ -89,7 +89,7 @@ def test_the_gate_runs_as_parallel_jobs_and_the_deploy_needs_every_one():
     assert "./run_tests_locally.sh --only static" in runs["static"]
     assert "./run_tests_locally.sh --only unit" in runs["unit"]
     assert './run_tests_locally.sh --only "domain=$DOMAIN"' in runs["end-to-end"]
-    assert "python -m devkit.gate_domains --matrix" in runs["domains"]
+    assert "python -m devkit.tools.gate_domains --matrix" in runs["domains"]
     matrix = jobs["end-to-end"]["strategy"]["matrix"]
     assert matrix["domain"] == "${{ fromJSON(needs.domains.outputs.domains) }}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cfnlint.decode import decode_str
 
-from devkit.infra_policies import INFRA_DIR, Resolver
+from devkit.iam.infra_policies import INFRA_DIR, Resolver
 
 TEMPLATE = decode_str((INFRA_DIR / "network.yaml").read_text())[0]
 RESOURCES = TEMPLATE["Resources"]

@@ -12,8 +12,8 @@ import json
 import pytest
 from cfnlint.decode import decode_str
 
+from devkit.iam.infra_policies import INFRA_DIR, Resolver
 from devkit.iam.recorder import ROLE_NAMES
-from devkit.infra_policies import INFRA_DIR, Resolver
 from lakehouse.conventions import Var
 
 TEMPLATE_PATH = INFRA_DIR / "pipelines.yaml"

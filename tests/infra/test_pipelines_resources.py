@@ -11,8 +11,8 @@ import jinja2
 import pytest
 from cfnlint.decode import decode_str
 
-from devkit.dag_files import DAGS_DIR
-from devkit.infra_policies import INFRA_DIR, Resolver
+from devkit.airflow.dag_files import DAGS_DIR
+from devkit.iam.infra_policies import INFRA_DIR, Resolver
 from lakehouse.conventions import Var
 from lakehouse.data_lake import EMR_RELEASE
 

@@ -1,6 +1,6 @@
 """One local SparkSession for every Spark test, the job files as modules, shared fixtures.
 
-The session is the process's one small local session (devkit/local_spark.py), the
+The session is the process's one small local session (devkit/emulator/local_spark.py), the
 same one the EMR Serverless emulation runs the lake's jobs in. Job files are loaded
 from spark/jobs/ by path, the way spark-submit runs them.
 """
@@ -17,8 +17,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from devkit import local_spark, synthea_data
+from devkit.emulator import local_spark
 from devkit.paths import REPO
+from devkit.sample_data import synthea
 
 JOBS = REPO / "spark" / "jobs"
 JOB_NAMES = sorted(path.stem for path in JOBS.glob("*.py"))
@@ -97,7 +98,7 @@ def spark():
 def synthea_csv(tmp_path_factory) -> Path:
     """Generated Synthea-shaped bronze CSV, one folder per table (with a _SUCCESS marker)."""
     root = tmp_path_factory.mktemp("synthea_bronze")
-    for table, data in synthea_data.generate(SYNTHEA_TEST_SCALE, seed=7).items():
+    for table, data in synthea.generate(SYNTHEA_TEST_SCALE, seed=7).items():
         folder = root / table
         folder.mkdir()
         (folder / f"{table}.csv").write_bytes(data)
@@ -110,7 +111,7 @@ def synthea_silver(spark, synthea_csv, tmp_path_factory) -> Path:
     """The silver tables of `synthea_csv`, written by the silver job's main."""
     root = tmp_path_factory.mktemp("synthea_silver")
     job = load_job("silver_synthea")
-    for table in synthea_data.TABLES:
+    for table in synthea.TABLES:
         job.main(
             ["--table", table, "--input", str(synthea_csv / table), "--output", str(root / table)]
             + ["--load-date", "2024-05-01"]

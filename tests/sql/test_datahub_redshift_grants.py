@@ -13,10 +13,10 @@ from datetime import date
 import pytest
 from jinja2 import Template
 
-from devkit.airflow_local import load_dag
+from devkit.airflow.dagrun import load_dag
+from devkit.airflow.render import task_sql
+from devkit.emulator.redshift_sql import split_statements, strip_comments, to_postgres
 from devkit.paths import SQL_DIR
-from devkit.redshift_sql import split_statements, strip_comments, to_postgres
-from devkit.template_render import task_sql
 from lakehouse.tickit import TABLES
 
 GRANTS = SQL_DIR / "datahub" / "redshift_reader_grants.sql"

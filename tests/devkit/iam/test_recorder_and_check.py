@@ -144,7 +144,7 @@ def _request(action, resource):
 
 
 def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
-    from devkit.local_env import LocalPipeline
+    from devkit.run.local_env import LocalPipeline
 
     pipeline = LocalPipeline(local_aws, domains=())  # unique names, nothing provisioned
     lake = pipeline.names.lake_bucket

@@ -12,11 +12,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from devkit import synthea_data
+from devkit.sample_data import synthea
 from tests.spark.conftest import data_files, load_job, read_back, tree
 
 job = load_job("silver_synthea")
-ENCOUNTER_HEADER = list(synthea_data.COLUMNS["encounters"])
+ENCOUNTER_HEADER = list(synthea.COLUMNS["encounters"])
 
 
 def raw_frame(spark, table: str, rows: list[dict], file: str = "file:/bronze/x.csv"):
@@ -57,7 +57,7 @@ def run(table: str, source, output) -> None:
 
 
 def test_schemas_match_the_generator_columns():
-    for table, columns in synthea_data.COLUMNS.items():
+    for table, columns in synthea.COLUMNS.items():
         assert [name for name, _, _ in job.SYNTHEA_SCHEMAS[table]] == list(columns)
 
 
@@ -148,11 +148,11 @@ def test_check_header_names_missing_and_unexpected_columns():
 
 
 def test_main_writes_typed_deduplicated_parquet(synthea_csv, synthea_silver):
-    for table in synthea_data.TABLES:
+    for table in synthea.TABLES:
         lines = (synthea_csv / table / f"{table}.csv").read_text().splitlines()[1:]
         silver = read_back(synthea_silver / table)
         assert silver.num_rows == len(set(lines))  # exact duplicates dropped, nothing else
-        assert silver.column_names == [c.lower() for c in synthea_data.COLUMNS[table]]
+        assert silver.column_names == [c.lower() for c in synthea.COLUMNS[table]]
         assert data_files(synthea_silver / table)[0].name.endswith(".snappy.parquet")
     schema = read_back(synthea_silver / "encounters").schema
     assert schema.field("start").type == pa.timestamp("us", tz="UTC")

@@ -1,0 +1,338 @@
+"""Warm DataHub processes ("zygotes") for the local ECS emulation.
+
+A fresh `datahub` spends seconds importing DataHub before it reads its recipe,
+once per ingestion container; so does devkit/datahub/validate.py. A zygote
+imports what one of these scripts imports, once, then forks a child per request
+that runs the script as `python SCRIPT ARGS` would, with the caller's argv,
+directory, environment and stdin/stdout/stderr (passed over a Unix socket): the
+output and the exit status are the script's own. Runs with .venv-datahub's
+python: stdlib and DataHub only (`Zygotes`, the emulation's side, is stdlib only).
+
+    python zygote.py serve FOLDER SCRIPT  # SCRIPT's zygote (started by Zygotes)
+    python zygote.py SCRIPT ARGS...       # run SCRIPT in it, or here if it cannot
+
+A child must not differ from a fresh process, so a zygote refuses a request
+whose environment differs in a variable DataHub reads at import time (PATH,
+HOME, DATAHUB_DEBUG, ...), and does not serve at all if preloading changed what
+the script would see (see `preload`). Then the caller prints a one-line warning
+and runs the script itself, as the emulation did before zygotes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import logging
+import os
+import runpy
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Callable, NoReturn
+
+SOCKET_ENV = "DEVKIT_DATAHUB_ZYGOTE"  # the folder of the zygotes' sockets, one per script
+WARNING = "[local emulation] warm DataHub CLI not used ({}); running it cold"
+# Per script served (by file name): the modules it imports before it prints
+# anything, then more of what it imports for recipes/, none of which may change
+# the logging the first ones set up: the CLI prints how many handlers it masks,
+# and the validator's records go to the last-resort handler. So the s3, athena
+# and redshift sources stay out (smart_open, google.auth and redshift_connector
+# add handlers), and the validator gets no plugin (one calls logging.basicConfig).
+PRELOAD = {
+    "datahub": (
+        ["datahub.entrypoints"],  # what the console script imports
+        [
+            "datahub.ingestion.source.metadata.business_glossary",
+            "datahub.ingestion.source.aws.glue",
+            "datahub.ingestion.transformer.add_dataset_tags",
+            "datahub.ingestion.transformer.add_dataset_ownership",
+            "datahub.ingestion.transformer.add_dataset_terms",
+            "datahub.ingestion.sink.file",
+            "pyarrow",
+            "tableschema",
+            "pandas",
+            "sqlalchemy.orm",
+        ],
+    ),
+    "validate.py": (
+        [  # what validate() imports first
+            "datahub.ingestion.api.common",
+            "datahub.ingestion.run.pipeline_config",
+            "datahub.ingestion.sink.sink_registry",
+            "datahub.ingestion.source.source_registry",
+            "datahub.ingestion.transformer.transform_registry",
+            "datahub.configuration.config_loader",
+            "expandvars",
+        ],
+        ["datahub.ingestion.graph.client", "unittest.mock", "pyarrow", "pandas", "sqlalchemy.orm"],
+    ),
+}
+
+
+class _Reads(type(os.environ)):
+    """os.environ while preloading: the same variables, and a note of each one read."""
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def _logging() -> dict[str, tuple[int, int]]:
+    """Handlers and level of each logger ("" the root; a placeholder has neither)."""
+    loggers = {"": logging.root, **logging.root.manager.loggerDict}
+    return {
+        n: (len(getattr(lg, "handlers", ())), getattr(lg, "level", 0)) for n, lg in loggers.items()
+    }
+
+
+def _changed(before: dict[str, tuple[int, int]]) -> list[str]:
+    """Loggers with handlers added, or whose level changed; a new logger's level is its code's."""
+    return sorted(
+        name
+        for name, (handlers, level) in _logging().items()
+        if (handlers, level) != before.get(name, (0, level))
+    )
+
+
+def preload(script: str) -> set[str]:
+    """Import what `script` imports; returns the environment variables read meanwhile.
+
+    Exits if that would make a child differ from a fresh process: logging changed
+    after the script's first imports, the environment changed, output was
+    written (a child would not repeat it), or a thread was started.
+    """
+    first, more = PRELOAD[script]
+    real, environ, written = os.environ, dict(os.environ), os.fstat(2).st_size
+    os.environ = reads = _Reads.__new__(_Reads)
+    reads.__dict__.update(vars(real), read=set())
+    try:
+        for name in first:
+            importlib.import_module(name)
+        logging_set_up = _logging()
+        for name in more:
+            importlib.import_module(name)
+    finally:
+        os.environ = real
+    if _changed(logging_set_up):
+        sys.exit(f"zygote: preloading changed the loggers {_changed(logging_set_up)}")
+    if dict(os.environ) != environ:
+        sys.exit("zygote: preloading changed the environment")
+    if os.fstat(2).st_size != written:
+        sys.exit("zygote: preloading wrote output, which a child would not repeat")
+    if threading.active_count() > 1:
+        sys.exit("zygote: preloading started threads, whose locks a fork would copy")
+    return {key for key in reads.read if isinstance(key, str)}
+
+
+def _warm(script: str) -> set[str]:
+    """`preload` the script's imports, then freeze what they made; the variables read."""
+    gc.disable()  # imports make many objects and little garbage: collecting only costs
+    read_at_import = preload(script)
+    gc.collect()
+    gc.freeze()  # a child's collections and exit then skip these, instead of copying their pages
+    gc.enable()
+    return read_at_import
+
+
+def serve(folder: str, script: str) -> list[str] | None:
+    """Serve `script` at folder/script; returns only in a forked child, with its argv."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(os.path.join(folder, script))
+    listener.listen(16)
+    print("listening", flush=True)  # Zygotes waits for this; clients queue until preloaded
+    os.dup2(2, 1)
+    del sys.path[0]  # this file's folder: each child gets its script's, as `python SCRIPT`
+    read_at_import = _warm(script)
+    startup = dict(os.environ)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished runners are reaped by the kernel
+    while True:
+        ready, _, _ = select.select([listener, 0], [], [])
+        if 0 in ready:  # stdin closed: the emulation that started us has gone
+            return None
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                request, fds = _receive(conn)
+            except (OSError, ValueError) as err:
+                print(f"bad request: {err!r}", flush=True)
+                continue
+            env = request["env"]
+            differs = sorted(k for k in read_at_import if env.get(k) != startup.get(k))
+            if differs:
+                with contextlib.suppress(OSError):
+                    conn.sendall(f"environment differs in {', '.join(differs)}\n".encode())
+                for fd in fds:
+                    os.close(fd)
+                continue
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if os.fork() == 0:  # a runner per request, so requests run side by side
+                listener.close()
+                return _run_child(conn, request, fds)
+            for fd in fds:
+                os.close(fd)
+
+
+def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> list[str]:
+    """In a runner: fork the child that becomes the script, report its exit status, exit.
+
+    Returns only in that child, with its argv."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it to reap runners
+    pid = os.fork()
+    if pid == 0:
+        _become(request, fds)
+        return request["argv"]
+    for fd in fds:
+        os.close(fd)
+    with contextlib.suppress(OSError):  # the caller may have gone (killed on a timeout)
+        conn.sendall(b"started\n")
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    print(f"child {pid}: {' '.join(request['argv'])} -> {status}", flush=True)
+    with contextlib.suppress(OSError):
+        conn.sendall(f"{status}\n".encode())
+    os._exit(0)
+
+
+def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
+    data, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+    while not data.endswith(b"\n"):
+        more = conn.recv(1 << 16)
+        if not more:
+            raise ConnectionError("closed before the end of its request")
+        data += more
+    return json.loads(data), fds
+
+
+def _become(request: dict, fds: list[int]) -> None:
+    """In the child: the caller's descriptors, directory, environment and argv."""
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = list(request["argv"])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))
+    sys.stdout.reconfigure(line_buffering=sys.stdout.isatty())
+    # Fresh seeds, as a new process has: `random` reseeds itself after a fork, numpy does not.
+    if "numpy.random" in sys.modules:
+        sys.modules["numpy.random"].seed()
+
+
+def call(address: str, argv: list[str], cwd: str, env: dict, fds=(0, 1, 2)) -> int:
+    """Run `argv` in the zygote with these descriptors; its exit status (negative: signal).
+
+    Raises OSError if the zygote did not start it (unreachable, refused, died
+    before), RuntimeError if the zygote died while it ran."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(address)
+        data = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode() + b"\n"
+        sent = socket.send_fds(sock, [data], list(fds))
+        if sent < len(data):  # not an empty send: a refusal may already have closed it (EPIPE)
+            sock.sendall(data[sent:])
+        replies = sock.makefile("r")
+        started = replies.readline()
+        if started != "started\n":
+            raise ConnectionError(started.strip() or "it closed the connection")
+        status = replies.readline()
+    if not status:
+        raise RuntimeError("[local emulation] the warm DataHub CLI died during the run")
+    return int(status)
+
+
+def run(script: str, args: list[str]) -> NoReturn:
+    """Run SCRIPT ARGS in its zygote (in the folder $DEVKIT_DATAHUB_ZYGOTE names) and exit
+    with its status; without one (or if it refuses or is unreachable), exec it here."""
+    folder = os.environ.get(SOCKET_ENV)
+    if folder:
+        address = os.path.join(folder, os.path.basename(script))
+        try:
+            status = call(address, [script, *args], os.getcwd(), dict(os.environ))
+        except OSError as err:  # nothing ran
+            print(WARNING.format(err), flush=True)
+        except RuntimeError as err:  # it ran in part: running it again would not be a retry
+            sys.exit(str(err))
+        else:
+            if status < 0:  # killed by a signal: die of the same one, as the script did
+                with contextlib.suppress(OSError):  # SIGKILL's cannot (nor need) be reset
+                    signal.signal(-status, signal.SIG_DFL)
+                os.kill(os.getpid(), -status)
+            sys.exit(status)
+    argv = [script, *args] if os.access(script, os.X_OK) else [sys.executable, script, *args]
+    os.execv(argv[0], argv)
+
+
+class Zygotes:
+    """The emulation's side: a zygote per script of PRELOAD, started in the background.
+
+    `python` is called in the background (it may build .venv-datahub first) and
+    returns the interpreter; `env` is the environment they import with: the one
+    every container has before its task's own variables.
+    """
+
+    def __init__(self, python: Callable[[], Path], env: dict[str, str]):
+        self.folder = Path(tempfile.mkdtemp(prefix="devkit-datahub-zygote-"))
+        self.pids: dict[str, int] = {}
+        self._owner = os.getpid()  # a fork of this process (running atexit) must not stop them
+        self._procs: list[subprocess.Popen] = []
+        self._started = threading.Thread(target=self._start, args=(python, env), daemon=True)
+        self._started.start()
+
+    def _start(self, python: Callable[[], Path], env: dict[str, str]) -> None:
+        interpreter = str(python())
+        for script in PRELOAD:
+            with open(self.log(script), "wb") as log:
+                proc = subprocess.Popen(
+                    [interpreter, __file__, "serve", str(self.folder), script],
+                    stdin=subprocess.PIPE,  # its lifeline: closed when this process ends
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    env=env,
+                    cwd=self.folder,
+                    start_new_session=True,  # stop() kills its group: it and its children
+                )
+            self._procs.append(proc)
+            self.pids[script] = proc.pid
+        for proc in self._procs:
+            proc.stdout.readline()  # "listening", or nothing if it failed to start
+            proc.stdout.close()
+
+    def log(self, script: str) -> Path:
+        """What the zygote of `script` wrote: its errors, and one line per child."""
+        return self.folder / f"{script}.log"
+
+    def wait(self) -> str:
+        """The sockets' folder, once each zygote listens there (or has failed to)."""
+        self._started.join()
+        return str(self.folder)
+
+    def stop(self) -> None:
+        if os.getpid() != self._owner:
+            return
+        self._started.join()
+        for proc in self._procs:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+            proc.stdin.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        argv = serve(*sys.argv[2:4])
+        if argv is None:
+            sys.exit(0)
+        runpy.run_path(argv[0], run_name="__main__")  # raises SystemExit like the script
+    else:
+        run(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,1 @@
+"""MWAA's own environment reproduced: `.venv-mwaa` (env), the DAG parse there (parse, probe)."""

@@ -1,0 +1,70 @@
+"""The stack of infra/pipelines.yaml as the local emulation names it.
+
+The template is the one definition of the AWS resources. Locally they get local names
+(`LocalNames`: `local-lake`, or `lake-<tag>` in tests); `local_resources(pipeline)`
+maps each logical id to that name (its Ref and ARN follow from it) plus the few values
+that are ids rather than names (the EMR Serverless application, the workgroup id).
+The IAM check resolves the roles' policies with it, and resources whose shape the
+DAGs rely on (the Glue crawlers) are created locally from the template's own
+properties (`create_crawlers`).
+"""
+
+from __future__ import annotations
+
+from devkit.domains import Pipeline, datahub
+from devkit.iam.infra_policies import Resolver
+from devkit.iam.policies import split_resources, stack_resources, template
+
+
+def local_resources(pipeline: Pipeline) -> dict[str, str]:
+    """The template's resources as this local pipeline names them."""
+    from lakehouse.conventions import Var
+
+    names, aws, variables = pipeline.names, pipeline.aws, pipeline.variables
+    application = str(variables.get(Var.EMR_SERVERLESS_APPLICATION_ID, "no-application"))
+    workgroup = str(variables.get(Var.REDSHIFT_WORKGROUP, "local"))
+    workgroup_arn = f"arn:aws:redshift-serverless:{aws.region}:{aws.account_id}:workgroup/"
+    return stack_resources(
+        aws.account_id,
+        aws.region,
+        names.project,
+        names={
+            "MwaaBucket": names.bucket("mwaa"),
+            "LandingBucket": names.landing_bucket,
+            "LakeBucket": names.lake_bucket,
+            "AlertsTopic": names.bucket("airflow-alerts"),
+            "AthenaWorkgroup": str(variables.get(Var.ATHENA_WORKGROUP, "primary")),
+            "TickitGoldDatabase": names.database("tickit_gold"),
+            "LakeBronzeDatabase": names.database("lake_bronze"),
+            "LakeSilverDatabase": names.database("lake_silver"),
+            "LakeGoldDatabase": names.database("lake_gold"),
+            "DataHubCluster": datahub.cluster(names),
+            "DataHubLogGroup": datahub.log_group(names),
+            "MwaaEnvironment": "local",
+            "RedshiftWorkgroup": workgroup,
+        },
+        ids={
+            "SparkApplication.ApplicationId": application,
+            "SparkApplication.Arn": (
+                f"arn:aws:emr-serverless:{aws.region}:{aws.account_id}:/applications/{application}"
+            ),
+            "RedshiftWorkgroup.Workgroup.WorkgroupId": workgroup,
+            "RedshiftWorkgroup.Workgroup.WorkgroupArn": workgroup_arn + workgroup,
+        },
+    )
+
+
+def create_crawlers(pipeline: Pipeline) -> None:
+    """The template's crawlers, as CloudFormation would create them (set-up principal);
+    the DAGs' operators then only get, update and start them, as on AWS. Crawler names
+    are fixed, so pipelines sharing an emulation share them (each run updates them)."""
+    names, values = split_resources(local_resources(pipeline))
+    resolver = Resolver(template(), values=values, names=names)
+    glue = pipeline.aws.client("glue")
+    existing = set(glue.list_crawlers().get("CrawlerNames", []))
+    for resource in template()["Resources"].values():
+        if resource["Type"] != "AWS::Glue::Crawler":
+            continue
+        properties = resolver.resolve(resource["Properties"])
+        if properties["Name"] not in existing:
+            glue.create_crawler(**properties)

@@ -1,0 +1,1 @@
+"""Deterministic sample source data the domains land: TICKIT extracts and Synthea patients."""

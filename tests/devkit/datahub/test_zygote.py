@@ -1,0 +1,121 @@
+"""The warm DataHub CLI (devkit/datahub/zygote.py) behind the emulated ECS RunTask.
+
+A RunTask of the ingestion image goes through the process's zygote (its log
+names the forked child), and a failing recipe fails the task as the cold CLI
+would: non-zero exit code, its error in the CloudWatch stream. A request the
+zygote must refuse runs cold with a one-line warning; stopping leaves no process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from devkit.datahub import cli_venv, zygote
+from devkit.domains.datahub import INGESTION_IMAGE
+from devkit.emulator import ecs_ingestion
+from devkit.paths import REPO as ROOT
+
+VALIDATOR = str(ROOT / "devkit" / "datahub" / "validate.py")
+
+
+def _run_task(aws, command: str, output_dir: Path) -> tuple[int, list[str]]:
+    """RunTask of the ingestion image with this shell command: (exit code, log lines)."""
+    ecs, name = aws.client("ecs"), f"zygote-{uuid.uuid4().hex[:8]}"
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.43.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+    ecs.create_cluster(clusterName=name)
+    environment = {"DATAHUB_LOCAL_OUTPUT_DIR": str(output_dir), "AWS_REGION": aws.region}
+    ecs.register_task_definition(
+        family=name,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="1024",
+        memory="4096",
+        containerDefinitions=[
+            {
+                "name": "datahub-ingestion",
+                "image": INGESTION_IMAGE,
+                "cpu": 1024,
+                "memory": 4096,
+                "entryPoint": ["/bin/sh", "-c"],
+                "command": [command],
+                "environment": [{"name": k, "value": v} for k, v in environment.items()],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {"awslogs-group": name, "awslogs-stream-prefix": "datahub"},
+                },
+            }
+        ],
+    )
+    (task,) = ecs.run_task(
+        cluster=name,
+        taskDefinition=name,
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
+        },
+    )["tasks"]
+    (task,) = ecs.describe_tasks(cluster=name, tasks=[task["taskArn"]])["tasks"]
+    stream = f"datahub/datahub-ingestion/{task['taskArn'].rsplit('/', 1)[1]}"
+    events = aws.client("logs").get_log_events(logGroupName=name, logStreamName=stream)
+    return task["containers"][0]["exitCode"], [e["message"] for e in events["events"]]
+
+
+def test_failing_recipe_fails_the_task_through_the_warm_cli(local_aws, tmp_path):
+    recipe = yaml.safe_load((ROOT / "recipes" / "glue.yml").read_text())
+    recipe["source"]["config"]["database_patern"] = recipe["source"]["config"].pop(
+        "database_pattern"
+    )
+    recipe["transformers"] = []
+    (tmp_path / "bad.yml").write_text(yaml.safe_dump(recipe))
+    command = f"cp {tmp_path}/bad.yml . && exec datahub ingest -c bad.yml --strict-warnings"
+
+    code, lines = _run_task(local_aws, command, tmp_path)
+
+    log = "\n".join(lines)
+    served = ecs_ingestion.warm_up().log("datahub").read_text()  # or why it could not serve
+    assert "warm DataHub CLI not used" not in log, served
+    assert "ingest -c .local-bad.yml --strict-warnings -> 1" in served, served
+    assert code == 1, log
+    assert "Failed to configure the source (glue)" in log and "database_patern" in log, log
+
+
+def test_refused_request_runs_cold_with_a_warning(tmp_path):
+    """DATAHUB_DEBUG is read at import time: a child would not see it, so it runs cold."""
+    zygotes = ecs_ingestion.warm_up()
+    env = {
+        **ecs_ingestion.base_environment(),
+        zygote.SOCKET_ENV: zygotes.wait(),
+        "DATAHUB_DEBUG": "true",
+    }
+    proc = subprocess.run(
+        [str(cli_venv.python()), zygote.__file__, VALIDATOR],
+        cwd=tmp_path,  # no recipes/ here: the validator reports none, quickly
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    first, *rest = proc.stdout.splitlines()
+    assert first == zygote.WARNING.format("environment differs in DATAHUB_DEBUG")
+    assert proc.returncode == 0 and rest[-1].startswith('{"recipes": []'), proc.stdout
+
+
+def test_stop_leaves_no_process():
+    zygotes = zygote.Zygotes(cli_venv.ensure, ecs_ingestion.base_environment())
+    folder = Path(zygotes.wait())
+    pids = list(zygotes.pids.values())
+    assert len(pids) == len(zygote.PRELOAD)
+    zygotes.stop()
+    assert not folder.exists()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
