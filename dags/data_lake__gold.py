@@ -13,12 +13,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.sdk import DAG, chain, task
 
 from lakehouse.athena import result_rows
-from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Team, Var, sql_searchpath, var
+from lakehouse.conventions import (
+    CATCHUP,
+    MAX_ACTIVE_RUNS,
+    START_DATE,
+    Conn,
+    Tag,
+    Team,
+    Var,
+    owned_by,
+    sql_searchpath,
+    var,
+)
 from lakehouse.data_lake import (
     GOLD_TABLES,
     LAKE_URI,
@@ -35,11 +45,11 @@ with DAG(
     description="PySpark on EMR Serverless: silver to gold study and sales tables; Athena check",
     doc_md=__doc__,
     schedule=[table.silver_asset for table in SOURCE_TABLES],
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=6),
-    default_args={**DEFAULT_ARGS, "owner": Team.ANALYTICS_ENGINEERING.value},
+    default_args=owned_by(Team.ANALYTICS_ENGINEERING),
     tags=[Tag.PROJECT, Tag.DATA_LAKE, Tag.SPARK, Tag.EMR_SERVERLESS, Tag.GLUE, Tag.ATHENA],
     template_searchpath=sql_searchpath(__file__),
 ) as dag:

@@ -28,11 +28,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.amazon.aws.operators.ecs import EcsRunTaskOperator
 from airflow.sdk import DAG, chain
 
-from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Team, Var, var
+from lakehouse.conventions import (
+    CATCHUP,
+    DEFAULT_ARGS,
+    MAX_ACTIVE_RUNS,
+    START_DATE,
+    Conn,
+    Tag,
+    Var,
+    var,
+)
 from lakehouse.tickit import SALES_BY_CATEGORY
 
 DAG_ID = "datahub__ingest_metadata"
@@ -111,11 +119,11 @@ with DAG(
     description="Ingest the lakehouse metadata into DataHub: glossary, Glue, Redshift, Athena, S3",
     doc_md=__doc__,
     schedule=[SALES_BY_CATEGORY],
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=2),
-    default_args={**DEFAULT_ARGS, "owner": Team.DATA_PLATFORM.value},
+    default_args=DEFAULT_ARGS,
     tags=[Tag.PROJECT, Tag.DATAHUB, Tag.ECS, Tag.GLUE, Tag.REDSHIFT, Tag.ATHENA, Tag.NIGHTLY],
     # Subnets and security groups are comma-separated Variables; native rendering
     # turns their `.split(',')` into the lists RunTask wants.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.providers.amazon.aws.transfers.redshift_to_s3 import RedshiftToS3Operator
@@ -20,12 +19,15 @@ from airflow.sdk import DAG, chain, task
 
 from lakehouse.athena import result_rows
 from lakehouse.conventions import (
-    DEFAULT_ARGS,
+    CATCHUP,
+    MAX_ACTIVE_RUNS,
     REDSHIFT_TARGET,
+    START_DATE,
     Conn,
     Tag,
     Team,
     Var,
+    owned_by,
     sql_searchpath,
     var,
 )
@@ -40,11 +42,11 @@ with DAG(
     description="UNLOAD TICKIT sales by category to the lake as Parquet; crawl; verify in Athena",
     doc_md=__doc__,
     schedule=[TABLES_BY_NAME[name].asset for name in SOURCE_TABLES],
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=2),
-    default_args={**DEFAULT_ARGS, "owner": Team.ANALYTICS_ENGINEERING.value},
+    default_args=owned_by(Team.ANALYTICS_ENGINEERING),
     tags=[Tag.PROJECT, Tag.TICKIT, Tag.REDSHIFT, Tag.DATA_LAKE, Tag.GLUE, Tag.ATHENA],
     template_searchpath=sql_searchpath(__file__),
 ) as dag:

@@ -117,6 +117,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/sql/test_datahub_*.py", "datahub"),
     # The always-run core: DAG validation of every DAG, and the fast unit tests.
     ("tests/dags/test_dag_validation.py", "core"),
+    ("tests/dags/test_dag_style.py", "core"),
     ("tests/dags/test_parse_*.py", "core"),
     ("tests/dags/test_policy_rejects_bad_dags.py", "core"),
     ("tests/dags/lakehouse/test_athena.py", "core"),
