@@ -113,6 +113,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/test_local_spark.py", "data_lake"),
     ("tests/devkit/test_synthea_data.py", "data_lake"),
     ("tests/dags/test_datahub__*.py", "datahub"),
+    ("tests/recipes/**", "datahub"),
     ("tests/devkit/test_datahub_*.py", "datahub"),
     ("tests/sql/test_datahub_*.py", "datahub"),
     # The always-run core: DAG validation of every DAG, and the fast unit tests.
