@@ -31,10 +31,10 @@ from lakehouse.conventions import (
     sql_searchpath,
     var,
 )
+from lakehouse.data_lake import LAKE_URI, crawler_config
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SALES_BY_CATEGORY, TABLES_BY_NAME
 
 DAG_ID = "tickit__sales_by_category"
-GOLD_URI = "s3://" + var(Var.LAKE_BUCKET) + "/" + GOLD_SALES_BY_CATEGORY_PREFIX
 SOURCE_TABLES = ("sales", "listing", "users", "event", "date", "category")
 
 with DAG(
@@ -64,17 +64,13 @@ with DAG(
     )
     crawl = GlueCrawlerOperator(
         task_id="crawl_sales_by_category",
-        config={
-            "Name": "tickit_gold_sales_by_category",
-            "Role": var(Var.GLUE_CRAWLER_ROLE_ARN),
-            "DatabaseName": var(Var.GLUE_DATABASE),
-            "Targets": {"S3Targets": [{"Path": GOLD_URI}]},
-            "SchemaChangePolicy": {
-                "UpdateBehavior": "UPDATE_IN_DATABASE",
-                "DeleteBehavior": "DEPRECATE_IN_DATABASE",
-            },
-            "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
-        },
+        # The UNLOAD replaces the aggregate whole: crawled whole, catalog updated in place.
+        config=crawler_config(
+            "tickit_gold_sales_by_category",
+            var(Var.GLUE_DATABASE),
+            [GOLD_SALES_BY_CATEGORY_PREFIX],
+            new_folders_only=False,
+        ),
         aws_conn_id=Conn.AWS,
         deferrable=True,
         poll_interval=15,
@@ -84,7 +80,7 @@ with DAG(
         query="tickit/athena/verify_sales_by_category.sql",
         database=var(Var.GLUE_DATABASE),
         workgroup=var(Var.ATHENA_WORKGROUP),
-        output_location="s3://" + var(Var.LAKE_BUCKET) + "/athena-results/",
+        output_location=LAKE_URI + "athena-results/",
         aws_conn_id=Conn.AWS,
         deferrable=True,
         sleep_time=10,

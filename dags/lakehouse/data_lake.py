@@ -55,6 +55,10 @@ class SourceTable:
         filename = self.landing_key(ds).rsplit("/", 1)[-1]
         return f"{self.bronze_prefix}load_date={ds}/{filename}"
 
+    def bronze_uri(self, ds: str) -> str:
+        """The load_date folder of one night in bronze: what the silver job reads."""
+        return f"{LAKE_URI}{self.bronze_prefix}load_date={ds}/"
+
     @property
     def silver_prefix(self) -> str:
         return f"silver/{self.source}/{self.name}/"
@@ -110,10 +114,6 @@ GOLD_TABLES: tuple[GoldTable, ...] = (
     GoldTable(GOLD_TICKIT, "sales_by_date", ("year", "month")),
 )
 GOLD_BY_NAME = {table.name: table for table in GOLD_TABLES}
-
-
-def bronze_uri(table: SourceTable, ds: str) -> str:
-    return f"{LAKE_URI}{table.bronze_prefix}load_date={ds}/"
 
 
 def silver_uri(source: str, name: str = "") -> str:
@@ -242,7 +242,7 @@ def silver_jobs() -> list[SparkJob]:
                     "--table",
                     table.name,
                     "--input",
-                    f"{LAKE_URI}{table.bronze_prefix}load_date={LOAD_DATE}/",
+                    table.bronze_uri(LOAD_DATE),
                     "--output",
                     silver_uri(table.source, table.name),
                     "--load-date",
@@ -254,9 +254,13 @@ def silver_jobs() -> list[SparkJob]:
     return jobs
 
 
-def gold_jobs() -> list[SparkJob]:
-    """The three Synthea cases (REFERENCE.md §3) and the TICKIT sales aggregates."""
-    gold = GOLD_BY_NAME
+def gold_output(name: str) -> str:
+    """Where a gold job writes a table (no trailing slash: Spark's output path)."""
+    return GOLD_BY_NAME[name].uri.rstrip("/")
+
+
+def synthea_gold_jobs() -> list[SparkJob]:
+    """The three Synthea study cases (docs/data_lake.md#the-gold-specs), one job each."""
     return [
         SparkJob(
             task_id="gold_encounters_for_symptom",
@@ -265,7 +269,7 @@ def gold_jobs() -> list[SparkJob]:
                 "--input",
                 silver_uri(SYNTHEA, "encounters"),
                 "--output",
-                gold["encounters_for_symptom"].uri.rstrip("/"),
+                gold_output("encounters_for_symptom"),
             ),
             expected_minutes=10,
         ),
@@ -276,7 +280,7 @@ def gold_jobs() -> list[SparkJob]:
                 "--input",
                 silver_uri(SYNTHEA, "observations"),
                 "--output",
-                gold["observations"].uri.rstrip("/"),
+                gold_output("observations"),
             ),
             expected_minutes=25,
             executor_memory="8g",
@@ -291,24 +295,33 @@ def gold_jobs() -> list[SparkJob]:
                 "--patients",
                 silver_uri(SYNTHEA, "patients"),
                 "--output",
-                gold["sinusitis_study"].uri.rstrip("/"),
-            ),
-            expected_minutes=5,
-        ),
-        SparkJob(
-            task_id="gold_tickit_sales",
-            script="gold_tickit_sales",
-            arguments=(
-                "--silver",
-                silver_uri(TICKIT),
-                "--output-by-category",
-                gold["sales_by_category"].uri.rstrip("/"),
-                "--output-by-date",
-                gold["sales_by_date"].uri.rstrip("/"),
+                gold_output("sinusitis_study"),
             ),
             expected_minutes=5,
         ),
     ]
+
+
+def tickit_gold_job() -> SparkJob:
+    """The lake's TICKIT sales aggregates: one job, two tables (by category, by date)."""
+    return SparkJob(
+        task_id="gold_tickit_sales",
+        script="gold_tickit_sales",
+        arguments=(
+            "--silver",
+            silver_uri(TICKIT),
+            "--output-by-category",
+            gold_output("sales_by_category"),
+            "--output-by-date",
+            gold_output("sales_by_date"),
+        ),
+        expected_minutes=5,
+    )
+
+
+def gold_jobs() -> list[SparkJob]:
+    """Every job of data_lake__gold: the Synthea cases and the TICKIT aggregates."""
+    return [*synthea_gold_jobs(), tickit_gold_job()]
 
 
 def crawler_config(name: str, database: str, prefixes: list[str], new_folders_only: bool) -> dict:
