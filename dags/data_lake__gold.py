@@ -2,8 +2,9 @@
 ### Data lake gold: the Synthea study tables and TICKIT sales (PySpark), verified in Athena
 
 Runs when every silver Asset was updated. Four EMR Serverless job runs rebuild
-the gold tables from the whole silver tables (REFERENCE.md §3 cases 1-3 and the
-TICKIT sales by category / by date), each replacing its output as a whole. The
+the gold tables from the whole silver tables (the Synthea cases of
+docs/data_lake.md#the-gold-specs and the TICKIT sales by category / by date),
+each replacing its output as a whole. The
 gold zone is crawled, Athena reads every table back (`sql/data_lake/athena/`),
 and the last task fails if a gold table is empty or the catalog lacks partitions
 the data has.
