@@ -259,44 +259,34 @@ def gold_output(name: str) -> str:
     return GOLD_BY_NAME[name].uri.rstrip("/")
 
 
+def synthea_case(name: str, inputs: dict[str, str], expected_minutes: int, **size) -> SparkJob:
+    """The job `gold_<name>`: silver Synthea tables in (`{flag: table}`), one gold table out."""
+    arguments = [
+        part for flag, table in inputs.items() for part in (flag, silver_uri(SYNTHEA, table))
+    ]
+    return SparkJob(
+        task_id=f"gold_{name}",
+        script=f"gold_{name}",
+        arguments=(*arguments, "--output", gold_output(name)),
+        expected_minutes=expected_minutes,
+        **size,
+    )
+
+
 def synthea_gold_jobs() -> list[SparkJob]:
     """The three Synthea study cases (docs/data_lake.md#the-gold-specs), one job each."""
     return [
-        SparkJob(
-            task_id="gold_encounters_for_symptom",
-            script="gold_encounters_for_symptom",
-            arguments=(
-                "--input",
-                silver_uri(SYNTHEA, "encounters"),
-                "--output",
-                gold_output("encounters_for_symptom"),
-            ),
-            expected_minutes=10,
-        ),
-        SparkJob(
-            task_id="gold_observations",
-            script="gold_observations",
-            arguments=(
-                "--input",
-                silver_uri(SYNTHEA, "observations"),
-                "--output",
-                gold_output("observations"),
-            ),
+        synthea_case("encounters_for_symptom", {"--input": "encounters"}, expected_minutes=10),
+        synthea_case(
+            "observations",
+            {"--input": "observations"},
             expected_minutes=25,
             executor_memory="8g",
             max_executors=20,
         ),
-        SparkJob(
-            task_id="gold_sinusitis_study",
-            script="gold_sinusitis_study",
-            arguments=(
-                "--input",
-                silver_uri(SYNTHEA, "conditions"),
-                "--patients",
-                silver_uri(SYNTHEA, "patients"),
-                "--output",
-                gold_output("sinusitis_study"),
-            ),
+        synthea_case(
+            "sinusitis_study",
+            {"--input": "conditions", "--patients": "patients"},
             expected_minutes=5,
         ),
     ]
