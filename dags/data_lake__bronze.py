@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
-from airflow.sdk import DAG, CronDataIntervalTimetable, chain, task
+from airflow.sdk import DAG, chain, task
 
-from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Var, var
+from lakehouse.conventions import (
+    CATCHUP,
+    DEFAULT_ARGS,
+    MAX_ACTIVE_RUNS,
+    NIGHTLY,
+    START_DATE,
+    Conn,
+    Tag,
+    Var,
+    var,
+)
 from lakehouse.data_lake import CRAWLED_BRONZE, SOURCE_TABLES, crawl_task
 
 DAG_ID = "data_lake__bronze"
@@ -28,10 +37,10 @@ with DAG(
     dag_id=DAG_ID,
     description="Nightly copy of the TICKIT and Synthea extracts into the lake's bronze zone",
     doc_md=__doc__,
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    schedule=NIGHTLY,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=4),
     default_args=DEFAULT_ARGS,
     tags=[Tag.PROJECT, Tag.DATA_LAKE, Tag.TICKIT, Tag.SYNTHEA, Tag.GLUE, Tag.NIGHTLY],

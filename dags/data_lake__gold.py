@@ -2,8 +2,9 @@
 ### Data lake gold: the Synthea study tables and TICKIT sales (PySpark), verified in Athena
 
 Runs when every silver Asset was updated. Four EMR Serverless job runs rebuild
-the gold tables from the whole silver tables (REFERENCE.md §3 cases 1-3 and the
-TICKIT sales by category / by date), each replacing its output as a whole. The
+the gold tables from the whole silver tables (the Synthea cases of
+docs/data_lake.md#the-gold-specs and the TICKIT sales by category / by date),
+each replacing its output as a whole. The
 gold zone is crawled, Athena reads every table back (`sql/data_lake/athena/`),
 and the last task fails if a gold table is empty or the catalog lacks partitions
 the data has.
@@ -13,12 +14,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.sdk import DAG, chain, task
 
 from lakehouse.athena import result_rows
-from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Team, Var, sql_searchpath, var
+from lakehouse.conventions import (
+    CATCHUP,
+    MAX_ACTIVE_RUNS,
+    START_DATE,
+    Conn,
+    Tag,
+    Team,
+    Var,
+    owned_by,
+    sql_searchpath,
+    var,
+)
 from lakehouse.data_lake import (
     GOLD_TABLES,
     LAKE_URI,
@@ -35,11 +46,11 @@ with DAG(
     description="PySpark on EMR Serverless: silver to gold study and sales tables; Athena check",
     doc_md=__doc__,
     schedule=[table.silver_asset for table in SOURCE_TABLES],
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=6),
-    default_args={**DEFAULT_ARGS, "owner": Team.ANALYTICS_ENGINEERING.value},
+    default_args=owned_by(Team.ANALYTICS_ENGINEERING),
     tags=[Tag.PROJECT, Tag.DATA_LAKE, Tag.SPARK, Tag.EMR_SERVERLESS, Tag.GLUE, Tag.ATHENA],
     template_searchpath=sql_searchpath(__file__),
 ) as dag:

@@ -14,10 +14,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import DAG, chain, task
 
-from lakehouse.conventions import DEFAULT_ARGS, Tag, Var, var
+from lakehouse.conventions import (
+    CATCHUP,
+    DEFAULT_ARGS,
+    MAX_ACTIVE_RUNS,
+    START_DATE,
+    Tag,
+    Var,
+    var,
+)
 from lakehouse.data_lake import SOURCE_TABLES, crawl_task, silver_jobs, spark_task
 
 DAG_ID = "data_lake__silver"
@@ -27,9 +34,9 @@ with DAG(
     description="PySpark on EMR Serverless: bronze extracts to typed, deduplicated silver Parquet",
     doc_md=__doc__,
     schedule=[table.bronze_asset for table in SOURCE_TABLES],
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=6),
     default_args=DEFAULT_ARGS,
     tags=[Tag.PROJECT, Tag.DATA_LAKE, Tag.SPARK, Tag.EMR_SERVERLESS, Tag.GLUE],

@@ -16,48 +16,44 @@ final Asset to the schedule with `|` once it is settled.
 
 **How the recipe reaches the container**: the deploy tool ships `recipes/` to
 the bucket's `dags/recipes/`; the task definition (entry point `/bin/sh -c`,
-environment `DATAHUB_RECIPES_S3_URI`) lets the command copy that folder and run
-`datahub ingest -c <recipe> --strict-warnings`. The overrides carry only that
-command: credentials come from the task role and the task definition's
-Secrets Manager references. A failed or partial ingestion (failures, or any
-warning) exits non-zero, which fails the task; the CLI's summary (events
-produced, warnings, failures) comes back to the task log from CloudWatch.
+environment `DATAHUB_RECIPES_S3_URI`) lets the command download the script
+shipped with them, `recipes/fetch_and_run.py`, which copies that folder and runs
+`datahub ingest -c <recipe> --strict-warnings` (`lakehouse.datahub`). The
+overrides carry only that command: credentials come from the task role and the
+task definition's Secrets Manager references. A failed or partial ingestion
+(failures, or any warning) exits non-zero, which fails the task; the CLI's
+summary (events produced, warnings, failures) comes back to the task log from
+CloudWatch.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.amazon.aws.operators.ecs import EcsRunTaskOperator
 from airflow.sdk import DAG, chain
 
-from lakehouse.conventions import DEFAULT_ARGS, Conn, Tag, Team, Var, var
+from lakehouse.conventions import (
+    CATCHUP,
+    DEFAULT_ARGS,
+    MAX_ACTIVE_RUNS,
+    START_DATE,
+    Conn,
+    Tag,
+    Var,
+    var,
+)
+from lakehouse.datahub import (
+    CONTAINER_NAME,
+    GLOSSARY_RECIPE,
+    LOG_STREAM_PREFIX,
+    SOURCE_RECIPES,
+    ingest_command,
+    task_id_for,
+)
 from lakehouse.tickit import SALES_BY_CATEGORY
 
 DAG_ID = "datahub__ingest_metadata"
-CONTAINER_NAME = "datahub-ingestion"  # the task definition's one container
-LOG_STREAM_PREFIX = "datahub"  # its awslogs-stream-prefix
-GLOSSARY_RECIPE = "glossary/recipe.yml"
-SOURCE_RECIPES = ("glue.yml", "redshift.yml", "athena.yml", "s3.yml", "s3_raw.yml")
-
-# Copies dags/recipes/ from the MWAA bucket into ./recipes with the image's own
-# boto3 (the image has no AWS CLI), then runs the recipe from that folder, where
-# the glossary recipe finds its glossary file. `exec`: the CLI's exit code is the
-# container's.
-FETCH_RECIPES = (
-    'python -c \'import os,sys,boto3;b,p=sys.argv[1][5:].split("/",1);s3=boto3.client("s3")\n'
-    'for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b,Prefix=p+"/"):\n'
-    ' for o in page.get("Contents",[]):\n'
-    '  f=os.path.join("recipes",o["Key"][len(p)+1:]);'
-    'os.makedirs(os.path.dirname(f),exist_ok=True);s3.download_file(b,o["Key"],f)\''
-    ' "$DATAHUB_RECIPES_S3_URI"'
-)
-
-
-def ingest_command(recipe: str) -> list[str]:
-    """The container command (the task definition's entry point is `/bin/sh -c`)."""
-    return [f"{FETCH_RECIPES} && cd recipes && exec datahub ingest -c {recipe} --strict-warnings"]
 
 
 class DataHubIngestionOperator(EcsRunTaskOperator):
@@ -102,20 +98,16 @@ class DataHubIngestionOperator(EcsRunTaskOperator):
         print("DataHub ingestion summary (from CloudWatch):\n" + "\n".join(lines[start:][-300:]))
 
 
-def task_id_for(recipe: str) -> str:
-    return "ingest_" + recipe.removesuffix(".yml").replace("/recipe", "").replace("/", "_")
-
-
 with DAG(
     dag_id=DAG_ID,
     description="Ingest the lakehouse metadata into DataHub: glossary, Glue, Redshift, Athena, S3",
     doc_md=__doc__,
     schedule=[SALES_BY_CATEGORY],
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=2),
-    default_args={**DEFAULT_ARGS, "owner": Team.DATA_PLATFORM.value},
+    default_args=DEFAULT_ARGS,
     tags=[Tag.PROJECT, Tag.DATAHUB, Tag.ECS, Tag.GLUE, Tag.REDSHIFT, Tag.ATHENA, Tag.NIGHTLY],
     # Subnets and security groups are comma-separated Variables; native rendering
     # turns their `.split(',')` into the lists RunTask wants.

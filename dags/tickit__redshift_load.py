@@ -22,17 +22,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator, SQLColumnCheckOperator
-from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup, chain
+from airflow.sdk import DAG, TaskGroup, chain
 
 from lakehouse.conventions import (
+    CATCHUP,
     DEFAULT_ARGS,
+    MAX_ACTIVE_RUNS,
+    NIGHTLY,
     REDSHIFT_DATA_API,
     REDSHIFT_TARGET,
+    START_DATE,
     Conn,
     Tag,
     Var,
@@ -50,10 +53,10 @@ with DAG(
     doc_md=__doc__,
     # Runs at midnight UTC for the day that just ended; the sensor waits for
     # the extracts, so a late upstream delays the load instead of failing it.
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    schedule=NIGHTLY,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=4),
     default_args=DEFAULT_ARGS,
     tags=[Tag.PROJECT, Tag.TICKIT, Tag.REDSHIFT, Tag.NIGHTLY],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.providers.amazon.aws.transfers.redshift_to_s3 import RedshiftToS3Operator
@@ -20,19 +19,22 @@ from airflow.sdk import DAG, chain, task
 
 from lakehouse.athena import result_rows
 from lakehouse.conventions import (
-    DEFAULT_ARGS,
+    CATCHUP,
+    MAX_ACTIVE_RUNS,
     REDSHIFT_TARGET,
+    START_DATE,
     Conn,
     Tag,
     Team,
     Var,
+    owned_by,
     sql_searchpath,
     var,
 )
+from lakehouse.data_lake import LAKE_URI, crawler_config
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SALES_BY_CATEGORY, TABLES_BY_NAME
 
 DAG_ID = "tickit__sales_by_category"
-GOLD_URI = "s3://" + var(Var.LAKE_BUCKET) + "/" + GOLD_SALES_BY_CATEGORY_PREFIX
 SOURCE_TABLES = ("sales", "listing", "users", "event", "date", "category")
 
 with DAG(
@@ -40,11 +42,11 @@ with DAG(
     description="UNLOAD TICKIT sales by category to the lake as Parquet; crawl; verify in Athena",
     doc_md=__doc__,
     schedule=[TABLES_BY_NAME[name].asset for name in SOURCE_TABLES],
-    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
+    start_date=START_DATE,
+    catchup=CATCHUP,
+    max_active_runs=MAX_ACTIVE_RUNS,
     dagrun_timeout=timedelta(hours=2),
-    default_args={**DEFAULT_ARGS, "owner": Team.ANALYTICS_ENGINEERING.value},
+    default_args=owned_by(Team.ANALYTICS_ENGINEERING),
     tags=[Tag.PROJECT, Tag.TICKIT, Tag.REDSHIFT, Tag.DATA_LAKE, Tag.GLUE, Tag.ATHENA],
     template_searchpath=sql_searchpath(__file__),
 ) as dag:
@@ -62,17 +64,13 @@ with DAG(
     )
     crawl = GlueCrawlerOperator(
         task_id="crawl_sales_by_category",
-        config={
-            "Name": "tickit_gold_sales_by_category",
-            "Role": var(Var.GLUE_CRAWLER_ROLE_ARN),
-            "DatabaseName": var(Var.GLUE_DATABASE),
-            "Targets": {"S3Targets": [{"Path": GOLD_URI}]},
-            "SchemaChangePolicy": {
-                "UpdateBehavior": "UPDATE_IN_DATABASE",
-                "DeleteBehavior": "DEPRECATE_IN_DATABASE",
-            },
-            "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
-        },
+        # The UNLOAD replaces the aggregate whole: crawled whole, catalog updated in place.
+        config=crawler_config(
+            "tickit_gold_sales_by_category",
+            var(Var.GLUE_DATABASE),
+            [GOLD_SALES_BY_CATEGORY_PREFIX],
+            new_folders_only=False,
+        ),
         aws_conn_id=Conn.AWS,
         deferrable=True,
         poll_interval=15,
@@ -82,7 +80,7 @@ with DAG(
         query="tickit/athena/verify_sales_by_category.sql",
         database=var(Var.GLUE_DATABASE),
         workgroup=var(Var.ATHENA_WORKGROUP),
-        output_location="s3://" + var(Var.LAKE_BUCKET) + "/athena-results/",
+        output_location=LAKE_URI + "athena-results/",
         aws_conn_id=Conn.AWS,
         deferrable=True,
         sleep_time=10,

@@ -1,1 +1,5 @@
-"""Shared, slow-changing code for the DAGs; shipped to MWAA in plugins.zip."""
+"""Code the DAGs share: conventions, table registries, helpers.
+
+Shipped with the DAGs (the deploy syncs dags/, so a change reaches MWAA in the next
+DAG sync), not in plugins.zip; `.airflowignore` keeps it out of DAG parsing.
+"""

@@ -12,7 +12,9 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
+import pendulum
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+from airflow.sdk import CronDataIntervalTimetable
 
 
 class Domain(StrEnum):
@@ -47,44 +49,67 @@ class Team(StrEnum):
     ANALYTICS_ENGINEERING = "analytics-engineering"
 
 
-class Conn(StrEnum):
+class Setting(StrEnum):
+    """A setting each environment defines, with the one line the README's table shows.
+
+    README.md's "Variables and Connections" table is generated from the members
+    (`python -m deploy.settings_table --write`), and a test fails when they differ.
+    """
+
+    description: str
+
+    def __new__(cls, value: str, description: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
+
+
+class Conn(Setting):
     """Connection ids, defined per environment (MWAA secrets backend or env vars)."""
 
-    AWS = "aws_default"
-    # Redshift over a DB-API connection: used by the common-sql check operators.
-    REDSHIFT_SQL = "redshift_default"
-    # Carries only extra.role_arn: the IAM role Redshift assumes for COPY/UNLOAD,
-    # so no access keys are ever rendered into SQL.
-    REDSHIFT_S3_ROLE = "aws_redshift_iam_role"
+    AWS = "aws_default", "every AWS API call of the operators; on MWAA the execution role, no keys"
+    REDSHIFT_SQL = "redshift_default", "Redshift over SQL (IAM auth) for the check operators"
+    # No access keys are ever rendered into COPY/UNLOAD SQL: only the role's ARN.
+    REDSHIFT_S3_ROLE = (
+        "aws_redshift_iam_role",
+        "only `extra.role_arn`: the IAM role Redshift assumes for COPY and UNLOAD",
+    )
 
 
-class Var(StrEnum):
-    """Airflow Variables the DAGs read at run time, each named in the README."""
+class Var(Setting):
+    """Airflow Variables the DAGs read at run time."""
 
-    LANDING_BUCKET = "landing_bucket"
-    LAKE_BUCKET = "lake_bucket"
-    REDSHIFT_DATABASE = "redshift_database"
-    REDSHIFT_WORKGROUP = "redshift_workgroup"
-    GLUE_CRAWLER_ROLE_ARN = "glue_crawler_role_arn"
-    GLUE_DATABASE = "glue_database"
-    ATHENA_WORKGROUP = "athena_workgroup"
-    ALERTS_TOPIC_ARN = "alerts_sns_topic_arn"
+    LANDING_BUCKET = "landing_bucket", "S3 bucket the nightly TICKIT and Synthea extracts land in"
+    LAKE_BUCKET = "lake_bucket", "S3 bucket of the lake (bronze, silver, gold, Athena results)"
+    REDSHIFT_DATABASE = "redshift_database", "Redshift database of the TICKIT tables"
+    REDSHIFT_WORKGROUP = "redshift_workgroup", "Redshift Serverless workgroup (Data API target)"
+    GLUE_CRAWLER_ROLE_ARN = "glue_crawler_role_arn", "IAM role the Glue crawlers run as"
+    GLUE_DATABASE = "glue_database", "Glue database of the TICKIT gold table"
+    ATHENA_WORKGROUP = "athena_workgroup", "Athena workgroup of the verification queries"
+    ALERTS_TOPIC_ARN = "alerts_sns_topic_arn", "SNS topic every task failure is published to"
     # DataHub ingestion on ECS Fargate: the task definition (image, roles, secrets,
-    # log group) is infrastructure; the DAG only names it. Lists are comma-separated.
-    DATAHUB_ECS_CLUSTER = "datahub_ecs_cluster"
-    DATAHUB_TASK_DEFINITION = "datahub_task_definition"
-    DATAHUB_SUBNETS = "datahub_subnets"
-    DATAHUB_SECURITY_GROUPS = "datahub_security_groups"
-    DATAHUB_LOG_GROUP = "datahub_log_group"
+    # log group) is infrastructure; the DAG only names it.
+    DATAHUB_ECS_CLUSTER = "datahub_ecs_cluster", "ECS cluster of the DataHub ingestion tasks"
+    DATAHUB_TASK_DEFINITION = "datahub_task_definition", "the DataHub ingestion task definition"
+    DATAHUB_SUBNETS = "datahub_subnets", "private subnets of the ingestion tasks, comma-separated"
+    DATAHUB_SECURITY_GROUPS = (
+        "datahub_security_groups",
+        "security groups of the ingestion tasks, comma-separated",
+    )
+    DATAHUB_LOG_GROUP = "datahub_log_group", "CloudWatch log group of the ingestion container"
     # The data lake (docs/data_lake.md): one long-lived EMR Serverless application
     # per environment, created outside the DAGs; job files under the MWAA bucket.
-    MWAA_BUCKET = "mwaa_bucket"
-    EMR_SERVERLESS_APPLICATION_ID = "emr_serverless_application_id"
-    EMR_JOB_ROLE_ARN = "emr_job_role_arn"
-    EMR_LOG_URI = "emr_log_uri"
-    LAKE_BRONZE_DATABASE = "lake_bronze_database"
-    LAKE_SILVER_DATABASE = "lake_silver_database"
-    LAKE_GOLD_DATABASE = "lake_gold_database"
+    MWAA_BUCKET = "mwaa_bucket", "the MWAA environment's bucket (Spark jobs under dags/spark/)"
+    EMR_SERVERLESS_APPLICATION_ID = (
+        "emr_serverless_application_id",
+        "the long-lived EMR Serverless Spark application",
+    )
+    EMR_JOB_ROLE_ARN = "emr_job_role_arn", "IAM role the Spark job runs run as"
+    EMR_LOG_URI = "emr_log_uri", "S3 URI of the Spark job runs' logs"
+    LAKE_BRONZE_DATABASE = "lake_bronze_database", "Glue database of the lake's bronze zone"
+    LAKE_SILVER_DATABASE = "lake_silver_database", "Glue database of the lake's silver zone"
+    LAKE_GOLD_DATABASE = "lake_gold_database", "Glue database of the lake's gold zone"
 
 
 def var(name: Var) -> str:
@@ -137,6 +162,17 @@ def notify_failure(context) -> None:
     )(context)
 
 
+# When DAGs run (docs/dag_style.md). Time-scheduled DAGs run at midnight UTC for the
+# day that just ended (the data interval is that day); the rest run on Assets.
+NIGHTLY = CronDataIntervalTimetable("0 0 * * *", timezone="UTC")
+# The first day of the sample data; with CATCHUP off it only anchors the intervals.
+START_DATE = pendulum.datetime(2008, 1, 1, tz="UTC")
+# No backfill of missed nights on deploy or unpause: a backfill is an operator's decision.
+CATCHUP = False
+# One run at a time: nights of one DAG write the same tables and must not overlap.
+MAX_ACTIVE_RUNS = 1
+
+
 DEFAULT_ARGS = {
     "owner": Team.DATA_PLATFORM.value,
     "retries": 2,
@@ -146,3 +182,8 @@ DEFAULT_ARGS = {
     "email_on_retry": False,
     "on_failure_callback": notify_failure,
 }
+
+
+def owned_by(team: Team) -> dict:
+    """DEFAULT_ARGS for a DAG another team answers for (the default owner is DATA_PLATFORM)."""
+    return {**DEFAULT_ARGS, "owner": team.value}

@@ -55,6 +55,10 @@ class SourceTable:
         filename = self.landing_key(ds).rsplit("/", 1)[-1]
         return f"{self.bronze_prefix}load_date={ds}/{filename}"
 
+    def bronze_uri(self, ds: str) -> str:
+        """The load_date folder of one night in bronze: what the silver job reads."""
+        return f"{LAKE_URI}{self.bronze_prefix}load_date={ds}/"
+
     @property
     def silver_prefix(self) -> str:
         return f"silver/{self.source}/{self.name}/"
@@ -110,10 +114,6 @@ GOLD_TABLES: tuple[GoldTable, ...] = (
     GoldTable(GOLD_TICKIT, "sales_by_date", ("year", "month")),
 )
 GOLD_BY_NAME = {table.name: table for table in GOLD_TABLES}
-
-
-def bronze_uri(table: SourceTable, ds: str) -> str:
-    return f"{LAKE_URI}{table.bronze_prefix}load_date={ds}/"
 
 
 def silver_uri(source: str, name: str = "") -> str:
@@ -242,7 +242,7 @@ def silver_jobs() -> list[SparkJob]:
                     "--table",
                     table.name,
                     "--input",
-                    f"{LAKE_URI}{table.bronze_prefix}load_date={LOAD_DATE}/",
+                    table.bronze_uri(LOAD_DATE),
                     "--output",
                     silver_uri(table.source, table.name),
                     "--load-date",
@@ -254,61 +254,64 @@ def silver_jobs() -> list[SparkJob]:
     return jobs
 
 
-def gold_jobs() -> list[SparkJob]:
-    """The three Synthea cases (REFERENCE.md §3) and the TICKIT sales aggregates."""
-    gold = GOLD_BY_NAME
+def gold_output(name: str) -> str:
+    """Where a gold job writes a table (no trailing slash: Spark's output path)."""
+    return GOLD_BY_NAME[name].uri.rstrip("/")
+
+
+def synthea_case(name: str, inputs: dict[str, str], expected_minutes: int, **size) -> SparkJob:
+    """The job `gold_<name>`: silver Synthea tables in (`{flag: table}`), one gold table out."""
+    arguments = [
+        part for flag, table in inputs.items() for part in (flag, silver_uri(SYNTHEA, table))
+    ]
+    return SparkJob(
+        task_id=f"gold_{name}",
+        script=f"gold_{name}",
+        arguments=(*arguments, "--output", gold_output(name)),
+        expected_minutes=expected_minutes,
+        **size,
+    )
+
+
+def synthea_gold_jobs() -> list[SparkJob]:
+    """The three Synthea study cases (docs/data_lake.md#the-gold-specs), one job each."""
     return [
-        SparkJob(
-            task_id="gold_encounters_for_symptom",
-            script="gold_encounters_for_symptom",
-            arguments=(
-                "--input",
-                silver_uri(SYNTHEA, "encounters"),
-                "--output",
-                gold["encounters_for_symptom"].uri.rstrip("/"),
-            ),
-            expected_minutes=10,
-        ),
-        SparkJob(
-            task_id="gold_observations",
-            script="gold_observations",
-            arguments=(
-                "--input",
-                silver_uri(SYNTHEA, "observations"),
-                "--output",
-                gold["observations"].uri.rstrip("/"),
-            ),
+        synthea_case("encounters_for_symptom", {"--input": "encounters"}, expected_minutes=10),
+        synthea_case(
+            "observations",
+            {"--input": "observations"},
             expected_minutes=25,
             executor_memory="8g",
             max_executors=20,
         ),
-        SparkJob(
-            task_id="gold_sinusitis_study",
-            script="gold_sinusitis_study",
-            arguments=(
-                "--input",
-                silver_uri(SYNTHEA, "conditions"),
-                "--patients",
-                silver_uri(SYNTHEA, "patients"),
-                "--output",
-                gold["sinusitis_study"].uri.rstrip("/"),
-            ),
-            expected_minutes=5,
-        ),
-        SparkJob(
-            task_id="gold_tickit_sales",
-            script="gold_tickit_sales",
-            arguments=(
-                "--silver",
-                silver_uri(TICKIT),
-                "--output-by-category",
-                gold["sales_by_category"].uri.rstrip("/"),
-                "--output-by-date",
-                gold["sales_by_date"].uri.rstrip("/"),
-            ),
+        synthea_case(
+            "sinusitis_study",
+            {"--input": "conditions", "--patients": "patients"},
             expected_minutes=5,
         ),
     ]
+
+
+def tickit_gold_job() -> SparkJob:
+    """The lake's TICKIT sales aggregates: one job, two tables (by category, by date)."""
+    return SparkJob(
+        task_id="gold_tickit_sales",
+        script="gold_tickit_sales",
+        arguments=(
+            "--silver",
+            silver_uri(TICKIT),
+            "--output-by-category",
+            gold_output("sales_by_category"),
+            "--output-by-date",
+            gold_output("sales_by_date"),
+        ),
+        expected_minutes=5,
+    )
+
+
+def gold_jobs() -> list[SparkJob]:
+    """Every job of data_lake__gold: the Synthea cases and the TICKIT aggregates."""
+    return [*synthea_gold_jobs(), tickit_gold_job()]
 
 
 def crawler_config(name: str, database: str, prefixes: list[str], new_folders_only: bool) -> dict:

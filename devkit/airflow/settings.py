@@ -11,8 +11,10 @@ from pathlib import Path
 
 from devkit.paths import DAGS_DIR, PLUGINS_DIR
 
-# The DataHub plugin's own kill switch, read from the environment on every hook.
-LINEAGE_KILL_SWITCH = "AIRFLOW_VAR_DATAHUB_AIRFLOW_PLUGIN_DISABLE_LISTENER"
+# The DataHub plugin's kill switch, a Variable it reads on every hook. The plugin names
+# the negative ("true" disables its listener); LINEAGE_ON and LINEAGE_OFF name its values.
+LINEAGE_SWITCH = "datahub_airflow_plugin_disable_listener"
+LINEAGE_ON, LINEAGE_OFF = "false", "true"
 
 
 def airflow_settings(home: Path) -> dict[str, str]:
@@ -29,9 +31,9 @@ def airflow_settings(home: Path) -> dict[str, str]:
         # On unless AIRFLOW__DATAHUB__ENABLED=False is exported; with the file-emitter
         # patches of devkit/patches/for_datahub_plugin.py it costs ~0.1 s a task.
         "AIRFLOW__DATAHUB__ENABLED": os.environ.get("AIRFLOW__DATAHUB__ENABLED", "True"),
-        # ... but only where the lineage domain runs (its file connection;
-        # the datahub domain needs it): it turns the plugin's own kill switch off.
-        LINEAGE_KILL_SWITCH: "true",
+        # ... but lineage is off unless the lineage domain runs (its file connection;
+        # the datahub domain needs it): its Variable turns lineage on.
+        f"AIRFLOW_VAR_{LINEAGE_SWITCH.upper()}": LINEAGE_OFF,
         "AIRFLOW__DATAHUB__CONN_ID": "datahub_file_default",
         "AIRFLOW__DATAHUB__EMIT_MODE": "ASYNC",
         # Lineage only: no run events, no placeholder datasets (the file emitter

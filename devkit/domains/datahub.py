@@ -16,18 +16,18 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+from deploy.sources import walk_files
 from devkit.domains import LocalDomain
 from devkit.iam.recorder import role_arn
+from devkit.paths import RECIPES_DIR
 from devkit.paths import REPO as ROOT
 from lakehouse.conventions import Var
+from lakehouse.datahub import CONTAINER_NAME, LOG_STREAM_PREFIX, RECIPES_URI_ENV
 
-RECIPES = ROOT / "recipes"
 # The official ingestion image, full variant (the slim one lacks the athena extra),
 # pinned to the CLI version of requirements/datahub/lock.txt. On AWS it belongs to
 # the task definition (docs/datahub.md); here the local task definition uses it.
 INGESTION_IMAGE = "acryldata/datahub-ingestion:v1.7.0.17"
-CONTAINER = "datahub-ingestion"
-LOG_STREAM_PREFIX = "datahub"
 
 
 # The names infra/pipelines.yaml gives the ECS cluster, task family and log group,
@@ -53,8 +53,8 @@ def upload_recipes(env) -> str:
     """recipes/ where the deploy tool puts it on AWS: the MWAA bucket's dags/recipes/."""
     bucket = env.names.bucket("mwaa")
     env.aws.create_bucket(bucket)  # also the data_lake domain's: creating it again is a no-op
-    for path in sorted(RECIPES.rglob("*.yml")):
-        env.aws.put_object(bucket, f"dags/recipes/{path.relative_to(RECIPES)}", path.read_bytes())
+    for relative, path in walk_files(RECIPES_DIR):  # what the deploy ships, script included
+        env.aws.put_object(bucket, f"dags/recipes/{relative}", path.read_bytes())
     return bucket
 
 
@@ -75,7 +75,7 @@ def container_environment(env, bucket: str) -> dict[str, str]:
     """The ingestion container's environment, as the stack's task definition sets it."""
     suffix = f"_{env.names.tag}" if env.names.tag else ""
     return {
-        "DATAHUB_RECIPES_S3_URI": f"s3://{bucket}/dags/recipes",
+        RECIPES_URI_ENV: f"s3://{bucket}/dags/recipes",
         "DATAHUB_GMS_URL": "http://127.0.0.1:9",  # never contacted: the sink is a file
         "AWS_REGION": env.aws.region,
         "AWS_ACCOUNT_ID": env.aws.account_id,
@@ -105,7 +105,7 @@ def register_task_definition(env, environment: dict[str, str]) -> None:
         executionRoleArn=role_arn("DataHubTaskExecutionRole", env.aws.account_id),
         containerDefinitions=[
             {
-                "name": CONTAINER,
+                "name": CONTAINER_NAME,
                 "image": INGESTION_IMAGE,
                 "essential": True,
                 "cpu": 1024,

@@ -2,7 +2,7 @@
 
 No DAG of its own: the datahub domain needs it (lineage in the run command when
 the DataHub DAG runs), and a test can ask for it alone, without the ECS
-ingestion set-up. It turns the plugin's kill switch off (on by default locally,
+ingestion set-up. It turns lineage on (off by default locally,
 devkit/airflow/settings.py), points the plugin's `datahub-file` connection at one
 file per Airflow home, and applies the local patches (devkit/patches/, the file
 emitter's among them). The lineage itself is what the plugin extracts on MWAA: no
@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from devkit.airflow.settings import LINEAGE_KILL_SWITCH
+from devkit.airflow.settings import LINEAGE_ON, LINEAGE_SWITCH
 from devkit.domains import LocalDomain
 from devkit.domains.datahub import record_aspects, short_urn
 from devkit.paths import REPO
@@ -40,7 +40,7 @@ class Lineage(LocalDomain):
             lineage_file().unlink(missing_ok=True)
 
     def variables(self, env) -> dict[str, str]:
-        return {LINEAGE_KILL_SWITCH.removeprefix("AIRFLOW_VAR_").lower(): "false"}
+        return {LINEAGE_SWITCH: LINEAGE_ON}
 
     def connections(self, env) -> dict[str, dict]:
         # Read by the DataHub Airflow plugin (AIRFLOW__DATAHUB__CONN_ID), not by a DAG.

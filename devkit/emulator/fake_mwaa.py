@@ -14,8 +14,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
-SUCCESS = ("UPDATING", "UPDATING", "AVAILABLE")
-FAILURE = ("UPDATING", "ROLLING_BACK", "UPDATE_FAILED")
 VERSION_FIELDS = (
     "PluginsS3Path",
     "PluginsS3ObjectVersion",
@@ -28,6 +26,12 @@ VERSION_FIELDS = (
 
 class FakeMwaa:
     """Environments plus a record of every UpdateEnvironment request."""
+
+    # What an update's status walks through, one step per GetEnvironment; a test picks
+    # one per environment with `next_script[name] = ...` (the default: it succeeds).
+    UPDATE_SUCCEEDS = ("UPDATING", "UPDATING", "AVAILABLE")
+    UPDATE_ROLLS_BACK = ("UPDATING", "ROLLING_BACK", "UPDATE_FAILED")
+    UPDATE_FAILS = ("UPDATING", "UPDATE_FAILED")
 
     def __init__(self) -> None:
         self.environments: dict[str, dict] = {}
@@ -78,7 +82,7 @@ class FakeMwaa:
                 return 400, {"message": f"Environment is {env['Status']}"}
             self.updates.append({"Name": name, **body})
             self.pending[name] = {k: v for k, v in body.items() if k in VERSION_FIELDS}
-            self.scripts[name] = list(self.next_script.get(name, SUCCESS))
+            self.scripts[name] = list(self.next_script.get(name, self.UPDATE_SUCCEEDS))
             env["LastUpdate"] = {"Status": "PENDING", "CreatedAt": time.time(), "Source": "SDK"}
             return 200, {"Arn": env["Arn"]}
 

@@ -4,7 +4,7 @@ The columns and their order are those of Synthea's CSV exporter (its "CSV File D
 Dictionary"); values are synthetic but shaped like Synthea's: UUID ids, SNOMED and
 LOINC codes with their descriptions, Massachusetts addresses, money with two decimals.
 
-Which column is "the date" of the ELT specs (REFERENCE.md §3):
+Which column is "the date" of the gold specs (docs/data_lake.md#the-gold-specs):
 - encounters: ``START`` (an ISO timestamp in Synthea) gives year/month/day;
 - observations: ``DATE`` (an ISO timestamp in Synthea) gives year/month/day;
 - conditions: ``START`` (a date in Synthea) is the condition start of ``condition_age``,

@@ -114,11 +114,14 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/sample_data/test_synthea.py", "data_lake"),
     ("tests/dags/test_datahub__*.py", "datahub"),
     ("tests/devkit/datahub/**", "datahub"),
+    ("tests/recipes/**", "datahub"),
     ("tests/sql/test_datahub_*.py", "datahub"),
     # The always-run core: DAG validation of every DAG, and the fast unit tests.
     ("tests/dags/test_dag_validation.py", "core"),
+    ("tests/dags/test_dag_style.py", "core"),
     ("tests/dags/test_parse_*.py", "core"),
     ("tests/dags/test_policy_rejects_bad_dags.py", "core"),
+    ("tests/dags/test_new_dag_runs.py", "core"),
     ("tests/dags/lakehouse/test_athena.py", "core"),
     ("tests/dags/lakehouse/test_conventions.py", "core"),
     ("tests/deploy/**", "core"),
@@ -144,7 +147,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
 FULL_GATE_UNLESS_CHANGED: dict[str, tuple[str, ...]] = {
     "tests/dags/test_unpatched_tickit_night.py": (
         "devkit/patches/**",
-        "devkit/airflow_local.py",
+        "devkit/airflow/**",
         "requirements/lock.txt",
         "tests/dags/test_unpatched_tickit_night.py",
     ),

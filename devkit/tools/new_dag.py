@@ -1,7 +1,8 @@
 """`make dag NAME=<domain>__<name>`: a new DAG file and its test, passing the gate as written.
 
-The DAG is TaskFlow, follows every house rule (conventions, tags, explicit
-schedule, Variables resolved at run time) and runs locally at once with
+The DAG is in the house style (docs/dag_style.md: `with DAG`, `@task` for Python
+steps, schedule and run policy from `lakehouse.conventions`), follows every house
+rule (tags, explicit schedule, Variables resolved at run time) and runs locally at once with
 `./run_pipelines_locally.sh --dag <domain>__<name>`: it only needs the house
 resources every local run has. Unknown domains fail with the allowed list.
 """
@@ -44,7 +45,6 @@ def render(dag_id: str) -> dict[str, str]:
         "dag_id": dag_id,
         "domain": domain,
         "name": name,
-        "function": name,
         "title": f"{domain}: {title}",
         "description": f"{title} ({domain}): nightly summary written to the lake",
     }

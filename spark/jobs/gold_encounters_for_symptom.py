@@ -3,11 +3,12 @@
     gold_encounters_for_symptom.py --input s3://lake/silver/synthea/encounters
         --output s3://lake/gold/synthea/encounters_for_symptom
 
-The spec (REFERENCE.md §3, case 1): drop duplicates; keep description = "Encounter for
-symptom"; drop rows with an empty reasoncode; derive year/month/day from the encounter
-date (START, UTC) and drop it; Snappy Parquet partitioned by year/month/day with one
-file per day partition. The gold table is rebuilt from the whole silver table and
-replaces the previous one as a whole (no stale day partitions survive a re-run).
+The spec (docs/data_lake.md#the-gold-specs, case 1): drop duplicates; keep description =
+"Encounter for symptom"; drop rows with an empty reasoncode; derive year/month/day from
+the encounter date (START, UTC) and drop it; Snappy Parquet partitioned by
+year/month/day with one file per day partition. The gold table is rebuilt from the whole
+silver table and replaces the previous one as a whole (no stale day partitions survive a
+re-run).
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
     gold_observations.py --input s3://lake/silver/synthea/observations
         --output s3://lake/gold/synthea/observations
 
-The spec (REFERENCE.md §3, case 2): drop duplicates; derive year/month/day from the
-observation date (DATE, UTC) and drop it; Snappy Parquet partitioned by year/month/day
-with one file per day partition. The gold table is rebuilt from the whole silver table
-and replaces the previous one as a whole (no stale day partitions survive a re-run).
+The spec (docs/data_lake.md#the-gold-specs, case 2): drop duplicates; derive
+year/month/day from the observation date (DATE, UTC) and drop it; Snappy Parquet
+partitioned by year/month/day with one file per day partition. The gold table is rebuilt
+from the whole silver table and replaces the previous one as a whole (no stale day
+partitions survive a re-run).
 """
 
 from __future__ import annotations

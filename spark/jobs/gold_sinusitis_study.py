@@ -3,12 +3,13 @@
     gold_sinusitis_study.py --input s3://lake/silver/synthea/conditions
         --patients s3://lake/silver/synthea/patients --output s3://lake/gold/synthea/sinusitis_study
 
-The spec (REFERENCE.md §3, case 3): drop duplicates; join conditions to patients on the
-patient id; keep descriptions containing "sinusitis" in any letter case (Synthea writes
-"Sinusitis (disorder)"); drop rows with an empty ethnicity, race, gender or marital;
-condition_age = calendar days from the birth date to the condition START (leap days
-count); keep patient, code, description, condition_age, marital, race, ethnicity and
-gender; write one Snappy Parquet file, no partitions. The output is replaced as a whole.
+The spec (docs/data_lake.md#the-gold-specs, case 3): drop duplicates; join conditions to
+patients on the patient id; keep descriptions containing "sinusitis" in any letter case
+(Synthea writes "Sinusitis (disorder)"); drop rows with an empty ethnicity, race, gender
+or marital; condition_age = calendar days from the birth date to the condition START
+(leap days count); keep patient, code, description, condition_age, marital, race,
+ethnicity and gender; write one Snappy Parquet file, no partitions. The output is
+replaced as a whole.
 """
 
 from __future__ import annotations

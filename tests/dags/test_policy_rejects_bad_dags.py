@@ -1,8 +1,9 @@
 """The policy tests can fail, and pass every valid style: run them on a folder of DAGs.
 
-Bad DAGs must fail with the file and the rule named; compliant DAGs written as
-TaskFlow (`@dag`, the scaffold's template) and as `dag = DAG(...)` must pass
-every test, with no internal error along the way.
+Bad DAGs must fail with the file and the rule named; compliant DAGs must pass every
+test, with no internal error along the way, whatever their style: the house style
+(`with DAG`, the scaffold's template), TaskFlow's `@dag` and `dag = DAG(...)`. The
+policy checks what a DAG does; the house style is tests/dags/test_dag_style.py's.
 """
 
 from __future__ import annotations
@@ -86,13 +87,47 @@ EmptyOperator(task_id="noop", dag=dag)
 """
 
 
+DECORATED_STYLE = """
+\"\"\"A compliant DAG in TaskFlow's decorator style.\"\"\"
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+
+from lakehouse.conventions import DEFAULT_ARGS, Tag
+
+
+@dag(
+    dag_id="tickit__good_decorated",
+    description="a compliant DAG written with the @dag decorator",
+    schedule="@daily",
+    catchup=False,
+    dagrun_timeout=timedelta(hours=1),
+    start_date=pendulum.datetime(2024, 1, 1),
+    tags=[Tag.PROJECT],
+    default_args=DEFAULT_ARGS,
+)
+def good_decorated():
+    @task
+    def noop() -> None:
+        pass
+
+    noop()
+
+
+good_decorated()
+"""
+GOOD_DAGS = ("tickit__good_scaffold", "tickit__good_classic", "tickit__good_decorated")
+
+
 def test_policy_names_each_broken_rule_and_file_and_passes_valid_styles(tmp_path):
     (tmp_path / "bad_name.py").write_text(BREAKS_EVERY_RULE)
     (tmp_path / "tickit__parse_time_variable.py").write_text(READS_A_VARIABLE_AT_PARSE_TIME)
-    (tmp_path / "tickit__good_taskflow.py").write_text(
-        render("tickit__good_taskflow")["dag.py.tmpl"]
+    (tmp_path / "tickit__good_scaffold.py").write_text(
+        render("tickit__good_scaffold")["dag.py.tmpl"]
     )
     (tmp_path / "tickit__good_classic.py").write_text(CLASSIC_ASSIGNMENT_STYLE)
+    (tmp_path / "tickit__good_decorated.py").write_text(DECORATED_STYLE)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
     # The Variable exists, so only the offline-parse guard can catch the read.
     env.update(DAGS_UNDER_TEST=str(tmp_path), AIRFLOW_VAR_LANDING_BUCKET="some-bucket")
@@ -115,7 +150,7 @@ def test_policy_names_each_broken_rule_and_file_and_passes_valid_styles(tmp_path
     )
     assert not any("[tickit__parse_time_variable]" in f and "validation" in f for f in failed)
     assert not [f for f in failed if "[tickit__good_" in f], "valid DAG styles must pass"
-    for good in ("tickit__good_taskflow", "tickit__good_classic"):
+    for good in GOOD_DAGS:
         assert f"tests/dags/test_parse_offline.py::test_parses_offline[{good}]" in passed
         assert sum(f"[{good}]" in test for test in passed) == len(RULES) + 1, good
     assert "AttributeError" not in proc.stdout, "a failure must name the rule, not crash"

@@ -80,7 +80,7 @@ def test_cli_plan_deploy_status_round_trip(env, repo, capsys):
 
 def test_update_failed_exits_non_zero_with_message(env, repo, capsys):
     assert main(["deploy", "--repo", str(repo), "--skip-validation", "--poll-interval", "0"]) == 0
-    env.fake.next_script[env.environment] = ("UPDATING", "UPDATE_FAILED")
+    env.fake.next_script[env.environment] = env.fake.UPDATE_FAILS
     (repo / "requirements/requirements.txt").write_text("broken==0\n")
     code = main(["deploy", "--repo", str(repo), "--skip-validation", "--poll-interval", "0"])
     err = capsys.readouterr().err

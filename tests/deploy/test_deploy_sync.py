@@ -150,7 +150,7 @@ def test_objects_outside_managed_prefixes_are_never_touched(world, repo):
 
 def test_update_failed_is_an_error_and_dags_wait(world, repo):
     deploy(world, repo)
-    world.fake.next_script[world.environment] = ("UPDATING", "ROLLING_BACK", "UPDATE_FAILED")
+    world.fake.next_script[world.environment] = world.fake.UPDATE_ROLLS_BACK
     (repo / "requirements/requirements.txt").write_text("no-such-package==0\n")
     (repo / "dags/data_lake__raw.py").write_text("# needs the new package\n")
     world.recorder.reset()

@@ -96,13 +96,15 @@ def test_mwaa_environment_reads_settings_from_secrets_manager():
 
 def test_the_ingestion_task_matches_the_dag():
     from devkit.domains import datahub
+    from lakehouse.datahub import CONTAINER_NAME, LOG_STREAM_PREFIX, RECIPES_URI_ENV
 
     task = TEMPLATE["Resources"]["DataHubTaskDefinition"]["Properties"]
     (container,) = task["ContainerDefinitions"]
-    assert container["Name"] == datahub.CONTAINER
+    assert container["Name"] == CONTAINER_NAME
     assert container["EntryPoint"] == ["/bin/sh", "-c"]
     options = container["LogConfiguration"]["Options"]
-    assert options["awslogs-stream-prefix"] == datahub.LOG_STREAM_PREFIX
+    assert options["awslogs-stream-prefix"] == LOG_STREAM_PREFIX
+    assert RECIPES_URI_ENV in {pair["Name"] for pair in container["Environment"]}
     image = TEMPLATE["Parameters"]["DataHubImage"]["Default"]
     assert image == datahub.INGESTION_IMAGE
 

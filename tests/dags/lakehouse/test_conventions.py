@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from devkit.paths import REPO
+from devkit.tools import settings_table
 from lakehouse import conventions
-from lakehouse.conventions import DEFAULT_ARGS, REDSHIFT_DATA_API, Team, Var
+from lakehouse.conventions import DEFAULT_ARGS, REDSHIFT_DATA_API, Conn, Team, Var
 
 
 def test_var_renders_a_run_time_lookup_of_that_variable():
@@ -56,3 +57,32 @@ def test_shared_code_ships_with_the_dags_not_in_plugins_zip():
     assert Path(conventions.__file__).resolve().is_relative_to(DAGS_DIR / "lakehouse")
     assert "lakehouse/" in (DAGS_DIR / ".airflowignore").read_text().splitlines()
     assert not list(PLUGINS_DIR.rglob("*.py")), "plugins/ is for Airflow plugins only"
+
+
+def test_every_setting_has_a_one_line_description():
+    for setting in [*Var, *Conn]:
+        assert setting.description and "\n" not in setting.description, setting.value
+        assert "|" not in setting.description, f"{setting.value}: `|` breaks the README table"
+
+
+def test_the_readme_lists_every_variable_and_connection_as_the_enums_say():
+    """The newcomer's list of what to set: generated from Var and Conn, never edited by hand."""
+    readme = settings_table.README.read_text()
+    assert settings_table.readme_table(readme) == settings_table.table(), (
+        "README.md's Variables and Connections table differs from lakehouse.conventions' "
+        "Var and Conn: run `.venv/bin/python -m devkit.tools.settings_table --write`"
+    )
+    for setting in [*Var, *Conn]:
+        assert f"| `{setting.value}` | {setting.description} |" in readme
+
+
+def test_writing_the_table_replaces_only_what_lies_between_the_markers():
+    stale = f"# Title\n\n{settings_table.BEGIN}\n| old |\n{settings_table.END}\n\nAfter.\n"
+
+    written = settings_table.with_table(stale)
+
+    assert written.startswith(f"# Title\n\n{settings_table.BEGIN}\n| Variable |")
+    assert written.endswith(f"{settings_table.END}\n\nAfter.\n")
+    assert settings_table.readme_table(written) == settings_table.table()
+    with pytest.raises(settings_table.SettingsTableError, match="lacks the markers"):
+        settings_table.with_table("# no markers\n")

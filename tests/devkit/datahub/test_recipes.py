@@ -17,10 +17,11 @@ import yaml
 
 from devkit.datahub import cli_venv, zygote
 from devkit.emulator import ecs_ingestion
+from devkit.paths import RECIPES_DIR
 from devkit.paths import REPO as ROOT
+from lakehouse.datahub import GLOSSARY_RECIPE, SOURCE_RECIPES
 
-RECIPES = ROOT / "recipes"
-REAL = ["glossary/recipe.yml", "glue.yml", "redshift.yml", "athena.yml", "s3.yml", "s3_raw.yml"]
+REAL = [GLOSSARY_RECIPE, *SOURCE_RECIPES]
 ENV = {
     "DATAHUB_GMS_URL": "https://datahub.example.invalid",
     "AWS_REGION": "eu-west-1",
@@ -34,7 +35,7 @@ ENV = {
 
 def _broken(tmp: Path) -> dict[str, str]:
     """Copies of glue.yml with one mistake each; name -> the text its error must contain."""
-    glue = yaml.safe_load((RECIPES / "glue.yml").read_text())
+    glue = yaml.safe_load((RECIPES_DIR / "glue.yml").read_text())
     cases = {}
 
     def write(name: str, recipe: dict, expect: str) -> None:
@@ -64,8 +65,8 @@ def validation(tmp_path_factory):
     zygotes = ecs_ingestion.warm_up()
     tmp = tmp_path_factory.mktemp("recipes")
     broken = _broken(tmp)
-    paths = [str(RECIPES / r) for r in REAL] + [str(tmp / name) for name in broken]
-    env = {**ecs_ingestion.base_environment(), **ENV, "DATAHUB_RECIPES_DIR": str(RECIPES)}
+    paths = [str(RECIPES_DIR / r) for r in REAL] + [str(tmp / name) for name in broken]
+    env = {**ecs_ingestion.base_environment(), **ENV, "DATAHUB_RECIPES_DIR_DIR": str(RECIPES_DIR)}
     env[zygote.SOCKET_ENV] = zygotes.wait()
     validator = str(ROOT / "devkit" / "datahub" / "validate.py")
     proc = subprocess.run(
@@ -81,12 +82,12 @@ def validation(tmp_path_factory):
 def test_every_real_recipe_validates(validation):
     proc, report, _ = validation
     valid = {
-        Path(r["recipe"]).relative_to(RECIPES).as_posix()
+        Path(r["recipe"]).relative_to(RECIPES_DIR).as_posix()
         for r in report["recipes"]
-        if Path(r["recipe"]).is_relative_to(RECIPES)
+        if Path(r["recipe"]).is_relative_to(RECIPES_DIR)
     }
     assert set(REAL) <= valid, proc.stdout
-    assert not [e for e in report["errors"] if str(RECIPES) in e], report["errors"]
+    assert not [e for e in report["errors"] if str(RECIPES_DIR) in e], report["errors"]
 
 
 def test_glossary_has_the_classifications_and_inheriting_terms(validation):
@@ -107,7 +108,7 @@ def test_each_mistake_fails_naming_the_recipe(validation):
 
 
 def test_recipes_hold_no_literal_secrets_or_bare_dollar_vars():
-    for path in RECIPES.rglob("*.yml"):
+    for path in RECIPES_DIR.rglob("*.yml"):
         text = path.read_text()
         assert "123456789012" not in text and "amazonaws.com" not in text, path
         bare = [w for w in text.split() if "$" in w and "${" not in w and not w.endswith("$")]
