@@ -95,6 +95,61 @@ def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+def _samples_of_named_types(
+    logical_id: str, name: str, acct: str, region: str
+) -> dict[str, dict[str | None, Any]]:
+    """Sample Ref (key None) and GetAtt values of the types whose ARN is their name."""
+    return {
+        "AWS::S3::Bucket": {None: name, "Arn": f"arn:aws:s3:::{name}"},
+        "AWS::IAM::Role": {None: name, "Arn": f"arn:aws:iam::{acct}:role/{name}"},
+        "AWS::IAM::ManagedPolicy": {None: f"arn:aws:iam::{acct}:policy/{name}"},
+        "AWS::SNS::Topic": {
+            None: f"arn:aws:sns:{region}:{acct}:{name}",
+            "TopicArn": f"arn:aws:sns:{region}:{acct}:{name}",
+            "TopicName": name,
+        },
+        "AWS::SecretsManager::Secret": {
+            None: f"arn:aws:secretsmanager:{region}:{acct}:secret:{name}-AbCdEf"
+        },
+        "AWS::MWAA::Environment": {
+            None: name,
+            "Arn": f"arn:aws:airflow:{region}:{acct}:environment/{name}",
+            "WebserverUrl": f"sample.{region}.airflow.amazonaws.com",
+        },
+    }
+
+
+def _samples_of_service_types(
+    logical_id: str, name: str, acct: str, region: str
+) -> dict[str, dict[str | None, Any]]:
+    """Sample Ref and GetAtt values of the types whose ids the service makes up."""
+    workgroup_id = "00000000-0000-4000-8000-000000000001"
+    application_id = "00sample" + _kebab(logical_id).replace("-", "")[:10]
+    return {
+        "AWS::RedshiftServerless::Workgroup": {
+            None: name,
+            "Workgroup.WorkgroupId": workgroup_id,
+            "Workgroup.WorkgroupArn": (
+                f"arn:aws:redshift-serverless:{region}:{acct}:workgroup/{workgroup_id}"
+            ),
+            "Workgroup.Endpoint.Address": (
+                f"{name}.{acct}.{region}.redshift-serverless.amazonaws.com"
+            ),
+        },
+        "AWS::ECS::Cluster": {None: name, "Arn": f"arn:aws:ecs:{region}:{acct}:cluster/{name}"},
+        "AWS::ECS::TaskDefinition": {None: f"arn:aws:ecs:{region}:{acct}:task-definition/{name}:1"},
+        "AWS::Logs::LogGroup": {
+            None: name,
+            "Arn": f"arn:aws:logs:{region}:{acct}:log-group:{name}:*",
+        },
+        "AWS::EMRServerless::Application": {
+            None: application_id,
+            "ApplicationId": application_id,
+            "Arn": f"arn:aws:emr-serverless:{region}:{acct}:/applications/{application_id}",
+        },
+    }
+
+
 class Resolver:
     """Turns a template's intrinsic functions into plain values.
 
@@ -195,50 +250,11 @@ class Resolver:
         if kind == "AWS::IAM::OIDCProvider":
             url = self.resolve(self.resources[logical_id]["Properties"].get("Url", ""))
             return f"arn:aws:iam::{acct}:oidc-provider/{str(url).removeprefix('https://')}"
-        workgroup_id = "00000000-0000-4000-8000-000000000001"
-        application_id = "00sample" + _kebab(logical_id).replace("-", "")[:10]
-        by_type: dict[str, dict[str | None, Any]] = {
-            "AWS::S3::Bucket": {None: name, "Arn": f"arn:aws:s3:::{name}"},
-            "AWS::IAM::Role": {None: name, "Arn": f"arn:aws:iam::{acct}:role/{name}"},
-            "AWS::IAM::ManagedPolicy": {None: f"arn:aws:iam::{acct}:policy/{name}"},
-            "AWS::SNS::Topic": {
-                None: f"arn:aws:sns:{region}:{acct}:{name}",
-                "TopicArn": f"arn:aws:sns:{region}:{acct}:{name}",
-                "TopicName": name,
-            },
-            "AWS::SecretsManager::Secret": {
-                None: f"arn:aws:secretsmanager:{region}:{acct}:secret:{name}-AbCdEf"
-            },
-            "AWS::MWAA::Environment": {
-                None: name,
-                "Arn": f"arn:aws:airflow:{region}:{acct}:environment/{name}",
-                "WebserverUrl": f"sample.{region}.airflow.amazonaws.com",
-            },
-            "AWS::RedshiftServerless::Workgroup": {
-                None: name,
-                "Workgroup.WorkgroupId": workgroup_id,
-                "Workgroup.WorkgroupArn": (
-                    f"arn:aws:redshift-serverless:{region}:{acct}:workgroup/{workgroup_id}"
-                ),
-                "Workgroup.Endpoint.Address": (
-                    f"{name}.{acct}.{region}.redshift-serverless.amazonaws.com"
-                ),
-            },
-            "AWS::ECS::Cluster": {None: name, "Arn": f"arn:aws:ecs:{region}:{acct}:cluster/{name}"},
-            "AWS::ECS::TaskDefinition": {
-                None: f"arn:aws:ecs:{region}:{acct}:task-definition/{name}:1"
-            },
-            "AWS::Logs::LogGroup": {
-                None: name,
-                "Arn": f"arn:aws:logs:{region}:{acct}:log-group:{name}:*",
-            },
-            "AWS::EMRServerless::Application": {
-                None: application_id,
-                "ApplicationId": application_id,
-                "Arn": f"arn:aws:emr-serverless:{region}:{acct}:/applications/{application_id}",
-            },
+        samples = {
+            **_samples_of_named_types(logical_id, name, acct, region),
+            **_samples_of_service_types(logical_id, name, acct, region),
         }
-        known = by_type.get(kind, {})
+        known = samples.get(kind, {})
         if attribute in known:
             return known[attribute]
         if attribute is None:

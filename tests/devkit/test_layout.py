@@ -38,12 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 MAX_FUNCTION_LINES = 40
 # Functions allowed to stay longer, with the reason.
-LONG_FUNCTIONS: dict[str, str] = {
-    "devkit.iam.infra_policies.sample": (
-        "Resolver.sample is one table of sample values per resource type; a split would"
-        " cut the table, not explain it"
-    ),
-}
+LONG_FUNCTIONS: dict[str, str] = {}
 
 
 def module_name(path: Path) -> str:
