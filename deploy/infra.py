@@ -75,15 +75,21 @@ class ChangeSet:
         return self.arn is None
 
 
-def stack_status(cfn, stack: str) -> str | None:
-    """The stack's status, or None when no such stack exists."""
+def describe_stack(cfn, stack: str) -> dict | None:
+    """DescribeStacks of the stack, or None when no such stack exists."""
     try:
         stacks = cfn.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as exc:
         if "does not exist" in exc.response.get("Error", {}).get("Message", ""):
             return None
         raise
-    return stacks[0]["StackStatus"] if stacks else None
+    return stacks[0] if stacks else None
+
+
+def stack_status(cfn, stack: str) -> str | None:
+    """The stack's status, or None when no such stack exists."""
+    described = describe_stack(cfn, stack)
+    return described["StackStatus"] if described else None
 
 
 def _check_updatable(stack: str, status: str | None) -> None:
@@ -106,9 +112,9 @@ DEPLOYED_VERSIONS = ("PluginsS3ObjectVersion", "RequirementsS3ObjectVersion")
 
 def existing_stack(cfn, stack: str) -> dict | None:
     """DescribeStacks of the stack, or None when there is none yet to update."""
-    if stack_status(cfn, stack) in (None, "REVIEW_IN_PROGRESS"):
+    described = describe_stack(cfn, stack)
+    if described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS":
         return None
-    (described,) = cfn.describe_stacks(StackName=stack)["Stacks"]
     return described
 
 
