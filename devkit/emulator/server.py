@@ -52,6 +52,7 @@ class LocalAws:
         athena.install()
         emr_serverless.install()
         recorder.install()
+        recorder.LOOKUPS[("redshift-serverless", "workgroup-id")] = self.workgroup_id
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
         self._server = QuickStoppingMotoServer(
             ip_address="127.0.0.1", port=self.port, verbose=False
@@ -76,6 +77,12 @@ class LocalAws:
             raise RuntimeError("LocalAws is not started")
         host, port = self._server.get_host_and_port()
         return f"http://{host}:{port}"
+
+    def workgroup_id(self, params: dict, region: str | None = None) -> str:
+        """The id of the Redshift Serverless workgroup `params["workgroupName"]`, which
+        IAM authorizes the Data API on. The emulation has no Redshift Serverless API
+        yet: its one workgroup's id is its name (local_stack.local_resources)."""
+        return params["workgroupName"]
 
     @property
     def statements(self) -> list[StatementRecord]:

@@ -63,24 +63,29 @@ def object_arn(bucket: str, key: str) -> str:
     return f"arn:aws:s3:::{bucket}/{key}"
 
 
-def s3_list(bucket: str, prefix: str | None) -> Request:
+def s3_list(bucket: str, prefix: str | None, action: str = "s3:ListBucket") -> Request:
     """ListBucket on the bucket; the prefix is the `s3:prefix` condition key (absent if none)."""
     context = {} if prefix is None else {"s3:prefix": prefix}
-    return Request("s3:ListBucket", bucket_arn(bucket), context)
+    return Request(action, bucket_arn(bucket), context)
 
 
-def s3_object(action: str, bucket: str, key: str) -> Request:
-    return Request(action, object_arn(bucket, key))
+def s3_object(action: str, bucket: str, key: str, version: str | None = None) -> Request:
+    """An object action; a version's id is the `s3:versionid` condition key."""
+    return Request(action, object_arn(bucket, key), {"s3:versionid": version} if version else {})
 
 
-def _list_objects(params, where) -> list[Request]:
-    return [s3_list(params["Bucket"], params.get("Prefix"))]
+def _list(action: str) -> Mapper:
+    """s3:delimiter and s3:max-keys come from the request (REQUEST_KEYS)."""
+    return lambda params, where: [s3_list(params["Bucket"], params.get("Prefix"), action)]
 
 
-def _object(action: str, versioned: str | None = None) -> Mapper:
+def _object(*actions: str, versioned: tuple[str, ...] = ()) -> Mapper:
+    """`actions` on the object; with a VersionId, the `versioned` ones instead."""
+
     def mapper(params, where) -> list[Request]:
-        name = versioned if versioned and params.get("VersionId") else action
-        return [s3_object(name, params["Bucket"], params["Key"])]
+        version = params.get("VersionId") if versioned else None
+        names = versioned if version else actions
+        return [s3_object(name, params["Bucket"], params["Key"], version) for name in names]
 
     return mapper
 
@@ -100,10 +105,11 @@ def copy_source(value: Any) -> tuple[str, str, str | None]:
 
 
 def _copy_object(params, where) -> list[Request]:
+    """The put carries the source as `s3:x-amz-copy-source` (REQUEST_KEYS)."""
     bucket, key, version = copy_source(params["CopySource"])
     read = "s3:GetObjectVersion" if version else "s3:GetObject"
     return [
-        s3_object(read, bucket, key),
+        s3_object(read, bucket, key, version),
         s3_object("s3:PutObject", params["Bucket"], params["Key"]),
     ]
 
@@ -115,31 +121,31 @@ def _delete_objects(params, where) -> list[Request]:
             "s3:DeleteObjectVersion" if o.get("VersionId") else "s3:DeleteObject",
             params["Bucket"],
             o["Key"],
+            o.get("VersionId"),
         )
         for o in objects
     ]
 
 
 S3 = {
-    "ListObjectsV2": _list_objects,
-    "ListObjects": _list_objects,
-    "ListObjectVersions": lambda p, w: [
-        Request(
-            "s3:ListBucketVersions",
-            bucket_arn(p["Bucket"]),
-            {"s3:prefix": p["Prefix"]} if "Prefix" in p else {},
-        )
-    ],
+    "ListObjectsV2": _list("s3:ListBucket"),
+    "ListObjects": _list("s3:ListBucket"),
+    "ListObjectVersions": _list("s3:ListBucketVersions"),
     "HeadBucket": _bucket("s3:ListBucket"),
     "CreateBucket": _bucket("s3:CreateBucket"),
     "GetBucketLocation": _bucket("s3:GetBucketLocation"),
     "GetBucketVersioning": _bucket("s3:GetBucketVersioning"),
     "GetBucketTagging": _bucket("s3:GetBucketTagging"),
     "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads"),
-    "GetObject": _object("s3:GetObject", "s3:GetObjectVersion"),
-    "HeadObject": _object("s3:GetObject", "s3:GetObjectVersion"),
-    "GetObjectAttributes": _object("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"),
-    "GetObjectTagging": _object("s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
+    "GetObject": _object("s3:GetObject", versioned=("s3:GetObjectVersion",)),
+    "HeadObject": _object("s3:GetObject", versioned=("s3:GetObjectVersion",)),
+    # S3 API Reference, GetObjectAttributes: both permissions (a version: both version ones).
+    "GetObjectAttributes": _object(
+        "s3:GetObjectAttributes",
+        "s3:GetObject",
+        versioned=("s3:GetObjectVersionAttributes", "s3:GetObjectVersion"),
+    ),
+    "GetObjectTagging": _object("s3:GetObjectTagging", versioned=("s3:GetObjectVersionTagging",)),
     "PutObject": _object("s3:PutObject"),
     "CreateMultipartUpload": _object("s3:PutObject"),
     "UploadPart": _object("s3:PutObject"),
@@ -147,7 +153,7 @@ S3 = {
     "AbortMultipartUpload": _object("s3:AbortMultipartUpload"),
     "ListParts": _object("s3:ListMultipartUploadParts"),
     "CopyObject": _copy_object,
-    "DeleteObject": _object("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    "DeleteObject": _object("s3:DeleteObject", versioned=("s3:DeleteObjectVersion",)),
     "DeleteObjects": _delete_objects,
 }
 
@@ -192,9 +198,12 @@ def pass_role(where: Where, role: str, service: str) -> Request:
     return Request("iam:PassRole", role_arn(where, role), {"iam:PassedToService": service})
 
 
-def _crawler(action: str, passes_role: bool = False) -> Mapper:
+def _crawler(action: str, passes_role: bool = False, on_crawler: bool = True) -> Mapper:
+    """`on_crawler=False`: the action has no resource type (CreateCrawler), so `*`."""
+
     def mapper(params, where) -> list[Request]:
-        requests = [Request(action, where.arn("glue", f"crawler/{params['Name']}"))]
+        arn = where.arn("glue", f"crawler/{params['Name']}") if on_crawler else "*"
+        requests = [Request(action, arn)]
         if passes_role and params.get("Role"):
             requests.append(pass_role(where, params["Role"], "glue.amazonaws.com"))
         return requests
@@ -220,7 +229,7 @@ GLUE = {
     "BatchCreatePartition": _glue("glue:BatchCreatePartition", "DatabaseName", "TableName"),
     "GetCrawler": _crawler("glue:GetCrawler"),
     "StartCrawler": _crawler("glue:StartCrawler"),
-    "CreateCrawler": _crawler("glue:CreateCrawler", passes_role=True),
+    "CreateCrawler": _crawler("glue:CreateCrawler", passes_role=True, on_crawler=False),
     "UpdateCrawler": _crawler("glue:UpdateCrawler", passes_role=True),
     # No resource-level permission: authorized on "*".
     "GetCrawlerMetrics": lambda p, w: [Request("glue:GetCrawlerMetrics", "*")],
@@ -230,6 +239,18 @@ GLUE = {
 # --- Redshift Data API -------------------------------------------------------------------
 
 
+def workgroup_id(where: Where, name: str) -> str:
+    """AWS authorizes a workgroup by its id (a UUID), which the request names only by
+    name: resolved through the (emulated) Redshift Serverless API, GetWorkgroup."""
+    found = where.find("redshift-serverless", "workgroup-id", {"workgroupName": name})
+    if found is None:
+        raise UnmappedOperation(
+            f"redshift-serverless workgroup {name!r}: no workgroup of that name answers "
+            "GetWorkgroup on the emulation, so its id (the ARN's WorkgroupId) is unknown"
+        )
+    return found
+
+
 def _execute(action: str) -> Mapper:
     def mapper(params, where) -> list[Request]:
         workgroup = params.get("WorkgroupName")
@@ -237,7 +258,7 @@ def _execute(action: str) -> Mapper:
             raise UnmappedOperation(
                 f"redshift-data {action}: only WorkgroupName (Redshift Serverless) is mapped"
             )
-        arn = where.arn("redshift-serverless", f"workgroup/{workgroup}")
+        arn = where.arn("redshift-serverless", f"workgroup/{workgroup_id(where, workgroup)}")
         return [Request(action, arn), Request("redshift-serverless:GetCredentials", arn)]
 
     return mapper
@@ -283,6 +304,8 @@ def _get_query_results(params, where) -> list[Request]:
     requests = _athena("athena:GetQueryResults")(params, where)
     output = where.find("athena", "output", params)
     if output:
+        if not output.endswith(".csv"):  # the folder given: the file is <id>.csv in it
+            output = f"{output.rstrip('/')}/{params['QueryExecutionId']}.csv"
         bucket, _, key = output.removeprefix("s3://").partition("/")
         requests.append(s3_object("s3:GetObject", bucket, key))
     return requests
@@ -395,7 +418,10 @@ ECS = {
 
 
 def log_group_arn(where: Where, group: str, stream: str | None = None) -> str:
-    tail = f":log-stream:{stream}" if stream is not None else ""
+    """What IAM evaluates: `log-group:<name>:log-stream:<stream>`, the stream empty for
+    a group-level action (AccessDenied names `...:log-group:<name>:log-stream:`), so a
+    policy's bare `log-group:<name>` matches neither; `log-group:<name>:*` both."""
+    tail = f":log-stream:{stream or ''}"
     return where.arn("logs", f"log-group:{group}{tail}")
 
 
@@ -448,10 +474,10 @@ def _on_stack(action: str) -> Mapper:
 
 
 def _create_change_set(params, where) -> list[Request]:
-    """The role CloudFormation makes the changes with is a condition key, and passed."""
+    """The role CloudFormation makes the changes with is passed (and a condition key,
+    with the change set's name and template URL: REQUEST_KEYS)."""
     role = params.get("RoleARN")
-    context = {"cloudformation:RoleArn": role} if role else {}
-    requests = [Request("cloudformation:CreateChangeSet", stack_arn(params, where), context)]
+    requests = [Request("cloudformation:CreateChangeSet", stack_arn(params, where))]
     if role:
         passed = {"iam:PassedToService": "cloudformation.amazonaws.com"}
         requests.append(Request("iam:PassRole", role, passed))
@@ -524,17 +550,69 @@ OPERATIONS: dict[tuple[str, str], Mapper] = {
 }
 
 
+# Condition keys AWS sets from the request's parameters, on every action of the call
+# that defines the key (the Service Authorization Reference, devkit/iam/authorization.py).
+REQUEST_KEYS: dict[str, Callable[[Mapping], Any]] = {
+    "s3:versionid": lambda p: p.get("VersionId"),
+    "s3:delimiter": lambda p: p.get("Delimiter"),
+    "s3:max-keys": lambda p: None if p.get("MaxKeys") is None else str(p["MaxKeys"]),
+    "s3:x-amz-server-side-encryption": lambda p: p.get("ServerSideEncryption"),
+    "s3:x-amz-metadata-directive": lambda p: p.get("MetadataDirective"),
+    "s3:x-amz-copy-source": lambda p: (
+        "/".join(copy_source(p["CopySource"])[:2]) if p.get("CopySource") else None
+    ),
+    "secretsmanager:SecretId": lambda p: p.get("SecretId"),
+    "cloudformation:ChangeSetName": lambda p: p.get("ChangeSetName"),
+    "cloudformation:TemplateUrl": lambda p: p.get("TemplateURL"),
+    "cloudformation:RoleArn": lambda p: p.get("RoleARN"),
+}
+
+
+def with_request_keys(requests: list[Request], params: Mapping) -> list[Request]:
+    """Each request with the REQUEST_KEYS its action defines and the call sets."""
+    from devkit.iam.authorization import condition_keys
+
+    values = {key: get(params) for key, get in REQUEST_KEYS.items()}
+    values = {key: value for key, value in values.items() if value is not None}
+    if not values:
+        return requests
+    out = []
+    for request in requests:
+        defined = condition_keys(request.action)
+        added = {k: v for k, v in values.items() if k.lower() in defined}
+        context = {**added, **request.context}
+        out.append(Request(request.action, request.resource, context) if added else request)
+    return out
+
+
+def mapper_of(service: str, operation: str) -> Mapper:
+    """The table's entry, else one derived from AWS's authorization data (derived.py)."""
+    from devkit.iam import derived
+
+    mapper = OPERATIONS.get((service, operation))
+    if mapper is not None:
+        return mapper
+
+    def derive(params, where) -> list[Request]:
+        try:
+            return derived.requests(service, operation, params, where)
+        except derived.NotDerivable as reason:
+            raise UnmappedOperation(
+                f"{service} {operation} is not in devkit/iam/actions.py OPERATIONS and "
+                f"cannot be derived ({reason}): {derived.hint(service, operation)}"
+            ) from None
+
+    return derive
+
+
 def iam_requests(service: str, operation: str, params: Mapping, where: Where) -> list[Request]:
     """What IAM authorizes for one API call; raises UnmappedOperation for unknown calls."""
-    mapper = OPERATIONS.get((service, operation))
-    if mapper is None:
-        raise UnmappedOperation(
-            f"{service} {operation} is not in devkit/iam/actions.py OPERATIONS: add its "
-            "IAM actions and resource ARNs (Service Authorization Reference)"
-        )
     try:
-        return mapper(params, where)
+        requests = mapper_of(service, operation)(params, where)
     except KeyError as missing:
+        if isinstance(missing, UnmappedOperation):
+            raise
         raise UnmappedOperation(
             f"{service} {operation}: parameter {missing} missing, cannot name the resource"
         ) from None
+    return with_request_keys(requests, params)

@@ -238,7 +238,15 @@ def install() -> None:
 # --- state the requests name only by id ------------------------------------------------
 
 
+# (service, what) -> (params, region) -> the state; registered by emulations above this
+# layer (devkit/emulator/), e.g. a Redshift Serverless workgroup's id from its name.
+LOOKUPS: dict[tuple[str, str], Any] = {}
+
+
 def _lookup(service: str, what: str, params: Mapping, region: str) -> Any:
+    registered = LOOKUPS.get((service, what))
+    if registered is not None:
+        return registered(params, region)
     if (service, what) == ("athena", "workgroup"):
         from moto.athena.models import athena_backends
 

@@ -24,6 +24,7 @@ def local_resources(pipeline: Pipeline) -> dict[str, str]:
     application = str(variables.get(Var.EMR_SERVERLESS_APPLICATION_ID, "no-application"))
     workgroup = str(variables.get(Var.REDSHIFT_WORKGROUP, "local"))
     workgroup_arn = f"arn:aws:redshift-serverless:{aws.region}:{aws.account_id}:workgroup/"
+    workgroup_id = aws.workgroup_id({"workgroupName": workgroup})  # as the IAM check has it
     return stack_resources(
         aws.account_id,
         aws.region,
@@ -48,8 +49,8 @@ def local_resources(pipeline: Pipeline) -> dict[str, str]:
             "SparkApplication.Arn": (
                 f"arn:aws:emr-serverless:{aws.region}:{aws.account_id}:/applications/{application}"
             ),
-            "RedshiftWorkgroup.Workgroup.WorkgroupId": workgroup,
-            "RedshiftWorkgroup.Workgroup.WorkgroupArn": workgroup_arn + workgroup,
+            "RedshiftWorkgroup.Workgroup.WorkgroupId": workgroup_id,
+            "RedshiftWorkgroup.Workgroup.WorkgroupArn": workgroup_arn + workgroup_id,
         },
     )
 
