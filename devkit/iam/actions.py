@@ -155,6 +155,8 @@ S3 = {
     "CopyObject": _copy_object,
     "DeleteObject": _object("s3:DeleteObject", versioned=("s3:DeleteObjectVersion",)),
     "DeleteObjects": _delete_objects,
+    "DeleteBucketTagging": _bucket("s3:PutBucketTagging"),  # no action of its own
+    "SelectObjectContent": _object("s3:GetObject"),
 }
 
 
@@ -233,6 +235,19 @@ GLUE = {
     "UpdateCrawler": _crawler("glue:UpdateCrawler", passes_role=True),
     # No resource-level permission: authorized on "*".
     "GetCrawlerMetrics": lambda p, w: [Request("glue:GetCrawlerMetrics", "*")],
+    "CreateJob": lambda p, w: [
+        Request("glue:CreateJob", w.arn("glue", f"job/{p['Name']}")),
+        pass_role(w, p["Role"], "glue.amazonaws.com"),
+    ],
+    "StartDataQualityRulesetEvaluationRun": lambda p, w: [
+        Request(
+            "glue:StartDataQualityRulesetEvaluationRun", w.arn("glue", f"dataQualityRuleset/{r}")
+        )
+        for r in p["RulesetNames"]
+    ]
+    + [pass_role(w, p["Role"], "glue.amazonaws.com")],
+    "UpdateJob": lambda p, w: [Request("glue:UpdateJob", w.arn("glue", f"job/{p['JobName']}"))]
+    + [pass_role(w, r, "glue.amazonaws.com") for r in [_dig(p, "JobUpdate.Role")] if r],
 }
 
 
@@ -408,8 +423,31 @@ def _tasks(action: str) -> Mapper:
     return mapper
 
 
+def _register_task_definition(params, where) -> list[Request]:
+    """The new revision's number is AWS's to pick; both task roles are passed."""
+    arn = where.arn("ecs", f"task-definition/{params['family']}:*")
+    roles = [params.get("taskRoleArn"), params.get("executionRoleArn")]
+    return [Request("ecs:RegisterTaskDefinition", arn)] + [
+        pass_role(where, r, "ecs-tasks.amazonaws.com") for r in roles if r
+    ]
+
+
 ECS = {
     "RunTask": _run_task,
+    "RegisterTaskDefinition": _register_task_definition,
+    "DescribeClusters": lambda p, w: [
+        Request("ecs:DescribeClusters", cluster_arn(w, c)) for c in p.get("clusters") or [None]
+    ],
+    # On the cluster's container instances, the cluster a condition key.
+    "ListTasks": lambda p, w: [
+        Request(
+            "ecs:ListTasks",
+            w.arn(
+                "ecs", f"container-instance/{cluster_arn(w, p.get('cluster')).rsplit('/')[-1]}/*"
+            ),
+            {"ecs:cluster": cluster_arn(w, p.get("cluster"))},
+        )
+    ],
     "DescribeTasks": _tasks("ecs:DescribeTasks"),
     "StopTask": _tasks("ecs:StopTask"),
     # No resource-level permission: authorized on "*".
@@ -446,6 +484,12 @@ LOGS = {
 
 # --- the rest ------------------------------------------------------------------------------
 
+SQS = {
+    # Batches are authorized as the single action, on the queue the URL names.
+    "DeleteMessageBatch": lambda p, w: [
+        Request("sqs:DeleteMessage", w.arn("sqs", p["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]))
+    ],
+}
 SNS = {"Publish": lambda p, w: [Request("sns:Publish", p.get("TopicArn") or p["TargetArn"])]}
 # Any principal may ask who it is: no permission is checked.
 STS = {"GetCallerIdentity": lambda p, w: []}
@@ -541,6 +585,7 @@ OPERATIONS: dict[tuple[str, str], Mapper] = {
         "ecs": ECS,
         "logs": LOGS,
         "sns": SNS,
+        "sqs": SQS,
         "sts": STS,
         "mwaa": MWAA,
         "cloudformation": CLOUDFORMATION,

@@ -51,6 +51,10 @@ ALIASES = {
     "TaskId": ("task",),
     "EnvironmentName": ("Name",),
     "SecretId": ("SecretId", "Name"),
+    "JobName": ("Name",),
+    "SessionId": ("Id",),
+    "RulesetName": ("Name",),
+    "TaskDefinitionFamilyName": ("family",),
 }
 
 

@@ -244,9 +244,8 @@ LOOKUPS: dict[tuple[str, str], Any] = {}
 
 
 def _lookup(service: str, what: str, params: Mapping, region: str) -> Any:
-    registered = LOOKUPS.get((service, what))
-    if registered is not None:
-        return registered(params, region)
+    if (service, what) in LOOKUPS:
+        return LOOKUPS[(service, what)](params, region)
     if (service, what) == ("athena", "workgroup"):
         from moto.athena.models import athena_backends
 
