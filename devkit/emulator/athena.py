@@ -26,7 +26,7 @@ from sqlglot import exp
 from devkit.emulator import parquet_catalog, s3store
 from devkit.emulator.redshift_sql import strip_comments
 from devkit.iam import emulated
-from devkit.iam.recorder import current_principal
+from devkit.iam.recorder import Denied, current_principal
 
 _original_start = AthenaBackend.start_query_execution
 _original_describe = AthenaResponse.get_query_execution
@@ -242,7 +242,7 @@ def start_query_execution(self: AthenaBackend, query, context, config, workgroup
     try:
         results = run_query(self, query, database)
         _write_output(execution, results)
-    except AthenaQueryError as err:
+    except (AthenaQueryError, Denied) as err:  # Denied: the caller may not read or write S3
         execution.status = "FAILED"
         execution.devkit_error = str(err)
         return exec_id

@@ -181,6 +181,8 @@ def describe_tasks(self: EC2ContainerServiceBackend, cluster_str: str, tasks: li
 def _run_in_background(backend, task, definition, container: dict, exited) -> None:
     try:
         _run_container(backend, task, definition, container)
+    except PermissionError as error:  # the awslogs driver's role may not write the logs
+        _stop(task, 1, f"ResourceInitializationError: {error}")
     except Exception as error:  # the emulation broke, not the container: say so, stop the task
         _stop(task, 1, f"local emulation could not run the container: {error}")
     finally:

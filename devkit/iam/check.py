@@ -129,7 +129,7 @@ def global_context(principal: str) -> dict:
     }
 
 
-def _frozen(context: Mapping) -> tuple:
+def frozen_context(context: Mapping) -> tuple:
     return tuple(
         sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in context.items())
     )
@@ -150,9 +150,9 @@ def check(
             continue
         role = report.roles.setdefault(item.principal, RoleReport(item.principal))
         request = item.request
-        key = (item.principal, request.action, request.resource, _frozen(request.context))
+        key = (item.principal, request.action, request.resource, frozen_context(request.context))
         if key not in cache:
-            cache[key] = _decide(item.principal, request, policies)
+            cache[key] = decide(item.principal, request, policies)
         allowed, reason, grants = cache[key]
         if allowed:
             role.used[request.action] += 1
@@ -165,7 +165,7 @@ def check(
                     request.resource,
                     item.via,
                     reason,
-                    _frozen(request.context),
+                    frozen_context(request.context),
                 )
             )
     for name, role in report.roles.items():
@@ -173,7 +173,7 @@ def check(
     return report
 
 
-def _decide(principal: str, request: Request, policies: PolicySet) -> tuple:
+def decide(principal: str, request: Request, policies: PolicySet) -> tuple:
     documents = policies.get(principal)
     if not documents:
         return False, f"no policies for role {principal}", ()

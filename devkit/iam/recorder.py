@@ -13,11 +13,12 @@ resources on AWS (CloudFormation, an administrator): recorded as such, never che
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from devkit.iam.actions import UnmappedOperation, Where, iam_requests
 from devkit.iam.evaluate import Request
@@ -123,6 +124,33 @@ class AccessLog:
 
 LOG = AccessLog()
 _current = threading.local()
+# (principal, requests) -> the first request the principal may not make, or None; set by
+# devkit/iam/gate.py while a pipeline runs (None: record only, decide at the end).
+GATE: Callable[[str, Sequence[Request]], Request | None] | None = None
+
+
+class Denied(PermissionError):
+    """AWS's AccessDenied for one access: what an emulation fails with, as AWS would."""
+
+    def __init__(self, principal: str, request: Request):
+        self.principal, self.request = principal, request
+        super().__init__(
+            f"User: {session_arn(principal)} is not authorized to perform: {request.action} "
+            f"on resource: {request.resource} because no identity-based policy allows the "
+            f"{request.action} action"
+        )
+
+
+def session_arn(principal: str) -> str:
+    """The caller AWS names in AccessDenied: the role's session."""
+    name = ROLE_NAMES.get(principal, principal)
+    return f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{name}/local"
+
+
+def _enforce(principal: str, requests: Sequence[Request]) -> None:
+    denied = GATE(principal, requests) if GATE is not None else None
+    if denied is not None:
+        raise Denied(principal, denied)
 
 
 def current_principal() -> str:
@@ -141,9 +169,12 @@ def acting_as(principal: str) -> Iterator[None]:
 
 
 def record(principal: str, via: str, requests: Iterable[Request]) -> None:
-    """An in-process access (COPY, a crawler, a Spark job...) as `principal`."""
+    """An in-process access (COPY, a crawler, a Spark job...) as `principal`; raises
+    Denied (after recording it) when the role may not, so the emulation fails with it."""
     if principal != SETUP:
+        requests = list(requests)
         LOG.add(principal, via, requests)
+        _enforce(principal, requests)
 
 
 def record_call(principal: str, service: str, operation: str, params: Mapping, region: str) -> None:
@@ -153,9 +184,12 @@ def record_call(principal: str, service: str, operation: str, params: Mapping, r
     via = f"{service} {operation}"
     where = Where(region, ACCOUNT_ID, _lookup, userid(principal))
     try:
-        LOG.add(principal, via, iam_requests(service, operation, params, where))
+        requests = iam_requests(service, operation, params, where)
     except UnmappedOperation as error:
         LOG.add_unmapped(principal, via, str(error))
+        return
+    LOG.add(principal, via, requests)
+    _enforce(principal, requests)
 
 
 # --- the moto hook ---------------------------------------------------------------------
@@ -209,7 +243,45 @@ def _observe(response, request) -> None:
             principal, f"{service} {request.method} {request.path}", f"unreadable: {error}"
         )
         return
-    record_call(principal, service, operation, params, response.region)
+    try:
+        record_call(principal, service, operation, params, response.region)
+    except Denied as denied:
+        raise access_denied_error(service, str(denied)) from None
+
+
+def access_denied_error(service: str, message: str):
+    """AWS's AccessDenied in the service's protocol, as an HTTP error moto's server sends:
+    S3's XML `<Error>`, the query services' `<ErrorResponse>` (SNS: AuthorizationError),
+    the JSON services' `AccessDeniedException`."""
+    from werkzeug.exceptions import HTTPException
+    from xml.sax.saxutils import escape
+
+    from moto.core.utils import get_service_model
+
+    protocol = get_service_model(service).metadata.get("protocol", "json")
+    code, status = ("AuthorizationError" if service == "sns" else "AccessDenied"), 403
+    if protocol == "rest-xml":
+        body, kind = (
+            f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>",
+            "xml",
+        )
+    elif protocol in ("query", "ec2"):
+        error = f"<Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
+        body, kind = f"<ErrorResponse><Error>{error}</Error></ErrorResponse>", "xml"
+    else:
+        code, status = "AccessDeniedException", 400 if protocol == "json" else 403
+        body, kind = json.dumps({"__type": code, "message": message, "Message": message}), "json"
+
+    class AccessDenied(HTTPException):
+        def get_body(self, environ=None, scope=None) -> str:
+            return body
+
+        def get_headers(self, environ=None, scope=None) -> list[tuple[str, str]]:
+            return [("Content-Type", f"application/{kind}"), ("X-Amzn-ErrorType", code)]
+
+    error = AccessDenied(message)
+    error.code = status
+    return error
 
 
 def install() -> None:

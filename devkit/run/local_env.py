@@ -106,16 +106,20 @@ class LocalPipeline:
         With `everything`, every role gets a row (used, denied, granted but never used).
         """
         from devkit.iam.check import check
-        from devkit.iam.policies import policies_for
-        from devkit.run.local_stack import local_resources
+        from devkit.iam.recorder import ROLE_NAMES
 
         start = 0 if everything else self._checked
         records = self.accesses[start:]
         self._checked = len(self.accesses)
-        from devkit.iam.recorder import ROLE_NAMES
+        return check(records, self.policies(), principals=ROLE_NAMES if everything else ())
 
-        policies = policies_for(local_resources(self), principals=ROLE_NAMES)
-        return check(records, policies, principals=ROLE_NAMES if everything else ())
+    def policies(self) -> dict[str, list[dict]]:
+        """Each role's policies in infra/pipelines.yaml, for this pipeline's resources."""
+        from devkit.iam.policies import policies_for
+        from devkit.iam.recorder import ROLE_NAMES
+        from devkit.run.local_stack import local_resources
+
+        return policies_for(local_resources(self), principals=ROLE_NAMES)
 
     def domain(self, name: str) -> LocalDomain:
         return next(d for d in self.domains if d.name == name)
@@ -132,13 +136,28 @@ class LocalPipeline:
         only: str | None = None,
         progress: Progress | None = None,
     ) -> DagRunResult:
-        """dag.test() for the interval [day, day + 1); `without` hides settings (env vars)."""
+        """dag.test() for the interval [day, day + 1); `without` hides settings (env vars).
+
+        A call a role may not make fails in its task, as on AWS (devkit/iam/gate.py)."""
+        return self.run_parsed(None, dag_id, day, without, only, progress)
+
+    def run_parsed(
+        self,
+        dag,
+        dag_id: str,
+        day: date,
+        without: tuple[str, ...] = (),
+        only: str | None = None,
+        progress: Progress | None = None,
+    ) -> DagRunResult:
+        """As `run`, for a DAG already parsed (`dag`, e.g. from a test's own folder)."""
+        from devkit.iam.gate import enforcing
         from devkit.iam.recorder import LOG
 
         mark = LOG.mark()
         try:
-            with self.environment(without):
-                return run_dag(dag_id, interval_end(day), only, progress)
+            with self.environment(without), enforcing(self.policies()):
+                return run_dag(dag_id, interval_end(day), only, progress, dag=dag)
         finally:
             self.accesses.extend(LOG.since(mark))
 
