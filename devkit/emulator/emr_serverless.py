@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 _original_start = EMRServerlessBackend.start_job_run
 _original_get = EMRServerlessBackend.get_job_run
 _original_cancel = EMRServerlessBackend.cancel_job_run
+_original_list = EMRServerlessBackend.list_job_runs
 _queue: "queue.Queue[JobRun]" = queue.Queue()
 WORKERS = 2  # job runs at a time, as many as local[2] has cores
 _workers: list[threading.Thread] = []
@@ -243,6 +244,13 @@ def cancel_job_run(self: EMRServerlessBackend, application_id: str, job_run_id: 
     return result
 
 
+def list_job_runs(self: EMRServerlessBackend, application_id: str, *args, **kwargs):
+    """An application with no run yet lists none (moto: ResourceNotFoundException)."""
+    if application_id in self.applications and application_id not in self.job_runs:
+        return []
+    return _original_list(self, application_id, *args, **kwargs)
+
+
 def _ensure_worker() -> None:
     with _guard:
         _workers[:] = [worker for worker in _workers if worker.is_alive()]
@@ -256,3 +264,4 @@ def install() -> None:
     EMRServerlessBackend.start_job_run = start_job_run
     EMRServerlessBackend.get_job_run = get_job_run
     EMRServerlessBackend.cancel_job_run = cancel_job_run
+    EMRServerlessBackend.list_job_runs = list_job_runs

@@ -112,3 +112,11 @@ def test_the_crawler_catalogs_csv_with_header_columns_and_load_date_partitions(l
     assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("OpenCSVSerde")
     partitions = glue.get_partitions(DatabaseName=table["DatabaseName"], TableName="p")
     assert sorted(p["Values"][0] for p in partitions["Partitions"]) == ["2008-01-01", "2008-01-02"]
+
+
+def test_an_application_without_runs_lists_none(local_aws, application):
+    """AWS lists no runs; moto said the application does not exist (the lone-DAG summary)."""
+    client, app = application
+    assert client.list_job_runs(applicationId=app)["jobRuns"] == []
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.list_job_runs(applicationId="00nosuchapplication")
