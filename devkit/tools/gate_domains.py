@@ -122,6 +122,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/dags/test_parse_*.py", "core"),
     ("tests/dags/test_policy_rejects_bad_dags.py", "core"),
     ("tests/dags/test_new_dag_runs.py", "core"),
+    ("tests/dags/test_new_dags_access.py", "core"),
     ("tests/dags/lakehouse/test_athena.py", "core"),
     ("tests/dags/lakehouse/test_conventions.py", "core"),
     ("tests/deploy/**", "core"),
