@@ -517,19 +517,26 @@ def _on_stack(action: str) -> Mapper:
     return lambda params, where: [Request(action, stack_arn(params, where))]
 
 
-def _create_change_set(params, where) -> list[Request]:
+def _passing_role(action: str) -> Mapper:
     """The role CloudFormation makes the changes with is passed (and a condition key,
     with the change set's name and template URL: REQUEST_KEYS)."""
-    role = params.get("RoleARN")
-    requests = [Request("cloudformation:CreateChangeSet", stack_arn(params, where))]
-    if role:
-        passed = {"iam:PassedToService": "cloudformation.amazonaws.com"}
-        requests.append(Request("iam:PassRole", role, passed))
-    return requests
+
+    def mapper(params, where) -> list[Request]:
+        role = params.get("RoleARN")
+        requests = [Request(action, stack_arn(params, where))]
+        if role:
+            passed = {"iam:PassedToService": "cloudformation.amazonaws.com"}
+            requests.append(Request("iam:PassRole", role, passed))
+        return requests
+
+    return mapper
 
 
 CLOUDFORMATION = {
-    "CreateChangeSet": _create_change_set,
+    **{
+        name: _passing_role(f"cloudformation:{name}")
+        for name in ("CreateChangeSet", "CreateStack", "UpdateStack")
+    },
     **{
         name: _on_stack(f"cloudformation:{name}")
         for name in (

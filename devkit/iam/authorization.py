@@ -57,7 +57,8 @@ def arn_formats(name: str) -> dict[str, str]:
     }
 
 
-def condition_keys(name: str) -> set[str]:
+@cache
+def condition_keys(name: str) -> frozenset[str]:
     """Every key AWS defines for the action: its own, its resource types' (lower case)."""
     prefix = name.partition(":")[0]
     entry = action(name) or {}
@@ -65,7 +66,7 @@ def condition_keys(name: str) -> set[str]:
     for kind in entry.get("resourceTypes", ()):
         keys.update(kind.get("conditionKeys", ()))
         keys.update(resource_type(prefix, kind["name"]).get("conditionKeys", ()))
-    return {k.lower() for k in keys}
+    return frozenset(k.lower() for k in keys)
 
 
 def defines_condition_key(name: str, key: str) -> bool:
