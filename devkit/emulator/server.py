@@ -79,10 +79,16 @@ class LocalAws:
         return f"http://{host}:{port}"
 
     def workgroup_id(self, params: dict, region: str | None = None) -> str:
-        """The id of the Redshift Serverless workgroup `params["workgroupName"]`, which
-        IAM authorizes the Data API on. The emulation has no Redshift Serverless API
-        yet: its one workgroup's id is its name (local_stack.local_resources)."""
-        return params["workgroupName"]
+        """The id (a UUID on AWS) of the Redshift Serverless workgroup
+        `params["workgroupName"]`, which IAM authorizes the Data API on, as GetWorkgroup
+        answers it. Until the emulation serves Redshift Serverless (issue 21's
+        devkit/emulator/redshift_serverless.py), its one workgroup's id is its name."""
+        name = params["workgroupName"]
+        try:
+            from devkit.emulator import redshift_serverless
+        except ImportError:
+            return name
+        return redshift_serverless.workgroup(self.account_id, region or self.region, name).id
 
     @property
     def statements(self) -> list[StatementRecord]:

@@ -53,6 +53,7 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/tools/new_dag.py", CORE_ONLY),
     ("devkit/tools/templates/**", CORE_ONLY),
     ("sqlfluff_libs/**", CORE_ONLY),
+    ("tests/dags/new_dags/**", CORE_ONLY),  # read by tests/dags/test_new_dags_access.py only
     # TICKIT: the Redshift load and its gold. Its extracts feed the data lake's bronze.
     ("dags/tickit__*", ("tickit",)),
     ("sql/tickit/ddl/**", ("tickit", "datahub")),  # DataHub's reader grants are tested on it
