@@ -81,14 +81,9 @@ class LocalAws:
     def workgroup_id(self, params: dict, region: str | None = None) -> str:
         """The id (a UUID on AWS) of the Redshift Serverless workgroup
         `params["workgroupName"]`, which IAM authorizes the Data API on, as GetWorkgroup
-        answers it. Until the emulation serves Redshift Serverless (issue 21's
-        devkit/emulator/redshift_serverless.py), its one workgroup's id is its name."""
-        name = params["workgroupName"]
-        try:
-            from devkit.emulator import redshift_serverless
-        except ImportError:
-            return name
-        return redshift_serverless.workgroup(self.account_id, region or self.region, name).id
+        answers it. The emulation serves no Redshift Serverless API yet (issue 21 adds
+        it): until then its one workgroup's id is its name, here and in the local stack."""
+        return params["workgroupName"]
 
     @property
     def statements(self) -> list[StatementRecord]:
