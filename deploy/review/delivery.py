@@ -68,7 +68,7 @@ def section(base_tree: Path, head_tree: Path) -> Section:
         result.verdict.append(f"{plural(len(puts), 'S3 object')} to put{deletes}")
     artifacts = environment_update(base, head)
     if artifacts:
-        result.lines += ["", f"{UPDATE}, because of {', '.join(map(code, artifacts))}:"]
+        result.lines += ["", f"{UPDATE}, because of {', '.join(map(code, artifacts))}:", ""]
         result.lines += [f"- {code(key)}: {EFFECTS[key]}" for key in artifacts]
         result.verdict.append("1 environment update")
     elif puts or plan.deletes:

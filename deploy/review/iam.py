@@ -123,7 +123,7 @@ def section(
             result.lines += [*lines, ""]
             result.verdict.append(f"{plural(added, 'new AWS access', 'new AWS accesses')}")
         if flagged:
-            result.verdict.append(f"{flagged} outside the stack's own resources")
+            result.verdict.append(f"{flagged} of them outside the stack's own resources")
     lines, flagged_statements = policy_lines(base_templates, head_templates)
     if lines:
         result.lines += ["Policy statements:", "", *lines]

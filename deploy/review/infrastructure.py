@@ -49,12 +49,17 @@ def create_only(resource_type: str) -> tuple[tuple[str, ...], ...]:
 
 def changed_paths(old, new, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Property paths whose value differs (dicts followed down, lists compared whole)."""
-    if isinstance(old, dict) and isinstance(new, dict):
+    if isinstance(old, dict) and isinstance(new, dict) and not (_intrinsic(old) or _intrinsic(new)):
         found = []
         for key in sorted(set(old) | set(new), key=str):
             found += changed_paths(old.get(key), new.get(key), (*path, str(key)))
         return found
     return [] if old == new else [path]
+
+
+def _intrinsic(value: dict) -> bool:
+    """`{"Fn::Sub": ...}`, `{"Ref": ...}`: a value, compared whole."""
+    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref", "Condition"))
 
 
 def _overlaps(changed: tuple[str, ...], create_only_path: tuple[str, ...]) -> bool:

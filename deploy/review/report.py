@@ -58,8 +58,9 @@ def render(base_ref: str, base: str, sections: list[Section], notes: list[str]) 
     """Title, verdict, the sections that have something, then what was not compared."""
     verdict = ", ".join(item for s in sections for item in s.verdict) or NO_CHANGE
     verdict = verdict if verdict.endswith(".") else verdict[0].upper() + verdict[1:] + "."
-    parts = [f"## What this change does (against {base_ref}, {base[:12]})", "", f"**{verdict}**"]
-    parts += ["", *(s.markdown() for s in sections)]
+    against = base[:12] if base.startswith(base_ref) else f"{base_ref} ({base[:12]})"
+    parts = [f"## What this change does (against {against})", "", f"**{verdict}**"]
+    parts += ["", *(s.markdown().rstrip() + "\n" for s in sections)]
     if notes:
         parts += ["", "Not compared:", "", *(f"- {note}" for note in notes)]
     return "\n".join(parts).rstrip() + "\n"
