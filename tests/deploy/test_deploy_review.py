@@ -369,3 +369,12 @@ def test_the_command_appends_the_review_to_a_file(tmp_path, reviews):
     assert main(["review", "--repo", str(REPO), "--base", "HEAD", "--output", str(out)]) == 0
     text = out.read_text()
     assert text.startswith("earlier step\n## What this change does (against HEAD (")
+
+
+def test_the_readme_sample_is_what_the_review_writes(reviews):
+    readme = (REPO / "README.md").read_text().split("## What a pull request does", 1)[1]
+    sample = readme.split("````markdown\n", 1)[1].split("````", 1)[0]
+    written = reviews["schedule_changed"] + reviews["bucket_replaced"]
+    bullets = [line.split(" (…)")[0] for line in sample.splitlines() if line.startswith("- ")]
+    assert len(bullets) == 2
+    assert all(bullet in written for bullet in bullets)
