@@ -52,23 +52,30 @@ def _commit(repo: Path) -> str:
     return proc.stdout.strip() or "unknown"
 
 
-def write(accesses, names: dict[str, str], dag_ids: list[str], complete: bool) -> Path:
+def write(
+    accesses,
+    names: dict[str, str],
+    dag_ids: list[str],
+    complete: bool,
+    records_dir: Path = RECORDS_DIR,
+    repo: Path = REPO,
+) -> Path:
     """Store the record under the tree's digest (and as latest.json); returns its path."""
     from deploy.review.trees import digest
 
-    tree = digest(REPO)
+    tree = digest(repo)
     document = {
         "format": FORMAT,
         "tree": tree,
-        "commit": _commit(REPO),
+        "commit": _commit(repo),
         "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "dags": sorted(dag_ids),
         "complete": complete,
         "accesses": entries(accesses, names),
     }
-    RECORDS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RECORDS_DIR / f"{tree}.json"
+    records_dir.mkdir(parents=True, exist_ok=True)
+    path = records_dir / f"{tree}.json"
     text = json.dumps(document, indent=1) + "\n"
     path.write_text(text)
-    (RECORDS_DIR / "latest.json").write_text(text)
+    (records_dir / "latest.json").write_text(text)
     return path
