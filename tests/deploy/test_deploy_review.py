@@ -111,6 +111,14 @@ CASES = {
         False,
     ),
     "plugins_edit": (write("plugins/listeners/__init__.py", '"""A listener."""\n'), False),
+    "import_error": (
+        edit(
+            "dags/data_lake__gold.py",
+            "from __future__ import annotations\n",
+            "import no_such_module\n",
+        ),
+        True,
+    ),
     "docs_only": (edit("README.md", "# MWAA pipelines", "# MWAA pipelines, reviewed"), False),
 }
 
@@ -300,6 +308,13 @@ EXPECTED = {
             ]
         },
     ),
+    "import_error": (
+        "1 DAG file failing to import, 1 S3 object to put.",
+        {
+            "DAGs": ["**`dags/data_lake__gold.py` does not import:**"],
+            "Deploy": ["- put `dags/data_lake__gold.py` (changed)", NOTHING_ELSE],
+        },
+    ),
     "docs_only": (NO_CHANGE, {}),
 }
 
@@ -331,6 +346,12 @@ def test_a_changed_dag_is_drawn_with_its_changes_marked(reviews):
     assert re.search(r'\["crawl_sales_by_category"\]:::removed', graph)
     assert re.search(r"t\d+ ==>\|added\| t\d+", graph)
     assert graph.count("-.->|removed|") == 2
+
+
+def test_an_import_failure_shows_its_error_and_the_dag_is_not_called_removed(reviews):
+    text = sections(reviews["import_error"])["DAGs"]
+    assert "ModuleNotFoundError: No module named 'no_such_module'" in text
+    assert "#### `data_lake__gold` not parsed: its file does not import" in text
 
 
 def test_the_sql_diff_is_of_the_rendered_statement(reviews):
