@@ -14,11 +14,11 @@ DAG_INPUTS = ("dags/", "sql/")
 NO_CHANGE = "No change to what runs."
 
 
-def dag_sections(repo: Path, base: str, base_tree: Path, outputs) -> list[Section]:
+def dag_sections(repo: Path, base: str, base_tree: Path, outputs: set[str]) -> list[Section]:
     """DAGs, SQL and settings: both trees parsed (the base once per process)."""
     commit, dirty = trees.head_state(repo)
     old, new = snapshots([(base_tree, base), (repo, None if dirty else commit)])
-    return [dags.section(old, new), sql.section(old, new), settings.section(old, new, outputs())]
+    return [dags.section(old, new), sql.section(old, new), settings.section(old, new, outputs)]
 
 
 def iam_section(repo, base_tree, base_templates, head_templates, given) -> tuple[Section, list]:
@@ -43,7 +43,7 @@ def build(
         old_templates, new_templates = templates.load_all(base_tree), templates.load_all(repo)
         sections = []
         if any(path.startswith(DAG_INPUTS) for path in changed):
-            outputs = lambda: templates.outputs(new_templates)  # noqa: E731
+            outputs = templates.outputs(new_templates)
             sections += dag_sections(repo, base, base_tree, outputs)
         iam_part, notes = iam_section(
             repo, base_tree, old_templates, new_templates, (base_accesses, head_accesses)

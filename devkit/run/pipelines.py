@@ -159,12 +159,9 @@ def run_selected(args, console: Console, catalog, selection) -> int:
 def record_accesses(console: Console, pipeline, dag_ids: list[str], complete: bool) -> None:
     """The run's access record, for `python -m deploy review` (devkit/iam/access_record.py)."""
     from devkit.iam.access_record import write
-    from devkit.iam.policies import split_resources
-    from devkit.iam.recorder import ROLE_NAMES
-    from devkit.run.local_stack import local_resources
+    from devkit.run.local_stack import stack_names
 
-    names = {**ROLE_NAMES, **split_resources(local_resources(pipeline))[0]}
-    path = write(pipeline.accesses, names, dag_ids, complete)
+    path = write(pipeline.accesses, stack_names(pipeline), dag_ids, complete)
     console.say(f"Access record (for `make review`): {path.relative_to(REPO)}")
 
 
