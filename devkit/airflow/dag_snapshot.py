@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import Path
 
 from devkit.airflow.dag_catalog import asset_names, describe
-from devkit.airflow.render import render_task
+from devkit.airflow.render import interval_context
 
 # The first night the local run covers (devkit/run: --first-day): SQL is rendered for it.
 REPRESENTATIVE_DAY = date(2008, 1, 1)
@@ -102,27 +102,40 @@ def _is_text(value) -> bool:
     return isinstance(value, str)
 
 
-def task_args(task) -> dict:
+def params_of(task) -> dict:
+    """The task's params as given (not validated: `dump()` runs JSON Schema per param)."""
+    params = task.params
+    if hasattr(params, "get_param"):
+        return {name: params.get_param(name).value for name in params}
+    return dict(params or {})
+
+
+def task_args(task, params: dict) -> dict:
     """The arguments a reviewer compares: template fields (SQL apart), retries, owner, ..."""
     names = (set(task.template_fields) | set(TASK_ATTRIBUTES)) - set(sql_fields(task))
     args = {name: plain(getattr(task, name, None)) for name in sorted(names)}
-    if hasattr(task.params, "dump") and task.params.dump():
-        args["params"] = plain(task.params.dump())
+    if params:
+        args["params"] = plain(params)
     if getattr(task, "python_callable", None) is not None:
         args["python_callable"] = callable_text(task.python_callable)
     return args
 
 
-def templated_sql(dag, task) -> dict[str, str]:
-    """field -> the SQL as the task submits it on REPRESENTATIVE_DAY (Jinja rendered)."""
-    fields = sql_fields(task)
-    if not fields:
-        return {}
-    try:
-        rendered = render_task(dag, task.task_id, REPRESENTATIVE_DAY)
-    except Exception as exc:  # noqa: BLE001 (reported, the review goes on)
-        return {f: f"-- cannot render: {type(exc).__name__}: {exc}" for f in fields}
-    return {f: _statements(getattr(rendered, f)) for f in fields}
+def templated_sql(dag, task, params: dict, jinja_env) -> dict[str, str]:
+    """field -> the SQL as the task submits it on REPRESENTATIVE_DAY (Jinja rendered).
+
+    Rendered field by field with the task's own `render_template`, which leaves the
+    task as it is: no copy of the task (and with it the whole DAG) per task.
+    """
+    rendered = {}
+    context = interval_context(dag, task, REPRESENTATIVE_DAY, params=params)
+    for name in sql_fields(task):
+        try:
+            value = task.render_template(getattr(task, name), context, jinja_env)
+        except Exception as exc:  # noqa: BLE001 (reported, the review goes on)
+            value = f"-- cannot render: {type(exc).__name__}: {exc}"
+        rendered[name] = _statements(value)
+    return rendered
 
 
 def _statements(value) -> str:
@@ -130,19 +143,22 @@ def _statements(value) -> str:
     return "\n\n".join(value) if isinstance(value, (list, tuple)) else str(value)
 
 
+def task_record(dag, task, jinja_env) -> dict:
+    params = params_of(task)
+    return {
+        "operator": type(task).__name__,
+        "args": task_args(task, params),
+        "upstream": sorted(task.upstream_task_ids),
+        "produces": sorted(plain(list(task.outlets))),
+        "sql": templated_sql(dag, task, params, jinja_env),
+    }
+
+
 def dag_record(dag, dags_dir: Path) -> dict:
     """One DAG as JSON: schedule, Assets, owners, tags, tasks with arguments and edges."""
     info = describe(dag)
-    tasks = {
-        task.task_id: {
-            "operator": type(task).__name__,
-            "args": task_args(task),
-            "upstream": sorted(task.upstream_task_ids),
-            "produces": sorted(plain(list(task.outlets))),
-            "sql": templated_sql(dag, task),
-        }
-        for task in dag.tasks
-    }
+    jinja_env = dag.get_template_env()
+    tasks = {task.task_id: task_record(dag, task, jinja_env) for task in dag.tasks}
     return {
         "file": Path(dag.fileloc).relative_to(dags_dir.parent).as_posix(),
         "schedule": info.schedule,
