@@ -25,7 +25,7 @@ def _marks(base: dict | None, head: dict) -> dict[str, str]:
     """task id -> added / removed / changed (unchanged tasks are absent)."""
     old = (base or {}).get("tasks", {})
     new = head["tasks"]
-    marks = {t: "added" for t in new if t not in old and base is not None}
+    marks = {t: "added" for t in new if t not in old}
     marks.update({t: "removed" for t in old if t not in new})
     marks.update({t: "changed" for t in new if t in old and old[t] != new[t]})
     return marks

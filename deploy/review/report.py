@@ -35,7 +35,7 @@ def build(
     repo: Path, base_ref: str, base_accesses: Path | None = None, head_accesses: Path | None = None
 ) -> str:
     """The review of the working tree of `repo` against `base_ref`, as Markdown."""
-    repo = repo.resolve()
+    repo = trees.toplevel(repo)
     base = trees.resolve(repo, base_ref)
     changed = trees.changed_paths(repo, base)
     with tempfile.TemporaryDirectory(prefix="review-base-") as scratch:
@@ -59,8 +59,8 @@ def render(base_ref: str, base: str, sections: list[Section], notes: list[str]) 
     verdict = ", ".join(item for s in sections for item in s.verdict) or NO_CHANGE
     verdict = verdict if verdict.endswith(".") else verdict[0].upper() + verdict[1:] + "."
     against = base[:12] if base.startswith(base_ref) else f"{base_ref} ({base[:12]})"
-    parts = [f"## What this change does (against {against})", "", f"**{verdict}**"]
-    parts += ["", *(s.markdown().rstrip() + "\n" for s in sections)]
+    blocks = [f"## What this change does (against {against})", f"**{verdict}**"]
+    blocks += [s.markdown().strip() for s in sections]
     if notes:
-        parts += ["", "Not compared:", "", *(f"- {note}" for note in notes)]
-    return "\n".join(parts).rstrip() + "\n"
+        blocks.append("\n".join(["Not compared:", "", *(f"- {note}" for note in notes)]))
+    return "\n\n".join(blocks) + "\n"

@@ -23,6 +23,11 @@ def git(repo: Path, *args: str, binary: bool = False):
     return proc.stdout
 
 
+def toplevel(path: Path) -> Path:
+    """The root of the repository `path` is in (the review may start in a subfolder)."""
+    return Path(git(path.resolve(), "rev-parse", "--show-toplevel").strip())
+
+
 def resolve(repo: Path, ref: str) -> str:
     """The commit `ref` names; a clear error when it is not fetched."""
     try:
