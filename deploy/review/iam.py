@@ -37,7 +37,10 @@ def find(repo: Path, tree_digest: str, given: Path | None, label: str) -> Record
     path = given or repo / RECORDS / f"{tree_digest}.json"
     if not path.is_file():
         return Record(None, f"IAM accesses: no access record of the {label} (tree {tree_digest})")
-    document = json.loads(path.read_text())
+    try:
+        document = json.loads(path.read_text())
+    except ValueError as exc:
+        return Record(None, f"**unreadable, not used**: {code(path)} is not JSON ({exc})")
     if document.get("tree") != tree_digest:
         return Record(
             None,
