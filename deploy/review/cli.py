@@ -20,8 +20,12 @@ def add_parser(commands) -> None:
         help="base commit or ref ($REVIEW_BASE, default origin/main)",
     )
     review.add_argument("--output", type=Path, help="append the Markdown to this file (stdout)")
-    review.add_argument("--base-accesses", type=Path, help="the base's access record (JSON)")
-    review.add_argument("--head-accesses", type=Path, help="the head's access record (JSON)")
+    review.add_argument(
+        "--base-accesses", type=Path, help="the base's access record, or a folder of records"
+    )
+    review.add_argument(
+        "--head-accesses", type=Path, help="the head's access record, or a folder of records"
+    )
 
 
 def run(args: argparse.Namespace, say) -> int:

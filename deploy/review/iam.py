@@ -33,8 +33,12 @@ class Record:
 
 
 def find(repo: Path, tree_digest: str, given: Path | None, label: str) -> Record:
-    """The record for a tree of this digest: the given file if it matches, else the store's."""
-    path = given or repo / RECORDS / f"{tree_digest}.json"
+    """The record for a tree of this digest: the given file if it matches, the one of this
+    digest in the given folder (e.g. a downloaded CI artifact), else the store's."""
+    if given is not None and not given.is_dir():
+        path = given
+    else:
+        path = (given or repo / RECORDS) / f"{tree_digest}.json"
     if not path.is_file():
         return Record(None, f"IAM accesses: no access record of the {label} (tree {tree_digest})")
     try:

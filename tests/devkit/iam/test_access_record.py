@@ -47,6 +47,6 @@ def test_the_record_names_stack_resources_by_logical_id_and_reads_back_as_this_t
             "resource": "arn:aws:s3:::${LandingBucket}",
         },
     ]
-    record = find(REPO, digest(REPO), path, "head")
+    record = find(REPO, digest(REPO), tmp_path, "head")  # a folder of records: by digest
     assert len(record.accesses) == 3 and "only DAGs data_lake__gold" in record.source
     assert [outside(r) for _, _, r in sorted(record.accesses)] == [False, True, False]
