@@ -9,15 +9,20 @@ LOCK_DATE := 2026-11-26
 MWAA_CONSTRAINTS := -c requirements/mwaa/constraints-3.2.1-python3.12.txt \
   -c requirements/mwaa/mwaa-essential-constraints-3.2.1.txt
 LOCK_UPGRADE :=
+BASE := origin/main
 UV := .venv/bin/uv
 
-.PHONY: run test hooks dag lock lock-datahub bench clean
+.PHONY: run test review hooks dag lock lock-datahub bench clean
 
 run:            ## run the nightly pipelines locally (emulated AWS)
 	./run_pipelines_locally.sh
 
 test:           ## the full gate, as CI runs it
 	./run_tests_locally.sh
+
+review:         ## what your change does against BASE (origin/main), as Markdown: make review BASE=main
+	devkit/bootstrap.sh
+	.venv/bin/python -m deploy review --base $(BASE)
 
 hooks:          ## install the pre-commit and pre-push git hooks
 	devkit/bootstrap.sh
@@ -38,6 +43,7 @@ bench:          ## print the benchmarks (times in units of a cold `import airflo
 	devkit/bootstrap.sh
 	.venv/bin/python bench/parse_dags.py
 	.venv/bin/python bench/deploy_writes.py
+	.venv/bin/python bench/review_time.py
 	.venv/bin/python bench/run_time.py
 	.venv/bin/python bench/gate_time.py
 	.venv/bin/python bench/spark_vs_duckdb.py

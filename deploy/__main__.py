@@ -1,4 +1,4 @@
-"""Command line: ``python -m deploy {plan,deploy,status,infra}``.
+"""Command line: ``python -m deploy {plan,deploy,status,infra,review}``.
 
 Exit codes: 0 success / in sync, 1 error (message says what to do),
 2 usage error, 3 ``status`` found drift.
@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploy import __version__, infra_cli, report, runner
 from deploy.aws import make_clients
 from deploy.errors import DeployError, explain
+from deploy.review import cli as review_cli
 from deploy.settings import Settings
 from deploy.validation import DEFAULT_COMMAND
 
@@ -67,6 +68,7 @@ def parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
     infra_cli.add_parser(commands, region)
+    review_cli.add_parser(commands)
     return top
 
 
@@ -99,6 +101,8 @@ def main(argv: list[str] | None = None, clients=None) -> int:
     args = parser().parse_args(argv)
     settings = None
     try:
+        if args.command == "review":
+            return review_cli.run(args, say)
         if args.command == "infra":
             return infra_cli.run(args, clients or make_clients(args.region), say)
         settings = settings_from(args)

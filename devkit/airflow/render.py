@@ -19,14 +19,21 @@ class _Variables(dict):
         return f"<variable {name}>"
 
 
-def interval_context(dag, task, day: date, variables: dict | None = None) -> dict:
-    """The template variables the DAG SQL uses, for the interval [day, day + 1) UTC."""
+def interval_context(
+    dag, task, day: date, variables: dict | None = None, params: dict | None = None
+) -> dict:
+    """The template variables the DAG SQL uses, for the interval [day, day + 1) UTC.
+
+    `params`: the task's params when the caller has them already (dumping validates each).
+    """
     start = pendulum.datetime(day.year, day.month, day.day, tz="UTC")
     end = start.add(days=1)
+    if params is None:
+        params = task.params.dump() if hasattr(task.params, "dump") else dict(task.params)
     return {
         "dag": dag,
         "task": task,
-        "params": task.params.dump() if hasattr(task.params, "dump") else dict(task.params),
+        "params": params,
         "data_interval_start": start,
         "data_interval_end": end,
         "logical_date": end,

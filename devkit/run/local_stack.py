@@ -12,6 +12,7 @@ properties (`create_crawlers`).
 from __future__ import annotations
 
 from devkit.domains import Pipeline, datahub
+from devkit.iam import recorder
 from devkit.iam.infra_policies import Resolver
 from devkit.iam.policies import split_resources, stack_resources, template
 
@@ -53,6 +54,19 @@ def local_resources(pipeline: Pipeline) -> dict[str, str]:
             "RedshiftWorkgroup.Workgroup.WorkgroupArn": workgroup_arn + workgroup_id,
         },
     )
+
+
+def stack_names(pipeline: Pipeline) -> dict[str, str]:
+    """Logical id -> local physical name of every named resource of the template (roles,
+    buckets, databases, crawlers, ...): what the access record writes as `${LogicalId}`."""
+    names, values = split_resources(local_resources(pipeline))
+    resolver = Resolver(template(), values=values, names=names)
+    found = dict(recorder.ROLE_NAMES)
+    for logical_id in template()["Resources"]:
+        name = resolver.name_of(logical_id)
+        if not name.endswith("-SAMPLE"):  # no name of its own: CloudFormation makes one
+            found[logical_id] = name
+    return found
 
 
 def create_crawlers(pipeline: Pipeline) -> None:

@@ -25,7 +25,7 @@ from typing import Iterator
 from devkit.airflow.dagrun import DagRunResult
 from devkit.airflow.output import output_to
 from devkit.airflow.settings import airflow_settings, logs_dir
-from devkit.paths import AIRFLOW_HOME, LOCAL_PG_DATA
+from devkit.paths import AIRFLOW_HOME, LOCAL_PG_DATA, REPO
 from devkit.run.console import Console, run_header
 from devkit.run.summary import summarise
 
@@ -150,9 +150,19 @@ def run_selected(args, console: Console, catalog, selection) -> int:
                 console, pipeline, catalog, selection, days, args.dag, args.with_upstream
             )
             status = summarise(console, results, pipeline, time.monotonic() - started)
+            record_accesses(console, pipeline, selected, complete=selected == sorted(catalog))
             if args.ui:
                 serve_ui(console)
     return status
+
+
+def record_accesses(console: Console, pipeline, dag_ids: list[str], complete: bool) -> None:
+    """The run's access record, for `python -m deploy review` (devkit/iam/access_record.py)."""
+    from devkit.iam.access_record import write
+    from devkit.run.local_stack import stack_names
+
+    path = write(pipeline.accesses, stack_names(pipeline), dag_ids, complete)
+    console.say(f"Access record (for `make review`): {path.relative_to(REPO)}")
 
 
 def provision(aws, scale: float, dag_ids: list[str]):

@@ -3,6 +3,7 @@ the gate as parallel jobs, and no concurrency group that can cancel a running de
 
 from __future__ import annotations
 
+import json
 import re
 
 from devkit.paths import REPO
@@ -98,7 +99,7 @@ def test_the_gate_runs_as_parallel_jobs_and_the_deploy_needs_every_one():
         name = pending.pop()
         needed.add(name)
         pending.extend(jobs[name].get("needs", []))
-    assert needed == set(jobs) - {"deploy"}
+    assert needed == set(jobs) - {"deploy", "review"}  # the review informs; it gates nothing
 
 
 def test_every_cache_is_keyed_on_every_lock_the_jobs_use():
@@ -120,3 +121,28 @@ def test_every_gate_action_is_pinned_to_a_full_sha_with_version_comment():
             continue  # the repository's own reusable workflow
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
         assert re.search(r"#\s*v\d", comment), f"{ref}: add a version comment"
+
+
+# --- the review of a pull request, in the job summary ----------------------------------
+
+
+def test_every_pull_request_gets_the_review_in_its_job_summary_forks_included():
+    gate = load(GATE)
+    triggers = gate[True] if True in gate else gate["on"]  # PyYAML reads `on:` as True
+    assert "pull_request" in triggers and "pull_request_target" not in triggers
+    review = gate["jobs"]["review"]
+    assert review["if"] == "github.event_name == 'pull_request'"
+    assert review["permissions"] == {"contents": "read"}  # what a fork's PR gets anyway
+    checkout = next(s for s in review["steps"] if "actions/checkout@" in s.get("uses", ""))
+    assert checkout["with"]["persist-credentials"] is False
+    assert checkout["with"]["fetch-depth"] >= 2  # the merge commit's base, HEAD^1
+    (step,) = [s for s in review["steps"] if "deploy review" in s.get("run", "")]
+    assert '--base HEAD^1 --output "$GITHUB_STEP_SUMMARY"' in step["run"]
+    text = json.dumps(review).lower()  # the job as parsed: comments left out
+    assert "secrets." not in text and "id-token" not in text and "aws" not in text
+    assert "${{" not in step["run"]  # nothing from the event is expanded into the script
+
+
+def test_the_deploy_workflow_does_not_review_and_the_deploy_does_not_wait_for_it():
+    assert "deploy review" not in WORKFLOW.read_text()
+    assert "review" not in load(GATE)["jobs"]["deploy"]["needs"]
