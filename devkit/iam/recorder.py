@@ -253,10 +253,10 @@ def access_denied_error(service: str, message: str):
     """AWS's AccessDenied in the service's protocol, as an HTTP error moto's server sends:
     S3's XML `<Error>`, the query services' `<ErrorResponse>` (SNS: AuthorizationError),
     the JSON services' `AccessDeniedException`."""
-    from werkzeug.exceptions import HTTPException
     from xml.sax.saxutils import escape
 
     from moto.core.utils import get_service_model
+    from werkzeug.exceptions import HTTPException
 
     protocol = get_service_model(service).metadata.get("protocol", "json")
     code, status = ("AuthorizationError" if service == "sns" else "AccessDenied"), 403
