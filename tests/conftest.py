@@ -51,7 +51,7 @@ def pytest_collection_finish(session):
 
 @pytest.fixture(scope="session")
 def embedded_postgres(tmp_path_factory):
-    """One real PostgreSQL server for the whole session (pgserver ships the binaries)."""
+    """One real PostgreSQL server for the whole session (its wheel ships the binaries)."""
     from devkit.emulator.postgres import EmbeddedPostgres
 
     with EmbeddedPostgres(data_dir=tmp_path_factory.mktemp("pg") / "data") as server:
