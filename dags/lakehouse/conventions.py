@@ -53,7 +53,7 @@ class Setting(StrEnum):
     """A setting each environment defines, with the one line the README's table shows.
 
     README.md's "Variables and Connections" table is generated from the members
-    (`python -m deploy.settings_table --write`), and a test fails when they differ.
+    (`python -m devkit.tools.settings_table --write`), and a test fails when they differ.
     """
 
     description: str
