@@ -64,7 +64,7 @@ with DAG(
 """
 
 
-# Each policy rule, and a words of the fix its failure must name.
+# Each policy rule, and words of the fix its failure must name.
 RULES = {
     "test_one_dag_per_file_named_after_it": "set dag_id='bad_name'",
     "test_dag_id_has_allowed_domain": "e.g. tickit__refunds",
