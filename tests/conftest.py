@@ -50,11 +50,15 @@ def pytest_collection_finish(session):
 
 
 @pytest.fixture(scope="session")
-def embedded_postgres(tmp_path_factory):
-    """One real PostgreSQL server for the whole session (pgserver ships the binaries)."""
+def embedded_postgres():
+    """One real PostgreSQL server for the whole session (its wheel ships the binaries).
+
+    In a temporary directory of its own, not under pytest's: run as root, the server runs
+    as a `pgserver` user that must traverse the path, and every pytest session (another
+    worker, a test's own pytest process) resets pytest's root folder to owner-only."""
     from devkit.emulator.postgres import EmbeddedPostgres
 
-    with EmbeddedPostgres(data_dir=tmp_path_factory.mktemp("pg") / "data") as server:
+    with EmbeddedPostgres() as server:
         yield server
 
 

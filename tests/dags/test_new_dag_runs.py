@@ -1,7 +1,7 @@
 """What `make dag` writes runs a night on the emulation, within the roles' policies.
 
 The scaffold promises a DAG that passes the gate as written: its own test
-(devkit/templates/test_dag.py.tmpl) is that promise, run here on the rendered
+(devkit/tools/templates/test_dag.py.tmpl) is that promise, run here on the rendered
 files from a temporary DAGs folder, so a change to the conventions, the
 emulation or the IAM policies that breaks it fails here, not in a newcomer's
 first pull request. Every access is checked against infra/ (tests/dags/conftest.py).

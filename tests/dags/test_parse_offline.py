@@ -42,7 +42,10 @@ def dags_defined_by(dag_file, module_name) -> list:
 
 def forbid(what, dag_file):
     def refuse(*args, **kwargs):
-        raise AssertionError(f"{dag_file.name} calls {what} at parse time: resolve it in a task")
+        raise AssertionError(
+            f"{dag_file.name} calls {what} at parse time: resolve it in a task, or in a "
+            "template rendered at run time such as var(Var.X) from lakehouse.conventions"
+        )
 
     return refuse
 

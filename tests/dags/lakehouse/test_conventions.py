@@ -86,3 +86,44 @@ def test_writing_the_table_replaces_only_what_lies_between_the_markers():
     assert settings_table.readme_table(written) == settings_table.table()
     with pytest.raises(settings_table.SettingsTableError, match="lacks the markers"):
         settings_table.with_table("# no markers\n")
+
+
+def _first_two_runs(timetable, start=(2026, 3, 1)):
+    """When the scheduler would run the first two intervals after `start` (catchup on)."""
+    import pendulum
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    core = coerce_to_core_timetable(timetable)
+    restriction = TimeRestriction(pendulum.datetime(*start, tz="UTC"), None, catchup=True)
+    first = core.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    second = core.next_dagrun_info(
+        last_automated_data_interval=first.data_interval, restriction=restriction
+    )
+    return [str(first.run_after), str(second.run_after)], first.data_interval
+
+
+@pytest.mark.parametrize(
+    ("schedule", "runs"),
+    [
+        ("NIGHTLY", ["2026-03-02 00:00:00+00:00", "2026-03-03 00:00:00+00:00"]),
+        ("HOURLY", ["2026-03-01 01:00:00+00:00", "2026-03-01 02:00:00+00:00"]),
+        ("WEEKLY", ["2026-03-09 00:00:00+00:00", "2026-03-16 00:00:00+00:00"]),
+    ],
+)
+def test_named_schedules_run_when_they_say(schedule, runs):
+    assert _first_two_runs(getattr(conventions, schedule))[0] == runs
+
+
+def test_daily_at_runs_every_day_at_that_time_for_the_24_hours_before():
+    runs, interval = _first_two_runs(conventions.daily_at(6, 30))
+    assert runs == ["2026-03-02 06:30:00+00:00", "2026-03-03 06:30:00+00:00"]
+    assert (str(interval.start), str(interval.end)) == (
+        "2026-03-01 06:30:00+00:00",
+        "2026-03-02 06:30:00+00:00",
+    )
+
+
+def test_daily_at_refuses_a_time_that_does_not_exist_and_says_what_does():
+    with pytest.raises(ValueError, match=r"hour must be 0-23 and the minute 0-59, e\.g\. daily_at"):
+        conventions.daily_at(24)

