@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=__version__)
     commands = top.add_subparsers(dest="command", required=True)
-    commands.add_parser("plan", parents=[common], help="dry run: show what deploy would do")
+    plan = commands.add_parser("plan", parents=[common], help="dry run: show what deploy would do")
     commands.add_parser("status", parents=[common], help="report drift (bucket/repo/manifest)")
     deploy = commands.add_parser("deploy", parents=[common], help="validate, upload, update")
     deploy.add_argument("--poll-interval", type=float, default=30.0, help="seconds (30)")
@@ -74,12 +74,13 @@ def parser() -> argparse.ArgumentParser:
         "the gate's DAG validation tests)",
     )
     deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
-    deploy.add_argument(
-        "--from",
-        dest="bundle",
-        type=Path,
-        help="deploy what `export` wrote from the environment this one is promoted from",
-    )
+    for command in (plan, deploy):
+        command.add_argument(
+            "--from",
+            dest="bundle",
+            type=Path,
+            help="deploy what `export` wrote from the environment this one is promoted from",
+        )
     export = commands.add_parser(
         "export", parents=[common], help="the deployed objects and manifest, for promotion"
     )

@@ -149,3 +149,15 @@ def test_export_refuses_a_bucket_changed_outside_deploy(world, repo, tmp_path):
     world.raw_s3.put_object(Bucket=world.bucket, Key="dags/data_lake__raw.py", Body=b"# edited")
     with pytest.raises(DeployError, match="differs from staging's manifest"):
         promotion.export(world.clients.s3, world.bucket, "staging", tmp_path / "x", print)
+
+
+def test_plan_from_an_export_shows_the_promotion_without_a_rebuild(
+    staging_deployed, production, repo, monkeypatch
+):
+    _, exported = staging_deployed
+    monkeypatch.setattr(runner, "collect_local", _no_rebuild)
+    settings = production.settings(repo, env="production", promote_from="staging", bundle=exported)
+    plan, _ = runner.run_plan(settings, production.clients, print)
+    uploads = plan.prerequisite_uploads + plan.artifact_uploads + plan.uploads
+    assert {c.key for c in uploads} == set(bucket_bytes(staging_deployed[0]))
+    assert production.recorder.writes == 0

@@ -124,7 +124,8 @@ def test_production_deploys_stagings_export_after_staging():
     assert hand["with"]["name"] == "mwaa-deploy-${{ inputs.environment }}-${{ github.sha }}"
     assert fetch["with"]["name"] == "mwaa-deploy-${{ inputs.promote-from }}-${{ github.sha }}"
     assert hand["with"]["include-hidden-files"] is True  # dags/.airflowignore
-    assert "--from .deploy-export" in steps["Deploy"]["run"]
+    for step in ("Plan", "Deploy"):
+        assert "${PROMOTE_FROM:+--from .deploy-export}" in steps[step]["run"], step
     assert fetch["with"]["path"] == ".deploy-export"
     environment = load(WORKFLOW)["jobs"]["deploy"]["environment"]
     assert environment == {"name": "${{ inputs.environment }}"}
