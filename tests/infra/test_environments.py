@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from functools import cache
 
 import pytest
 
@@ -27,6 +28,7 @@ ENVIRONMENTS = load_all(REPO)
 PAIRS = list(itertools.permutations(sorted(ENVIRONMENTS), 2))
 
 
+@cache
 def resolver(name: str) -> Resolver:
     env = ENVIRONMENTS[name]
     values = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, **env.parameters}
@@ -40,6 +42,7 @@ def resolver(name: str) -> Resolver:
     return stack_resolver(env.stack, **values)
 
 
+@cache
 def secret_prefixes(name: str) -> list[str]:
     """Every Secrets Manager prefix the environment reads or writes."""
     resolved = resolver(name)
@@ -109,6 +112,7 @@ def test_glue_and_bucket_names_follow_the_service_rules():
 
 
 # ------------------------------------------------------------------ IAM, across stacks
+@cache
 def probes(name: str) -> list[str]:
     """ARNs of the environment's own data and settings: its buckets and their objects,
     Glue databases, tables and crawlers, Airflow settings and secrets, the MWAA
@@ -163,6 +167,7 @@ NAMED_ARNS = {
 }
 
 
+@cache
 def role_policies(name: str) -> dict[str, list[dict]]:
     """Role logical id -> its identity statements, conditions removed: a request they
     deny is denied whatever the request's context. Statements that must name every
