@@ -290,3 +290,14 @@ def test_every_setting_the_real_dags_use_maps_to_an_output(world, capsys):
     assert {v.value for v in Var} <= printed  # incl. alerts_sns_topic_arn (the callback's)
     assert {"aws_default", "redshift_default", "aws_redshift_iam_role"} <= printed
     assert printed - {v.value for v in Var} <= set(CONNECTIONS)
+
+
+def test_env_names_the_stack_and_its_prefixes_take_the_secrets(world, fake_dags, tmp_path, capsys):
+    folder = tmp_path / "infra" / "environments"
+    folder.mkdir(parents=True)
+    (folder / "qa.json").write_text(json.dumps({"stack": world.stack}))
+    world.create(ALL_OUTPUTS)
+    args = ["infra", "settings", "--env", "qa", "--repo", str(tmp_path), "--apply"]
+    assert main(args, world.clients) == 0
+    assert world.secret(f"{world.prefix}/variables/landing_bucket") == "acme-landing"
+    assert f"created   {world.prefix}/connections/redshift_default" in capsys.readouterr().out
