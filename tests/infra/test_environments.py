@@ -72,7 +72,8 @@ def test_the_environments_are_staging_production_and_local():
 def test_the_local_run_is_the_local_environment():
     from devkit.run.local_env import LocalNames
 
-    assert LocalNames().project == ENVIRONMENTS["local"].stack
+    assert LocalNames().project == ENVIRONMENTS["local"].stack == "local"
+    assert LocalNames("t1").project == "t1"  # each test module: a stack of its own
 
 
 @pytest.mark.parametrize("first,second", list(itertools.combinations(sorted(ENVIRONMENTS), 2)))
