@@ -67,6 +67,7 @@ with DAG(
     ]
     crawl = crawl_task(
         "bronze",
+        var(Var.LAKE_BRONZE_CRAWLER),
         var(Var.LAKE_BRONZE_DATABASE),
         [table.bronze_prefix for table in CRAWLED_BRONZE],
         new_folders_only=True,

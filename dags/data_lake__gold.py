@@ -57,6 +57,7 @@ with DAG(
     jobs = [spark_task(job) for job in gold_jobs()]
     crawl = crawl_task(
         "gold",
+        var(Var.LAKE_GOLD_CRAWLER),
         var(Var.LAKE_GOLD_DATABASE),
         [table.prefix for table in GOLD_TABLES],
         new_folders_only=False,

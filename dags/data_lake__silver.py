@@ -58,6 +58,7 @@ with DAG(
     jobs = [spark_task(job) for job in silver_jobs()]
     crawl = crawl_task(
         "silver",
+        var(Var.LAKE_SILVER_CRAWLER),
         var(Var.LAKE_SILVER_DATABASE),
         [table.silver_prefix for table in SOURCE_TABLES],
         new_folders_only=False,

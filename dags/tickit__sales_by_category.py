@@ -66,7 +66,7 @@ with DAG(
         task_id="crawl_sales_by_category",
         # The UNLOAD replaces the aggregate whole: crawled whole, catalog updated in place.
         config=crawler_config(
-            "tickit_gold_sales_by_category",
+            var(Var.TICKIT_GOLD_CRAWLER),
             var(Var.GLUE_DATABASE),
             [GOLD_SALES_BY_CATEGORY_PREFIX],
             new_folders_only=False,

@@ -1,4 +1,4 @@
-"""Command line: ``python -m deploy {plan,deploy,status,infra,review}``.
+"""Command line: ``python -m deploy {plan,deploy,status,export,infra,review}``.
 
 Exit codes: 0 success / in sync, 1 error (message says what to do),
 2 usage error, 3 ``status`` found drift.
@@ -13,7 +13,8 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy import __version__, infra_cli, report, runner
+from deploy import __version__, environments, infra_cli, promotion, report, runner
+from deploy.airflow_settings import stack_outputs
 from deploy.aws import make_clients
 from deploy.errors import DeployError, explain
 from deploy.review import cli as review_cli
@@ -21,8 +22,9 @@ from deploy.settings import Settings
 from deploy.validation import DEFAULT_COMMAND
 
 EPILOG = """\
-environment variables: MWAA_BUCKET, MWAA_ENVIRONMENT, AWS_REGION, MWAA_INFRA_STACK
-(flags win);
+environment variables: MWAA_ENV, MWAA_BUCKET, MWAA_ENVIRONMENT, AWS_REGION, MWAA_INFRA_STACK
+(flags win); --env NAME reads infra/environments/<NAME>.json and takes the bucket and the
+MWAA environment from that stack's outputs;
 AWS_ENDPOINT_URL[_S3|_MWAA|_CLOUDFORMATION|_SECRETS_MANAGER] point boto3 at an emulator.
 exit codes: 0 ok, 1 error, 2 usage, 3 status found drift.
 """
@@ -32,6 +34,12 @@ def parser() -> argparse.ArgumentParser:
     """Argument parser shared by the commands."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (cwd)")
+    common.add_argument(
+        "--env",
+        default=os.environ.get("MWAA_ENV"),
+        help="environment (infra/environments/<env>.json): its stack's bucket and MWAA "
+        "environment ($MWAA_ENV)",
+    )
     common.add_argument("--bucket", default=os.environ.get("MWAA_BUCKET"), help="$MWAA_BUCKET")
     common.add_argument(
         "--environment", default=os.environ.get("MWAA_ENVIRONMENT"), help="$MWAA_ENVIRONMENT"
@@ -46,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=__version__)
     commands = top.add_subparsers(dest="command", required=True)
-    commands.add_parser("plan", parents=[common], help="dry run: show what deploy would do")
+    plan = commands.add_parser("plan", parents=[common], help="dry run: show what deploy would do")
     commands.add_parser("status", parents=[common], help="report drift (bucket/repo/manifest)")
     deploy = commands.add_parser("deploy", parents=[common], help="validate, upload, update")
     deploy.add_argument("--poll-interval", type=float, default=30.0, help="seconds (30)")
@@ -67,19 +75,38 @@ def parser() -> argparse.ArgumentParser:
         "the gate's DAG validation tests)",
     )
     deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
+    for command in (plan, deploy):
+        command.add_argument(
+            "--from",
+            dest="bundle",
+            type=Path,
+            help="deploy what `export` wrote from the environment this one is promoted from",
+        )
+    export = commands.add_parser(
+        "export", parents=[common], help="the deployed objects and manifest, for promotion"
+    )
+    export.add_argument("--out", type=Path, required=True, help="a new folder")
     infra_cli.add_parser(commands, region)
     review_cli.add_parser(commands)
     return top
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    """Validate required values early, with the variable name to set."""
-    if not args.bucket:
-        raise DeployError("no bucket: set MWAA_BUCKET or pass --bucket")
+def settings_from(args: argparse.Namespace, clients=None) -> Settings:
+    """Validate required values early, with the variable name to set; with --env, the
+    bucket and the MWAA environment are the environment's stack's outputs."""
+    bucket, environment, promote_from = args.bucket, args.environment, None
+    if args.env:
+        env = environments.load(args.repo.resolve(), args.env)
+        outputs = stack_outputs(clients.cloudformation, env.stack)
+        bucket = bucket or outputs.get("MwaaBucket")
+        environment = environment or outputs.get("MwaaEnvironmentName")
+        promote_from = env.promote_from
+    if not bucket:
+        raise DeployError("no bucket: pass --env, set MWAA_BUCKET or pass --bucket")
     return Settings(
         repo=args.repo.resolve(),
-        bucket=args.bucket,
-        environment=args.environment,
+        bucket=bucket,
+        environment=environment,
         region=args.region,
         poll_interval=getattr(args, "poll_interval", 30.0),
         timeout=getattr(args, "timeout", 3600.0),
@@ -88,6 +115,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         skip_validation=getattr(args, "skip_validation", False),
         validate_command=getattr(args, "validate_command", DEFAULT_COMMAND),
         worker_replacement=getattr(args, "worker_replacement", None),
+        env=args.env,
+        promote_from=promote_from,
+        bundle=getattr(args, "bundle", None),
     )
 
 
@@ -105,8 +135,13 @@ def main(argv: list[str] | None = None, clients=None) -> int:
             return review_cli.run(args, say)
         if args.command == "infra":
             return infra_cli.run(args, clients or make_clients(args.region), say)
-        settings = settings_from(args)
-        clients = clients or make_clients(settings.region)
+        clients = clients or make_clients(args.region)
+        settings = settings_from(args, clients)
+        if args.command == "export":
+            if not args.env:
+                raise DeployError("export needs --env: the environment whose deploy to export")
+            promotion.export(clients.s3, settings.bucket, settings.env or "", args.out, say)
+            return 0
         if args.command == "plan":
             plan, reasons = runner.run_plan(settings, clients, say)
             say(report.plan_table(plan, reasons, settings.environment))

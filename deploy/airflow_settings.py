@@ -4,8 +4,10 @@ Why from outputs: the stack creates the buckets, roles and workgroup, so its
 outputs are the only values that cannot drift from what exists. The naming rule
 is the templates' contract: Variable `landing_bucket` <- Output `LandingBucket`.
 Connections are built from a few outputs each (CONNECTIONS below). Secrets are
-written where MWAA's Secrets Manager backend reads them: `airflow/variables/<name>`
-(the plain value) and `airflow/connections/<conn_id>` (Airflow's JSON form).
+written where this stack's MWAA environment reads them, its own prefixes (outputs
+AirflowVariablesPrefix, AirflowConnectionsPrefix: `<stack>/airflow/variables/<name>`,
+the plain value, and `<stack>/airflow/connections/<conn_id>`, Airflow's JSON form), so
+two environments in one account never read each other's settings.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from botocore.exceptions import ClientError
 from deploy.dag_usage import DagUsage
 from deploy.errors import DeployError
 
-VARIABLES_PREFIX = "airflow/variables"
-CONNECTIONS_PREFIX = "airflow/connections"
+# The outputs naming the secrets backend's prefixes (MwaaEnvironment's backend_kwargs).
+PREFIX_OUTPUTS = ("AirflowVariablesPrefix", "AirflowConnectionsPrefix")
 
 Outputs = dict[str, str]
 
@@ -87,6 +89,8 @@ class AirflowSettings:
 
     variables: dict[str, str]
     connections: dict[str, dict]
+    variables_prefix: str = ""
+    connections_prefix: str = ""
 
 
 def stack_outputs(cfn, stack: str) -> Outputs:
@@ -105,7 +109,11 @@ def stack_outputs(cfn, stack: str) -> Outputs:
 
 def resolve(usage: DagUsage, outputs: Outputs, region: str, stack: str) -> AirflowSettings:
     """Map every Variable/Connection the DAGs use to outputs; list every gap at once."""
-    missing: list[str] = []
+    missing = [
+        f"Output {key} (the secrets backend's prefix)"
+        for key in PREFIX_OUTPUTS
+        if key not in outputs
+    ]
     variables = {}
     for name in sorted(usage.variables):
         key = output_key(name)
@@ -135,7 +143,7 @@ def resolve(usage: DagUsage, outputs: Outputs, region: str, stack: str) -> Airfl
             f"stack {stack} lacks what the DAGs need: " + "; ".join(missing) + ". Add the "
             "Outputs to the template (infra/) and apply it"
         )
-    return AirflowSettings(variables, connections)
+    return AirflowSettings(variables, connections, *(outputs[key] for key in PREFIX_OUTPUTS))
 
 
 def connection_json(connection: dict) -> str:
@@ -168,9 +176,12 @@ def render(settings: AirflowSettings, fmt: str = "text") -> str:
 
 def secrets(settings: AirflowSettings) -> dict[str, str]:
     """Secret name -> secret string, as the MWAA Secrets Manager backend reads them."""
-    named = {f"{VARIABLES_PREFIX}/{k}": v for k, v in settings.variables.items()}
+    named = {f"{settings.variables_prefix}/{k}": v for k, v in settings.variables.items()}
     named.update(
-        {f"{CONNECTIONS_PREFIX}/{k}": connection_json(v) for k, v in settings.connections.items()}
+        {
+            f"{settings.connections_prefix}/{k}": connection_json(v)
+            for k, v in settings.connections.items()
+        }
     )
     return named
 
@@ -187,7 +198,7 @@ def write_secrets(client, settings: AirflowSettings, say: Callable[[str], None])
                 Description="Airflow setting written by python -m deploy infra settings",
             )
             outcome = "created"
-        elif _same(name, current, value):
+        elif _same(name, current, value, settings.connections_prefix):
             outcome = "unchanged"
         else:
             client.put_secret_value(SecretId=name, SecretString=value)
@@ -212,9 +223,9 @@ def _current_value(client, name: str) -> str | None:
         raise
 
 
-def _same(name: str, current: str, wanted: str) -> bool:
+def _same(name: str, current: str, wanted: str, connections_prefix: str) -> bool:
     """Connections compare as JSON (key order and spacing do not matter)."""
-    if name.startswith(CONNECTIONS_PREFIX + "/"):
+    if name.startswith(connections_prefix + "/"):
         try:
             return json.loads(current) == json.loads(wanted)
         except json.JSONDecodeError:

@@ -13,7 +13,7 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from deploy import airflow_settings, infra
+from deploy import airflow_settings, environments, infra
 from deploy.aws import Clients
 from deploy.dag_usage import discover_usage
 from deploy.errors import DeployError
@@ -33,10 +33,16 @@ def add_parser(commands, region_default: str | None) -> None:
     """The `infra` command and its three subcommands."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--stack",
-        default=os.environ.get("MWAA_INFRA_STACK", DEFAULT_STACK),
-        help=f"stack name ($MWAA_INFRA_STACK, default {DEFAULT_STACK})",
+        "--env",
+        default=os.environ.get("MWAA_ENV"),
+        help="environment: its stack and parameters (infra/environments/<env>.json, $MWAA_ENV)",
     )
+    common.add_argument(
+        "--stack",
+        default=os.environ.get("MWAA_INFRA_STACK"),
+        help=f"stack name ($MWAA_INFRA_STACK; default: the --env's, else {DEFAULT_STACK})",
+    )
+    common.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (cwd)")
     common.add_argument("--region", default=region_default, help="$AWS_REGION")
     common.add_argument("--poll-interval", type=float, default=5.0, help="seconds (5)")
     common.add_argument("--timeout", type=float, default=3600.0, help="stack wait, s (3600)")
@@ -71,31 +77,48 @@ def add_parser(commands, region_default: str | None) -> None:
     settings = sub.add_parser(
         "settings", parents=[common], help="Airflow Variables/Connections from the outputs"
     )
-    settings.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (cwd)")
     settings.add_argument("--format", choices=["text", "env"], default="text")
     settings.add_argument(
-        "--apply", action="store_true", help="write them to Secrets Manager (airflow/...)"
+        "--apply",
+        action="store_true",
+        help="write them to Secrets Manager (<stack>/airflow/..., the stack's outputs)",
     )
+
+
+def environment_parameters(args: argparse.Namespace) -> dict[str, str]:
+    """Resolve --env into args.stack; the environment's parameters (file and --parameter
+    win over them)."""
+    if not args.env:
+        args.stack = args.stack or DEFAULT_STACK
+        return {}
+    env = environments.load(args.repo.resolve(), args.env)
+    if args.stack and args.stack != env.stack:
+        raise DeployError(f"--stack {args.stack} but environment {args.env}'s stack is {env.stack}")
+    args.stack = env.stack
+    return env.parameters
 
 
 def run(args: argparse.Namespace, clients: Clients, say: Say) -> int:
     """Dispatch; AWS errors become one line that names the stack."""
+    defaults = environment_parameters(args)
     try:
         if args.infra_command == "settings":
             return run_settings(args, clients, say)
-        return run_change_set(args, clients, say)
+        return run_change_set(args, clients, say, defaults)
     except ClientError as exc:
         raise DeployError(_explain(exc, args.stack)) from None
 
 
-def run_change_set(args: argparse.Namespace, clients: Clients, say: Say) -> int:
+def run_change_set(
+    args: argparse.Namespace, clients: Clients, say: Say, defaults: dict[str, str]
+) -> int:
     """plan: show and delete. apply: show, guard, execute, wait."""
     cfn = clients.cloudformation
     body = read_template(args.template)
     described = infra.existing_stack(cfn, args.stack)
     parameters = infra.keep_previous_values(
         described,
-        read_parameters(args.parameters, args.parameter),
+        read_parameters(args.parameters, args.parameter, defaults),
         template_parameters(body),
         clients.mwaa,
     )

@@ -82,9 +82,12 @@ def template_parameters(body: str) -> set[str]:
     return set((parsed or {}).get("Parameters") or {})
 
 
-def read_parameters(file: Path | None, overrides: list[str]) -> list[dict[str, str]]:
-    """Parameters for CreateChangeSet, from the file and then the KEY=VALUE overrides."""
-    values: dict[str, str] = _from_file(file) if file else {}
+def read_parameters(
+    file: Path | None, overrides: list[str], defaults: dict[str, str] | None = None
+) -> list[dict[str, str]]:
+    """Parameters for CreateChangeSet: the environment's (`defaults`), the file's, then
+    the KEY=VALUE overrides, each winning over the one before."""
+    values: dict[str, str] = {**(defaults or {}), **(_from_file(file) if file else {})}
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key:

@@ -40,11 +40,21 @@ def git_commit(repo: Path) -> tuple[str, bool]:
 
 
 def build(
-    repo: Path, objects: dict[str, dict[str, str]], environment: str | None, validation: str
+    repo: Path,
+    objects: dict[str, dict[str, str]],
+    environment: str | None,
+    validation: str,
+    env: str | None = None,
+    promoted_from: str | None = None,
 ) -> dict:
-    """Assemble the manifest document."""
+    """Assemble the manifest document (`env`: infra/environments/ name; `promoted_from`:
+    the environment whose objects these are, uploaded unchanged)."""
     commit, dirty = git_commit(repo)
+    extra = {"env": env} if env else {}
+    if promoted_from:
+        extra["promoted_from"] = promoted_from
     return {
+        **extra,
         "format": FORMAT,
         "tool": f"deploy {__version__}",
         "commit": commit,

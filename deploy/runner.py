@@ -17,7 +17,7 @@ from typing import Callable
 
 from deploy import environment as env_mod
 from deploy import manifest as manifest_mod
-from deploy import references, s3sync
+from deploy import promotion, references, s3sync
 from deploy.aws import Clients
 from deploy.errors import DeployError
 from deploy.plan import Plan, compute, delete_guard
@@ -84,9 +84,24 @@ def prerequisite_keys(local: dict[str, LocalObject]) -> list[str]:
     return keys
 
 
+def local_objects(settings: Settings, say: Say) -> dict[str, LocalObject]:
+    """What the bucket should hold: the tree's files and build, or (`--from`) exactly what
+    the environment this one is promoted from deployed (deploy/promotion.py)."""
+    if settings.bundle is None:
+        return collect_local(settings.repo)
+    if not settings.promote_from:
+        raise DeployError(
+            f"--from needs an environment promoted from another (--env {settings.env})"
+        )
+    commit, _ = manifest_mod.git_commit(settings.repo)
+    document, objects = promotion.load(settings.bundle, settings.promote_from, commit)
+    say(f"promoting {promotion.summary(document)}: {len(objects)} objects, none rebuilt")
+    return objects
+
+
 def read_state(settings: Settings, clients: Clients, say: Say, require_versioning: bool) -> State:
     """Read everything a decision needs; a deploy (not a plan) refuses an unversioned bucket."""
-    local = collect_local(settings.repo)
+    local = local_objects(settings, say)
     versioning = s3sync.versioning_status(clients.s3, settings.bucket)
     if require_versioning:
         s3sync.require_versioning(clients.s3, settings.bucket)
@@ -138,6 +153,13 @@ def run_deploy(
     started = time.monotonic()
     if not settings.environment:
         raise DeployError("no environment: set MWAA_ENVIRONMENT or pass --environment")
+    if settings.promote_from and settings.bundle is None:
+        raise DeployError(
+            f"environment {settings.env} is promoted from {settings.promote_from}: it deploys "
+            f"only what {settings.promote_from} deployed. Run `python -m deploy export --env "
+            f"{settings.promote_from} --out DIR` with {settings.promote_from}'s role, then "
+            "pass --from DIR"
+        )
     validation = _validate(settings, say, validate)
     state = read_state(settings, clients, say, require_versioning=True)
     assert state.env is not None
@@ -218,7 +240,14 @@ def _write_manifest(settings, clients, state, written, validation: str) -> bool:
     objects = _manifest_objects(state, written)
     if objects == manifest_mod.entries(state.manifest):
         return False
-    document = manifest_mod.build(settings.repo, objects, settings.environment, validation)
+    document = manifest_mod.build(
+        settings.repo,
+        objects,
+        settings.environment,
+        validation,
+        settings.env,
+        settings.promote_from if settings.bundle else None,
+    )
     s3sync.write_manifest(clients.s3, settings.bucket, document)
     return True
 

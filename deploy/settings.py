@@ -23,3 +23,6 @@ class Settings:
     skip_validation: bool = False
     validate_command: str = DEFAULT_COMMAND
     worker_replacement: str | None = None
+    env: str | None = None  # infra/environments/<env>.json, when named with --env
+    promote_from: str | None = None  # that environment's: it deploys only exports of this one
+    bundle: Path | None = None  # --from: what `export` wrote; deployed instead of the tree

@@ -110,6 +110,11 @@ class Var(Setting):
     LAKE_BRONZE_DATABASE = "lake_bronze_database", "Glue database of the lake's bronze zone"
     LAKE_SILVER_DATABASE = "lake_silver_database", "Glue database of the lake's silver zone"
     LAKE_GOLD_DATABASE = "lake_gold_database", "Glue database of the lake's gold zone"
+    # Crawler names are the stack's (infra/pipelines.yaml), never written in a DAG.
+    TICKIT_GOLD_CRAWLER = "tickit_gold_crawler", "Glue crawler of the TICKIT gold aggregate"
+    LAKE_BRONZE_CRAWLER = "lake_bronze_crawler", "Glue crawler of the lake's bronze zone"
+    LAKE_SILVER_CRAWLER = "lake_silver_crawler", "Glue crawler of the lake's silver zone"
+    LAKE_GOLD_CRAWLER = "lake_gold_crawler", "Glue crawler of the lake's gold zone"
 
 
 def var(name: Var) -> str:

@@ -346,12 +346,12 @@ def crawler_config(name: str, database: str, prefixes: list[str], new_folders_on
 
 
 def crawl_task(
-    zone: str, database: str, prefixes: list[str], new_folders_only: bool
+    zone: str, crawler: str, database: str, prefixes: list[str], new_folders_only: bool
 ) -> GlueCrawlerOperator:
-    """The deferrable crawl of one lake zone (task `crawl_<zone>`, crawler `data_lake_<zone>`)."""
+    """The deferrable crawl of one lake zone (task `crawl_<zone>`): the stack's crawler."""
     return GlueCrawlerOperator(
         task_id=f"crawl_{zone}",
-        config=crawler_config(f"data_lake_{zone}", database, prefixes, new_folders_only),
+        config=crawler_config(crawler, database, prefixes, new_folders_only),
         aws_conn_id=Conn.AWS,
         deferrable=True,
         poll_interval=15,

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from devkit.domains import LocalDomain
 from devkit.emulator import local_spark, s3store
+from devkit.iam.policies import template_name
 from devkit.paths import SPARK_DIR, SQL_DIR
 from devkit.sample_data import synthea
 from lakehouse.athena import result_rows
@@ -78,6 +79,10 @@ class DataLake(LocalDomain):
             Var.LAKE_BRONZE_DATABASE: names.database(DATABASES["bronze"]),
             Var.LAKE_SILVER_DATABASE: names.database(DATABASES["silver"]),
             Var.LAKE_GOLD_DATABASE: names.database(DATABASES["gold"]),
+            # The stack's crawlers (devkit/run/local_stack.py creates them from the template).
+            Var.LAKE_BRONZE_CRAWLER: template_name("LakeBronzeCrawler", names.project),
+            Var.LAKE_SILVER_CRAWLER: template_name("LakeSilverCrawler", names.project),
+            Var.LAKE_GOLD_CRAWLER: template_name("LakeGoldCrawler", names.project),
         }
 
     def land(self, env, days: list[date]) -> int:

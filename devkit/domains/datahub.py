@@ -31,7 +31,7 @@ INGESTION_IMAGE = "acryldata/datahub-ingestion:v1.7.0.17"
 
 
 # The names infra/pipelines.yaml gives the ECS cluster, task family and log group,
-# with the local ProjectName (LocalNames.project).
+# with the local stack name (LocalNames.project).
 def cluster(names) -> str:
     return f"{names.project}-datahub"
 

@@ -8,6 +8,7 @@ from functools import cache
 from devkit.domains import LocalDomain
 from devkit.domains.house import MWAA_ROLE
 from devkit.emulator import REDSHIFT_ROLE_ARN
+from devkit.iam.policies import template_name
 from devkit.sample_data.tickit import TickitData, extract_objects, generate
 from lakehouse.conventions import Conn, Var
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
@@ -37,6 +38,7 @@ class Tickit(LocalDomain):
             Var.REDSHIFT_DATABASE: env.names.database(WAREHOUSE),
             Var.REDSHIFT_WORKGROUP: "local",
             Var.GLUE_DATABASE: env.names.database(GOLD_DATABASE),
+            Var.TICKIT_GOLD_CRAWLER: template_name("TickitGoldCrawler", env.names.project),
         }
 
     def connections(self, env) -> dict[str, dict]:

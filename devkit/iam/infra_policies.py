@@ -124,6 +124,7 @@ def _samples_of_service_types(
 ) -> dict[str, dict[str | None, Any]]:
     """Sample Ref and GetAtt values of the types whose ids the service makes up."""
     workgroup_id = "00000000-0000-4000-8000-000000000001"
+    namespace_id = "00000000-0000-4000-8000-000000000002"
     application_id = "00sample" + _kebab(logical_id).replace("-", "")[:10]
     return {
         "AWS::RedshiftServerless::Workgroup": {
@@ -134,6 +135,13 @@ def _samples_of_service_types(
             ),
             "Workgroup.Endpoint.Address": (
                 f"{name}.{acct}.{region}.redshift-serverless.amazonaws.com"
+            ),
+        },
+        "AWS::RedshiftServerless::Namespace": {
+            None: name,
+            "Namespace.NamespaceId": namespace_id,
+            "Namespace.NamespaceArn": (
+                f"arn:aws:redshift-serverless:{region}:{acct}:namespace/{namespace_id}"
             ),
         },
         "AWS::ECS::Cluster": {None: name, "Arn": f"arn:aws:ecs:{region}:{acct}:cluster/{name}"},

@@ -11,7 +11,14 @@ from __future__ import annotations
 from functools import cache
 
 from devkit.iam import recorder
-from devkit.iam.infra_policies import INFRA_DIR, PolicyDocument, load_template, policies
+from devkit.iam.infra_policies import (
+    INFRA_DIR,
+    NAME_PROPERTY,
+    PolicyDocument,
+    Resolver,
+    load_template,
+    policies,
+)
 
 POLICY_SOURCE = "infra/pipelines.yaml"
 
@@ -26,16 +33,38 @@ def template() -> dict:
 def stack_resources(
     account: str, region: str, project: str, names: dict[str, str], ids: dict[str, str]
 ) -> dict[str, str]:
-    """What `policies_for` takes: the stack's pseudo parameters and ProjectName, each
-    role's local name, `names` (logical id -> physical name) and `ids` (values that are
-    not names: `SparkApplication.ApplicationId`, ...)."""
+    """What `policies_for` takes: the stack's pseudo parameters (`project` is the stack's
+    name), each role's local name, `names` (logical id -> physical name) and `ids`
+    (values that are not names: `SparkApplication.ApplicationId`, ...)."""
     return {
         "AWS::AccountId": account,
         "AWS::Region": region,
-        "ProjectName": project,
+        "AWS::StackName": project,
         **dict(recorder.ROLE_NAMES),
         **names,
         **ids,
+    }
+
+
+def stack_resolver(stack: str, **values: str) -> Resolver:
+    """infra/pipelines.yaml's functions resolved for the stack `stack` (and `values`:
+    parameters, `AWS::AccountId`, `AWS::Region`)."""
+    return Resolver(template(), values={"AWS::StackName": stack, **values})
+
+
+def template_name(logical_id: str, stack: str) -> str:
+    """The name infra/pipelines.yaml gives a resource in the stack `stack` (names that
+    depend on the stack name only: crawlers, databases, the cluster, ...)."""
+    return stack_resolver(stack).name_of(logical_id)
+
+
+def physical_names(resolver: Resolver) -> dict[str, str]:
+    """Logical id -> physical name of every resource the stack names (or CloudFormation
+    names after the stack: the roles)."""
+    return {
+        logical_id: resolver.name_of(logical_id)
+        for logical_id, resource in resolver.resources.items()
+        if resource.get("Type") in NAME_PROPERTY
     }
 
 

@@ -14,10 +14,20 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from devkit.airflow.dagrun import DagRunResult, Progress, interval_end, run_dag
 from devkit.domains import LocalDomain, registered
 from devkit.domains.house import MWAA_ROLE
+from devkit.paths import REPO
+
+
+@cache
+def local_stack_name() -> str:
+    """The stack of the `local` environment, named like every other environment's."""
+    from deploy.environments import load
+
+    return load(REPO, "local").stack
 
 
 @dataclass(frozen=True)
@@ -39,8 +49,9 @@ class LocalNames:
 
     @property
     def project(self) -> str:
-        """The stack's ProjectName these names stand for (infra/pipelines.yaml)."""
-        return self.tag or "local"
+        """The stack name these names stand for: the `local` environment's
+        (infra/environments/local.json), or the test's tag."""
+        return self.tag or local_stack_name()
 
     @property
     def landing_bucket(self) -> str:

@@ -72,7 +72,7 @@ def stack_names(pipeline: Pipeline) -> dict[str, str]:
 def create_crawlers(pipeline: Pipeline) -> None:
     """The template's crawlers, as CloudFormation would create them (set-up principal);
     the DAGs' operators then only get, update and start them, as on AWS. Crawler names
-    are fixed, so pipelines sharing an emulation share them (each run updates them)."""
+    derive from the stack's name (LocalNames.project): each pipeline has its own."""
     names, values = split_resources(local_resources(pipeline))
     resolver = Resolver(template(), values=values, names=names)
     glue = pipeline.aws.client("glue")

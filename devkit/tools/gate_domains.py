@@ -120,6 +120,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     # The always-run core: DAG validation of every DAG, and the fast unit tests.
     ("tests/dags/test_dag_validation.py", "core"),
     ("tests/dags/test_dag_style.py", "core"),
+    ("tests/dags/test_no_resource_names.py", "core"),
     ("tests/dags/test_parse_*.py", "core"),
     ("tests/dags/test_policy_rejects_bad_dags.py", "core"),
     ("tests/dags/test_new_dag_runs.py", "core"),

@@ -131,10 +131,10 @@ def test_every_job_run_carries_emr_serverless_own_timeout_backstop(lake):
 def test_crawlers_are_configured_per_zone(lake):
     pipeline, _ = lake
     glue = pipeline.aws.client("glue")
-    bronze = glue.get_crawler(Name="data_lake_bronze")["Crawler"]
+    bronze = glue.get_crawler(Name=pipeline.variables["lake_bronze_crawler"])["Crawler"]
     assert bronze["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
     assert bronze["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
-    gold = glue.get_crawler(Name="data_lake_gold")["Crawler"]
+    gold = glue.get_crawler(Name=pipeline.variables["lake_gold_crawler"])["Crawler"]
     assert gold["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_EVERYTHING"}
     assert gold["DatabaseName"] == pipeline.variables["lake_gold_database"]
     encounters = glue.get_table(

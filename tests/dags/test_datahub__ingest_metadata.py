@@ -53,8 +53,10 @@ def ingested(new_pipeline):
     gold = pipeline.names.database(GOLD_DATABASE)
     glue.create_database(DatabaseInput={"Name": gold})
     _lake_table(glue, gold, "sales_by_category", SALES_BY_CATEGORY_COLUMNS, "gold/tickit")
-    silver = pipeline.names.database("synthea_silver")
-    glue.create_database(DatabaseInput={"Name": silver})
+    # The stack's silver database: the ingestion role reads this stack's databases only.
+    silver = pipeline.names.database("lake_silver")
+    if silver not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
+        glue.create_database(DatabaseInput={"Name": silver})
     _lake_table(glue, silver, "patients", ["id", "first", "last", "address"])
     _lake_table(glue, silver, "claims_summary", ["id", "amount"])
     scratch = pipeline.names.database("scratch")  # matches no lakehouse pattern
@@ -117,7 +119,7 @@ def test_one_dataset_per_lakehouse_table_with_tags_owner_and_terms(ingested):
     output = datahub.output_dir(pipeline) / "glue.json"
     summary = datahub.summarize(json.loads(output.read_text()))
     gold = pipeline.names.database(GOLD_DATABASE)
-    silver = pipeline.names.database("synthea_silver")
+    silver = pipeline.names.database("lake_silver")
     names = {urn.split(",")[1] for urn in summary["datasets"]}
     assert names == {
         f"{gold}.sales_by_category",

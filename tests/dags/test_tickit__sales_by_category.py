@@ -19,7 +19,6 @@ from tests.dags.conftest import TICKIT_NIGHTS
 pytestmark = pytest.mark.integration
 
 DAY = TICKIT_NIGHTS[-1]  # the shared load's last night (tests/dags/conftest.py)
-CRAWLER = "tickit_gold_sales_by_category"
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +26,20 @@ def unloaded(tickit_two_nights):
     pipeline, loads, _ = tickit_two_nights  # loaded with lineage on (tests/dags/conftest.py)
     assert all(load.state == "success" for load in loads)
     mark = len(pipeline.aws.statements)
-    crawls_before = len(crawls(pipeline))  # the crawler is account-wide: other runs count too
+    crawls_before = len(crawls(pipeline))  # the pipeline's own crawler (its stack's name)
     result = pipeline.run("tickit__sales_by_category", DAY)
     return pipeline, result, pipeline.statements_since(mark), crawls(pipeline)[crawls_before:]
 
 
 def crawls(pipeline) -> list[dict]:
-    glue = pipeline.aws.client("glue")
-    if CRAWLER not in glue.list_crawlers()["CrawlerNames"]:
+    glue, crawler = pipeline.aws.client("glue"), crawler_name(pipeline)
+    if crawler not in glue.list_crawlers()["CrawlerNames"]:
         return []
-    return glue.list_crawls(CrawlerName=CRAWLER)["Crawls"]
+    return glue.list_crawls(CrawlerName=crawler)["Crawls"]
+
+
+def crawler_name(pipeline) -> str:
+    return pipeline.variables["tickit_gold_crawler"]
 
 
 def gold_database(pipeline) -> str:
@@ -94,7 +97,7 @@ def test_one_parquet_file_per_category_partition_adding_up_to_the_warehouse(unlo
 def test_crawler_is_configured_run_and_catalogs_the_partitions(unloaded):
     pipeline, _, _, new_crawls = unloaded
     glue = pipeline.aws.client("glue")
-    crawler = glue.get_crawler(Name=CRAWLER)["Crawler"]
+    crawler = glue.get_crawler(Name=crawler_name(pipeline))["Crawler"]
     assert crawler["DatabaseName"] == gold_database(pipeline)
     assert crawler["Targets"]["S3Targets"] == [
         {"Path": f"s3://{pipeline.names.lake_bucket}/{GOLD_SALES_BY_CATEGORY_PREFIX}"}

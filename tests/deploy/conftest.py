@@ -178,6 +178,11 @@ def _record_mwaa_call(params, model, **_):
 @pytest.fixture
 def world(endpoints) -> World:
     """A fresh versioned bucket and AVAILABLE environment with recording clients."""
+    return make_world(endpoints)
+
+
+def make_world(endpoints) -> World:
+    """One more world (a second environment); check its calls with `deploy_role_check`."""
     name = f"mwaa-{uuid.uuid4().hex[:10]}"
     raw_s3 = _client("s3", endpoints["s3"])
     raw_s3.create_bucket(Bucket=name)

@@ -72,8 +72,9 @@ def test_templates_hold_no_credentials_or_account_ids():
         assert not re.search(r"\b\d{12}\b", text), f"{path}: use ${{AWS::AccountId}}"
 
 
-def test_deploy_role_trusts_one_repository_environment_via_oidc():
-    values = {"GitHubRepository": "acme/pipelines"}
+@pytest.mark.parametrize("github_environment", ["staging", "production"])
+def test_deploy_role_trusts_one_repository_environment_via_oidc(github_environment):
+    values = {"GitHubRepository": "acme/pipelines", "GitHubEnvironment": github_environment}
     (trust,) = [
         p
         for p in policies(PIPELINES, values=values)
@@ -88,7 +89,9 @@ def test_deploy_role_trusts_one_repository_environment_via_oidc():
     equals = statement["Condition"]["StringEquals"]
     assert equals == {
         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-        "token.actions.githubusercontent.com:sub": "repo:acme/pipelines:environment:production",
+        "token.actions.githubusercontent.com:sub": (
+            f"repo:acme/pipelines:environment:{github_environment}"
+        ),
     }
 
 
@@ -122,7 +125,7 @@ def test_mwaa_reads_only_the_airflow_settings_secrets():
         if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
         for r in _as_list(s["Resource"])
     ]
-    prefix = "arn:aws:secretsmanager:us-east-1:123456789012:secret:airflow/"
+    prefix = "arn:aws:secretsmanager:us-east-1:123456789012:secret:mwaa-pipelines/airflow/"
     assert reads == [prefix + "variables/*", prefix + "connections/*"]
 
 

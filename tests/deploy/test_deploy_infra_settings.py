@@ -72,6 +72,7 @@ class Settings:
             secretsmanager=_client("secretsmanager", self.url, DEPLOY_CREDENTIALS),
         )
         self.stack = f"settings-{uuid.uuid4().hex[:8]}"
+        self.prefix = f"{self.stack}/airflow"  # the stack's own secrets prefixes
         self.mark = iam_recorder.LOG.mark()
 
     def deploy_role_check(self):
@@ -83,7 +84,13 @@ class Settings:
         return check(accesses, policies_for(resources, principals=("DeployRole",)))
 
     def create(self, outputs: dict[str, str]) -> None:
-        self.cfn.create_stack(StackName=self.stack, TemplateBody=outputs_template(outputs))
+        """A stack with `outputs` and, as infra/pipelines.yaml's, its secrets prefixes."""
+        prefixes = {
+            "AirflowVariablesPrefix": f"{self.prefix}/variables",
+            "AirflowConnectionsPrefix": f"{self.prefix}/connections",
+        }
+        body = outputs_template({**prefixes, **outputs})
+        self.cfn.create_stack(StackName=self.stack, TemplateBody=body)
 
     def run(self, *extra: str) -> int:
         return main(["infra", "settings", "--stack", self.stack, *extra], self.clients)
@@ -94,7 +101,10 @@ class Settings:
     def names(self) -> set[str]:
         pages = self.secrets.get_paginator("list_secrets").paginate()
         return {
-            s["Name"] for p in pages for s in p["SecretList"] if s["Name"].startswith("airflow/")
+            s["Name"]
+            for p in pages
+            for s in p["SecretList"]
+            if s["Name"].startswith(self.prefix + "/")
         }
 
     def forget_all(self) -> None:
@@ -187,16 +197,21 @@ def test_apply_writes_secrets_that_mwaas_backend_reads(world, fake_dags, capsys,
     world.create(ALL_OUTPUTS)
     assert world.run("--apply") == 0
     out = capsys.readouterr().out
-    assert "created   airflow/variables/landing_bucket" in out
+    assert f"created   {world.prefix}/variables/landing_bucket" in out
     assert "done: created 7, updated 0, unchanged 0" in out
-    assert world.secret("airflow/variables/landing_bucket") == "acme-landing"
+    assert world.secret(f"{world.prefix}/variables/landing_bucket") == "acme-landing"
 
     # Read back exactly as MWAA does: the Amazon provider's Secrets Manager backend.
     from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
 
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name.upper(), value)
-    backend = SecretsManagerBackend(endpoint_url=world.url, region_name=REGION)
+    backend = SecretsManagerBackend(
+        endpoint_url=world.url,
+        region_name=REGION,
+        variables_prefix=f"{world.prefix}/variables",
+        connections_prefix=f"{world.prefix}/connections",
+    )
     assert backend.get_variable("alerts_sns_topic_arn") == TOPIC_ARN
     redshift = backend.get_connection("redshift_default")
     assert (redshift.conn_type, redshift.host, redshift.port, redshift.schema) == (
@@ -219,15 +234,15 @@ def test_a_second_apply_changes_nothing_and_a_changed_output_updates_one(world, 
     assert world.run("--apply") == 0
     out = capsys.readouterr().out
     assert "done: created 0, updated 0, unchanged 7" in out
-    assert "unchanged airflow/connections/redshift_default" in out
+    assert f"unchanged {world.prefix}/connections/redshift_default" in out
 
     world.cfn.delete_stack(StackName=world.stack)
     world.create({**ALL_OUTPUTS, "LandingBucket": "acme-landing-v2"})
     assert world.run("--apply") == 0
     out = capsys.readouterr().out
-    assert "updated   airflow/variables/landing_bucket" in out
+    assert f"updated   {world.prefix}/variables/landing_bucket" in out
     assert "done: created 0, updated 1, unchanged 6" in out
-    assert world.secret("airflow/variables/landing_bucket") == "acme-landing-v2"
+    assert world.secret(f"{world.prefix}/variables/landing_bucket") == "acme-landing-v2"
 
 
 def test_a_missing_output_names_the_variable_its_dags_and_the_key(world, fake_dags, capsys):
@@ -275,3 +290,14 @@ def test_every_setting_the_real_dags_use_maps_to_an_output(world, capsys):
     assert {v.value for v in Var} <= printed  # incl. alerts_sns_topic_arn (the callback's)
     assert {"aws_default", "redshift_default", "aws_redshift_iam_role"} <= printed
     assert printed - {v.value for v in Var} <= set(CONNECTIONS)
+
+
+def test_env_names_the_stack_and_its_prefixes_take_the_secrets(world, fake_dags, tmp_path, capsys):
+    folder = tmp_path / "infra" / "environments"
+    folder.mkdir(parents=True)
+    (folder / "qa.json").write_text(json.dumps({"stack": world.stack}))
+    world.create(ALL_OUTPUTS)
+    args = ["infra", "settings", "--env", "qa", "--repo", str(tmp_path), "--apply"]
+    assert main(args, world.clients) == 0
+    assert world.secret(f"{world.prefix}/variables/landing_bucket") == "acme-landing"
+    assert f"created   {world.prefix}/connections/redshift_default" in capsys.readouterr().out

@@ -55,14 +55,18 @@ def cancels(concurrency, github: dict) -> bool:
     return (github[name] == expected) == (operator == "==")
 
 
+DEPLOYS = ["deploy-staging", "deploy-production"]
+
+
 def deploy_concurrency() -> list[tuple[str, object]]:
-    """Every concurrency setting that applies to the deploy job of a gate run."""
+    """Every concurrency setting that applies to the deploy jobs of a gate run."""
     gate = load(GATE)
     callers = [name for name, job in gate["jobs"].items() if "deploy.yml" in job.get("uses", "")]
-    assert callers == ["deploy"]
+    assert callers == DEPLOYS
     deploy = load(WORKFLOW)
     settings = [("test_dags.yml (workflow)", gate.get("concurrency"))]
-    settings.append(("test_dags.yml jobs.deploy", gate["jobs"]["deploy"].get("concurrency")))
+    for caller in callers:
+        settings.append((f"test_dags.yml jobs.{caller}", gate["jobs"][caller].get("concurrency")))
     settings.append(("deploy.yml (workflow)", deploy.get("concurrency")))
     for name, job in deploy["jobs"].items():
         settings.append((f"deploy.yml jobs.{name}", job.get("concurrency")))
@@ -73,7 +77,11 @@ def test_no_concurrency_group_cancels_the_deploy_on_a_push_to_main():
     for where, concurrency in deploy_concurrency():
         assert not cancels(concurrency, PUSH_TO_MAIN), f"{where} cancels a running deploy"
     deploy_job = load(WORKFLOW)["jobs"]["deploy"]["concurrency"]
-    assert deploy_job == {"group": "mwaa-deploy-production", "cancel-in-progress": False}
+    # One group per environment: staging's deploy never waits for production's approval.
+    assert deploy_job == {
+        "group": "mwaa-deploy-${{ inputs.environment }}",
+        "cancel-in-progress": False,
+    }
 
 
 def test_a_superseded_pull_request_or_branch_run_is_still_cancelled():
@@ -94,12 +102,34 @@ def test_the_gate_runs_as_parallel_jobs_and_the_deploy_needs_every_one():
     matrix = jobs["end-to-end"]["strategy"]["matrix"]
     assert matrix["domain"] == "${{ fromJSON(needs.domains.outputs.domains) }}"
 
-    needed, pending = set(), list(jobs["deploy"]["needs"])
+    needed, pending = set(), list(jobs["deploy-staging"]["needs"])
     while pending:
         name = pending.pop()
         needed.add(name)
         pending.extend(jobs[name].get("needs", []))
-    assert needed == set(jobs) - {"deploy", "review"}  # the review informs; it gates nothing
+    assert needed == set(jobs) - set(DEPLOYS) - {"review"}  # the review informs; it gates nothing
+
+
+def test_production_deploys_stagings_export_after_staging():
+    jobs = load(GATE)["jobs"]
+    assert jobs["deploy-staging"]["with"] == {"environment": "staging"}
+    assert jobs["deploy-production"]["needs"] == ["deploy-staging"]
+    assert jobs["deploy-production"]["with"] == {
+        "environment": "production",
+        "promote-from": "staging",
+    }
+    steps = {s.get("name"): s for s in load(WORKFLOW)["jobs"]["deploy"]["steps"]}
+    fetch = steps["Fetch the export of the environment promoted from"]
+    hand = steps["Hand the export to the next environment"]
+    # The artifact staging uploads is the one production downloads, for this commit only.
+    assert hand["with"]["name"] == "mwaa-deploy-${{ inputs.environment }}-${{ github.sha }}"
+    assert fetch["with"]["name"] == "mwaa-deploy-${{ inputs.promote-from }}-${{ github.sha }}"
+    assert hand["with"]["include-hidden-files"] is True  # dags/.airflowignore
+    for step in ("Plan", "Deploy"):
+        assert "${PROMOTE_FROM:+--from .deploy-export}" in steps[step]["run"], step
+    assert fetch["with"]["path"] == ".deploy-export"
+    environment = load(WORKFLOW)["jobs"]["deploy"]["environment"]
+    assert environment == {"name": "${{ inputs.environment }}"}
 
 
 def test_every_cache_is_keyed_on_every_lock_the_jobs_use():
@@ -145,4 +175,5 @@ def test_every_pull_request_gets_the_review_in_its_job_summary_forks_included():
 
 def test_the_deploy_workflow_does_not_review_and_the_deploy_does_not_wait_for_it():
     assert "deploy review" not in WORKFLOW.read_text()
-    assert "review" not in load(GATE)["jobs"]["deploy"]["needs"]
+    for deploy in DEPLOYS:
+        assert "review" not in load(GATE)["jobs"][deploy]["needs"]

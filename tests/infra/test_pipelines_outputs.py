@@ -64,11 +64,13 @@ def test_outputs_hold_the_values_the_dags_need():
     assert values["DatahubSubnets"] == "subnet-0sample000000001,subnet-0sample000000002"
     assert values["DatahubSecurityGroups"] == "sg-0sample000000001"
     assert values["DatahubTaskDefinition"] == "mwaa-pipelines-datahub-ingestion"
-    assert values["GlueDatabase"] == "tickit_gold"
+    # Glue names: the stack's name with underscores (Athena reads no hyphens).
+    assert values["GlueDatabase"] == "mwaa_pipelines_tickit_gold"
     assert (values["LakeBronzeDatabase"], values["LakeGoldDatabase"]) == (
-        "lake_bronze",
-        "lake_gold",
+        "mwaa_pipelines_lake_bronze",
+        "mwaa_pipelines_lake_gold",
     )
+    assert values["TickitGoldCrawler"] == "mwaa-pipelines-tickit-gold-sales-by-category"
     assert values["RedshiftDatabase"] == "dev" and values["RedshiftWorkgroupPort"] == "5439"
     assert values["AlertsSnsTopicArn"] == (
         "arn:aws:sns:us-east-1:111122223333:mwaa-pipelines-airflow-alerts"
@@ -88,10 +90,16 @@ def test_mwaa_environment_reads_settings_from_secrets_manager():
     assert options["secrets.backend"] == (
         "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
     )
-    assert json.loads(options["secrets.backend_kwargs"]) == {
-        "connections_prefix": "airflow/connections",
-        "variables_prefix": "airflow/variables",
+    kwargs = Resolver(TEMPLATE, values={"AWS::StackName": "acme-staging"}).resolve(
+        options["secrets.backend_kwargs"]
+    )
+    assert json.loads(kwargs) == {
+        "connections_prefix": "acme-staging/airflow/connections",
+        "variables_prefix": "acme-staging/airflow/variables",
     }
+    outputs = resolved_outputs()  # what `deploy infra settings` writes to
+    assert outputs["AirflowVariablesPrefix"] == "mwaa-pipelines/airflow/variables"
+    assert outputs["AirflowConnectionsPrefix"] == "mwaa-pipelines/airflow/connections"
 
 
 def test_the_ingestion_task_matches_the_dag():

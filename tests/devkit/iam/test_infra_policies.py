@@ -18,7 +18,8 @@ def _statement(label: str, sid: str, **kwargs) -> dict:
 def test_refs_and_getatts_resolve_to_sample_names_and_arns():
     crawl = _statement("pipelines.yaml:MwaaExecutionRole:dag-calls", "GlueCrawlersOfThisProject")
     assert crawl["Resource"][0] == (
-        "arn:aws:glue:us-east-1:123456789012:crawler/tickit_gold_sales_by_category"
+        "arn:aws:glue:us-east-1:123456789012:crawler/"
+        "mwaa-pipelines-tickit-gold-sales-by-category"
     )
     passing = _statement("pipelines.yaml:MwaaExecutionRole:dag-calls", "PassCrawlerRoleToGlueOnly")
     assert passing["Resource"] == (
