@@ -355,6 +355,15 @@ def statement_applies(statement: Mapping, request: Request, variables: bool = Tr
     return conditions_match(statement.get("Condition"), request.context, variables, effect)
 
 
+BOUNDARY = "PermissionsBoundary"  # marks a role's boundary among its policy documents
+
+
+def split_boundary(documents: Sequence[Mapping]) -> tuple[list[Mapping], list[Mapping]]:
+    """(identity documents, boundary entries `{"PermissionsBoundary": <name>, ...}`)."""
+    identity = [d for d in documents if BOUNDARY not in d]
+    return identity, [d for d in documents if BOUNDARY in d]
+
+
 def _document(policy: Mapping) -> Mapping:
     return policy.get("PolicyDocument", policy)
 

@@ -88,7 +88,10 @@ def test_deploy_role_trusts_one_repository_environment_via_oidc():
     equals = statement["Condition"]["StringEquals"]
     assert equals == {
         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-        "token.actions.githubusercontent.com:sub": "repo:acme/pipelines:environment:production",
+        "token.actions.githubusercontent.com:sub": (
+            "repo:acme/pipelines:environment:production:job_workflow_ref:"
+            "acme/pipelines/.github/workflows/deploy.yml@refs/heads/main"
+        ),
     }
 
 

@@ -120,3 +120,15 @@ def test_every_gate_action_is_pinned_to_a_full_sha_with_version_comment():
             continue  # the repository's own reusable workflow
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
         assert re.search(r"#\s*v\d", comment), f"{ref}: add a version comment"
+
+
+def test_the_deploy_session_outlives_the_job_and_fits_the_role():
+    """An infra update plus an environment update fit in the job's timeout; the OIDC
+    session must last as long (the default is one hour), within MaxSessionDuration."""
+    from devkit.iam.infra_policies import INFRA_DIR, load_template
+
+    text = WORKFLOW.read_text()
+    duration = int(re.search(r"role-duration-seconds: (\d+)", text).group(1))
+    timeout = int(re.search(r"timeout-minutes: (\d+)", text).group(1))
+    role = load_template(INFRA_DIR / "pipelines.yaml")["Resources"]["DeployRole"]
+    assert timeout * 60 <= duration <= int(role["Properties"]["MaxSessionDuration"])
