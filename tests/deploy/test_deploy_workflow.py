@@ -102,7 +102,12 @@ def test_the_gate_runs_as_parallel_jobs_and_the_deploy_needs_every_one():
 
 
 def test_every_cache_is_keyed_on_every_lock_the_jobs_use():
-    locks = {"requirements/lock.txt", "requirements/bootstrap.txt", "requirements/datahub/lock.txt"}
+    locks = {
+        "requirements/lock.txt",
+        "requirements/bootstrap.txt",
+        "requirements/datahub/lock.txt",
+        "requirements/checkov/lock.txt",
+    }
     for name, job in load(GATE)["jobs"].items():
         for step in job.get("steps", []):
             settings = step.get("with", {})
