@@ -21,7 +21,7 @@ from devkit.iam.evaluate import (
     split_boundary,
     statements,
 )
-from devkit.iam.recorder import Access, Unmapped, role_arn, userid
+from devkit.iam.recorder import TRIGGERER, Access, Unmapped, role_arn, userid
 
 TEMPLATE = "infra/pipelines.yaml"
 PolicySet = Mapping[str, Sequence[Mapping]]  # principal logical id -> policy documents
@@ -127,9 +127,10 @@ def _area(resource: str) -> str:
 
 
 def global_context(principal: str) -> dict:
-    """What AWS adds to every request of a role session."""
+    """What AWS adds to every request of a role session: here the triggerer's session,
+    never the worker's that owns the Data API statements (devkit/iam/recorder.py)."""
     return {
-        "aws:userid": userid(principal),
+        "aws:userid": userid(principal, TRIGGERER),
         "aws:PrincipalArn": role_arn(principal),
         "aws:PrincipalAccount": role_arn(principal).split(":")[4],
         "aws:PrincipalType": "AssumedRole",

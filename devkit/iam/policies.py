@@ -35,6 +35,7 @@ def stack_resources(
         "AWS::Region": region,
         "ProjectName": project,
         **dict(recorder.ROLE_NAMES),
+        **{f"{role}.RoleId": recorder.role_id(role) for role in recorder.ROLE_NAMES},
         **names,
         **ids,
     }
