@@ -18,7 +18,7 @@ PERMISSIONS = [p for p in POLICIES if p.kind == "identity"]
 # each is explained in docs/infra.md. Those marked True must also carry a condition.
 WILDCARD_RESOURCE_SIDS = {
     "RedshiftDataOwnStatementsWildcardRequired": True,
-    "MwaaMetricsWildcardRequired": True,
+    "MwaaMetricsWildcardRequired": False,  # the MWAA User Guide sets no condition
     "AccountPublicAccessBlockWildcardRequired": False,
     "DescribeLogGroupsWildcardRequired": False,
     "EcrAuthorizationTokenWildcardRequired": False,
