@@ -129,6 +129,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/deploy/**", "core"),
     ("tests/requirements/**", "core"),
     ("tests/devkit/tools/test_iam_lint.py", "core"),
+    ("tests/devkit/tools/test_checkov_lint.py", "core"),
     ("tests/devkit/iam/**", "core"),
     ("tests/devkit/patches/**", "core"),
     ("tests/devkit/emulator/test_athena_metadata.py", "core"),
