@@ -5,14 +5,20 @@
 # already in lock.txt that still fits, and never picks anything uploaded after
 # this date, so `make lock` rewrites the same file byte for byte. Move it (and
 # run `make lock LOCK_UPGRADE=--upgrade`) to take newer tools on purpose.
-LOCK_DATE := 2026-11-26
+# `make lock-tools` moves it to today and takes the newest release of each of
+# TOOLS: the gate and test tools MWAA's constraints do not name (the weekly
+# .github/workflows/lock.yml proposes that as a pull request; tests/requirements
+# keeps TOOLS and the constraints apart).
+LOCK_DATE := 2026-12-07
+TOOLS := cfn-lint zizmor sqlfluff check-jsonschema detect-secrets flake8 isort \
+  pre-commit pre-commit-hooks parliament pytest pytest-xdist
 MWAA_CONSTRAINTS := -c requirements/mwaa/constraints-3.2.1-python3.12.txt \
   -c requirements/mwaa/mwaa-essential-constraints-3.2.1.txt
 LOCK_UPGRADE :=
 BASE := origin/main
 UV := .venv/bin/uv
 
-.PHONY: run test review hooks dag lock lock-datahub bench clean
+.PHONY: run test review hooks dag lock lock-tools lock-checkov lock-datahub bench clean
 
 run:            ## run the nightly pipelines locally (emulated AWS)
 	./run_pipelines_locally.sh
@@ -39,6 +45,15 @@ lock:           ## re-resolve requirements/lock.txt from requirements/dev.in und
 	  $(MWAA_CONSTRAINTS) --exclude-newer $(LOCK_DATE) $(LOCK_UPGRADE) \
 	  -o requirements/lock.txt
 
+lock-tools:     ## take the newest release of every tool MWAA does not constrain (TOOLS), today
+	$(MAKE) lock LOCK_DATE=$$(date -u +%F) LOCK_UPGRADE="$(addprefix --upgrade-package ,$(TOOLS))"
+	$(MAKE) lock-checkov LOCK_DATE=$$(date -u +%F) LOCK_UPGRADE=--upgrade
+
+lock-checkov:   ## re-resolve requirements/checkov/lock.txt (checkov's own venv, not MWAA's)
+	devkit/bootstrap.sh
+	$(UV) pip compile requirements/checkov/checkov.in --universal --python-version 3.11 \
+	  --exclude-newer $(LOCK_DATE) $(LOCK_UPGRADE) -o requirements/checkov/lock.txt
+
 bench:          ## print the benchmarks (times in units of a cold `import airflow`)
 	devkit/bootstrap.sh
 	.venv/bin/python bench/parse_dags.py
@@ -49,7 +64,7 @@ bench:          ## print the benchmarks (times in units of a cold `import airflo
 	.venv/bin/python bench/spark_vs_duckdb.py
 
 clean:          ## remove local state (venvs, caches, local Airflow home)
-	rm -rf .venv .venv-datahub .venv-mwaa .cache .airflow
+	rm -rf .venv .venv-datahub .venv-mwaa .venv-checkov .cache .airflow
 
 lock-datahub:   ## re-resolve requirements/datahub/lock.txt (the DataHub CLI venv, not MWAA's)
 	devkit/bootstrap.sh

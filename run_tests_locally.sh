@@ -96,7 +96,8 @@ check "workflow audit (zizmor --offline)" zizmor --offline --quiet .github
 check "dependabot schema (check-jsonschema)" \
   check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 check "IAM lint (parliament)" python -m devkit.tools.iam_lint
-check "cfn-lint infra/" cfn-lint infra/*.yaml
+check "cfn-lint infra/ (all rules, .cfnlintrc.yaml)" cfn-lint infra/*.yaml
+check "checkov infra/ (accepted: infra/checkov-accepted.yml)" python -m devkit.tools.checkov_lint
 check "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
 for n in "${!check_names[@]}"; do

@@ -12,8 +12,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from devkit.iam.evaluate import PolicyError, Request, action_matches, evaluate, statements
-from devkit.iam.recorder import Access, Unmapped, role_arn, userid
+from devkit.iam.evaluate import (
+    BOUNDARY,
+    PolicyError,
+    Request,
+    action_matches,
+    evaluate,
+    split_boundary,
+    statements,
+)
+from devkit.iam.recorder import TRIGGERER, Access, Unmapped, role_arn, userid
 
 TEMPLATE = "infra/pipelines.yaml"
 PolicySet = Mapping[str, Sequence[Mapping]]  # principal logical id -> policy documents
@@ -119,9 +127,10 @@ def _area(resource: str) -> str:
 
 
 def global_context(principal: str) -> dict:
-    """What AWS adds to every request of a role session."""
+    """What AWS adds to every request of a role session: here the triggerer's session,
+    never the worker's that owns the Data API statements (devkit/iam/recorder.py)."""
     return {
-        "aws:userid": userid(principal),
+        "aws:userid": userid(principal, TRIGGERER),
         "aws:PrincipalArn": role_arn(principal),
         "aws:PrincipalAccount": role_arn(principal).split(":")[4],
         "aws:PrincipalType": "AssumedRole",
@@ -180,17 +189,13 @@ def decide(principal: str, request: Request, policies: PolicySet) -> tuple:
     full = Request(
         request.action, request.resource, {**global_context(principal), **request.context}
     )
+    identity, boundary = split_boundary(documents)
     try:
-        decision = evaluate(documents, full)
+        decision = evaluate(identity, full, boundary)
     except PolicyError as error:
         raise PolicyError(f"{TEMPLATE}: {principal}: {error}") from None
     if not decision.allowed:
-        reason = (
-            "explicit Deny in " + ", ".join(r.sid for r in decision.statements)
-            if decision.reason == "explicit-deny"
-            else "no statement allows it"
-        )
-        return False, reason, ()
+        return False, _why_denied(decision, boundary), ()
     grants = set()
     for ref in decision.statements:
         statement = _statement(documents, ref.policy, ref.index)
@@ -198,6 +203,18 @@ def decide(principal: str, request: Request, policies: PolicySet) -> tuple:
             if pattern is None or action_matches(pattern, request.action):
                 grants.add((ref.policy, ref.index, pattern or "NotAction"))
     return True, "allowed", tuple(grants)
+
+
+def _why_denied(decision, boundary: Sequence[Mapping]) -> str:
+    names = ", ".join(entry[BOUNDARY] for entry in boundary)
+    sids = ", ".join(r.sid for r in decision.statements)
+    if decision.reason == "explicit-deny":
+        return "explicit Deny in " + sids
+    if decision.reason == "boundary-deny":
+        return f"explicit Deny in the permissions boundary {names}: {sids}"
+    if decision.reason == "outside-boundary":
+        return f"allowed by the role's policies but outside the permissions boundary {names}"
+    return "no statement allows it"
 
 
 def _statement(documents: Sequence[Mapping], policy: int, index: int) -> Mapping:
@@ -218,7 +235,7 @@ def unused_grants(documents: Sequence[Mapping], used: set[tuple[int, int, str]])
     `Sid: action, action` (a statement used by nothing at all is marked `(whole)`)."""
     out = []
     for ref, statement in statements(documents):
-        if statement["Effect"] != "Allow":
+        if statement["Effect"] != "Allow" or BOUNDARY in documents[ref.policy]:
             continue
         patterns = [p or "NotAction" for p in _patterns(statement)]
         unused = [p for p in patterns if (ref.policy, ref.index, p) not in used]

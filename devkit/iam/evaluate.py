@@ -1,11 +1,15 @@
 """The IAM identity-policy decision for one request, as the IAM User Guide defines it.
 
 An explicit Deny wins; else an Allow whose Action, Resource and Condition all match
-allows; else the request is implicitly denied. Wildcards `*`/`?` (actions
-case-insensitive, ARNs case-sensitive and matched per colon-separated segment), policy
-variables (`${aws:username}`, `${*}`...), NotAction/NotResource, and the condition
-operators below. An operator not listed is an error, never a silent allow or deny:
-a policy this code cannot read must not pass the check by accident.
+allows; else the request is implicitly denied. A permissions boundary caps that: the
+request must also be allowed, and not denied, by the boundary (effective permissions =
+identity policies ∩ boundary). Wildcards `*`/`?` (actions case-insensitive, ARNs
+case-sensitive and matched per colon-separated segment, a `*` that ends a segment
+spanning colons), policy variables (`${aws:username}`, `${*}`..., only in documents of
+Version 2012-10-17), NotAction/NotResource, and the condition operators below. An
+operator not listed is an error, never a silent allow or deny: a policy this code
+cannot read must not pass the check by accident. docs/iam_check.md cites the IAM User
+Guide page behind each rule.
 """
 
 from __future__ import annotations
@@ -85,17 +89,37 @@ def action_matches(pattern: str, action: str) -> bool:
     return pattern == "*" or like(pattern, action, ignore_case=True)
 
 
-def arn_matches(pattern: str, arn: str) -> bool:
-    """ARN wildcards per segment: a `*` in region or account never spans a colon.
+@lru_cache(maxsize=4096)
+def _arn_pattern(pattern: str, span: bool) -> re.Pattern:
+    """Segments 1-5 match within their colons; a `*` that is a segment's last character
+    spans colons when `span` (IAM User Guide, "IAM JSON policy elements: Resource",
+    wildcards in resource ARNs). The sixth segment (the resource) spans them anyway."""
+    parts = pattern.split(":", 5)
+    body = []
+    for number, part in enumerate(parts):
+        free = number == 5
+        out = []
+        for position, ch in enumerate(part):
+            last = position == len(part) - 1
+            if ch == "*":
+                out.append(".*" if free or (span and last) else "[^:]*")
+            elif ch == "?":
+                out.append("." if free else "[^:]")
+            else:
+                out.append(re.escape(_LITERAL.get(ch, ch)))
+        body.append("".join(out))
+    return re.compile(":".join(body), re.DOTALL)
 
-    The sixth segment (the resource) may hold colons and slashes; a `*` there spans them.
+
+def arn_matches(pattern: str, arn: str, span: bool = True) -> bool:
+    """ARN wildcards per colon-separated segment; a `*` ending a segment spans colons.
+
+    `span=False` is the per-segment reading of the condition operators page ("each of
+    the six colon-delimited components ... is checked separately"): see arn_operator.
     """
     if pattern == "*":
         return True
-    parts, values = pattern.split(":", 5), arn.split(":", 5)
-    if len(parts) != 6 or len(values) != 6:
-        return like(pattern, arn)
-    return all(like(p, v) for p, v in zip(parts, values))
+    return _arn_pattern(pattern, span).fullmatch(arn) is not None
 
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -209,47 +233,96 @@ def _one_value(matcher, negated: bool, policy_values: list[str], value: str) -> 
     return not hit if negated else hit
 
 
-def condition_matches(operator: str, key: str, policy_values: Any, context) -> bool:
-    """One operator on one key: the IAM User Guide's rules for missing keys and sets."""
+# Policy variables work only with the string and ARN operators (IAM User Guide,
+# "IAM policy elements: Variables and tags"): elsewhere `${...}` is literal text,
+# so a numeric or Bool value naming one never matches.
+VARIABLE_OPERATORS = ("String", "Arn")
+
+
+def _null_dataset(raw: ContextValue) -> bool:
+    """Absent, an empty list or an empty string: what Null and the set operators treat
+    as no value (IAM User Guide, "Condition operators" (Null) and "Single-valued vs.
+    multivalued context keys": ForAllValues is true when the key "resolves to a null
+    dataset, such as an empty string")."""
+    return raw is None or raw == [] or raw == () or raw == ""
+
+
+def _split_operator(operator: str) -> tuple[str, str, bool]:
     name, prefix = operator, ""
     for candidate in SET_PREFIXES:
         if name.startswith(candidate):
             prefix, name = candidate, name[len(candidate) :]
     if_exists = name.endswith("IfExists") and name != "Null"
-    if if_exists:
-        name = name[: -len("IfExists")]
+    return (name[: -len("IfExists")] if if_exists else name), prefix, if_exists
+
+
+def _matcher(name: str, effect: str):
+    """The value matcher; for the Arn operators the stricter reading for this effect.
+
+    The Resource page lets a `*` ending a segment span colons; the condition operators
+    page checks "each of the six colon-delimited components ... separately". Where they
+    disagree an Allow gets the reading that allows less and a Deny the one that denies
+    more (docs/iam_check.md).
+    """
+    matcher, negated = OPERATORS[name]
+    if matcher is arn_matches:
+        span = (effect == "Deny") != negated
+        return (lambda p, v: arn_matches(p, v, span=span)), negated
+    return matcher, negated
+
+
+def condition_matches(
+    operator: str,
+    key: str,
+    policy_values: Any,
+    context,
+    variables: bool = True,
+    effect: str = "Allow",
+) -> bool:
+    """One operator on one key: the IAM User Guide's rules for missing keys and sets."""
+    name, prefix, if_exists = _split_operator(operator)
     raw = _lookup(context, key)
-    present = raw is not None and raw != []
     if name == "Null":
         if prefix or if_exists:
             raise PolicyError(f"condition operator {operator!r} is not valid")
         wanted = [_text(v).lower() for v in _as_list(policy_values)]
-        return ("true" if not present else "false") in wanted
+        return ("true" if _null_dataset(raw) else "false") in wanted
     if name not in OPERATORS:
         raise PolicyError(f"condition operator {operator!r} is not supported by devkit/iam")
-    matcher, negated = OPERATORS[name]
-    values = _resolved([_text(v) for v in _as_list(policy_values)], context)
-    if matcher not in (_string_like, arn_matches):  # no wildcards: `${*}` is just `*`
-        values = [_plain(v) for v in values]
+    matcher, negated = _matcher(name, effect)
+    values = [_text(v) for v in _as_list(policy_values)]
+    if variables and name.startswith(VARIABLE_OPERATORS):
+        values = _resolved(values, context)
+    if name.startswith("String") and name not in ("StringLike", "StringNotLike"):
+        values = [_plain(v) for v in values]  # no wildcards: `${*}` is just `*`
     request_values = [_text(v) for v in _as_list(raw)]
     if prefix == "ForAllValues:":
-        return all(_one_value(matcher, negated, values, v) for v in request_values)
+        return _null_dataset(raw) or all(
+            _one_value(matcher, negated, values, v) for v in request_values
+        )
     if prefix == "ForAnyValue:":
-        return any(_one_value(matcher, negated, values, v) for v in request_values)
-    if not present:
+        return not _null_dataset(raw) and any(
+            _one_value(matcher, negated, values, v) for v in request_values
+        )
+    if raw is None or raw == []:
         return if_exists or negated
     if negated:
         return all(_one_value(matcher, True, values, v) for v in request_values)
     return any(_one_value(matcher, False, values, v) for v in request_values)
 
 
-def conditions_match(block: Mapping[str, Mapping[str, Any]] | None, context) -> bool:
+def conditions_match(
+    block: Mapping[str, Mapping[str, Any]] | None,
+    context,
+    variables: bool = True,
+    effect: str = "Allow",
+) -> bool:
     """Every operator, and every key under it, must match (values under one key: any)."""
     for operator, keys in (block or {}).items():
         if not isinstance(keys, Mapping):
             raise PolicyError(f"condition {operator!r} must map keys to values")
         for key, values in keys.items():
-            if not condition_matches(operator, key, values, context):
+            if not condition_matches(operator, key, values, context, variables, effect):
                 return False
     return True
 
@@ -267,46 +340,92 @@ def _element(statement: Mapping, positive: str, negative: str) -> tuple[list[str
     raise PolicyError(f"a statement has neither {positive} nor {negative}")
 
 
-def statement_applies(statement: Mapping, request: Request) -> bool:
+def statement_applies(statement: Mapping, request: Request, variables: bool = True) -> bool:
+    """Action, Resource and Condition all match; `variables` False: `${...}` is literal."""
     actions, not_action = _element(statement, "Action", "NotAction")
     hit = any(action_matches(p, request.action) for p in actions)
     if hit == not_action:
         return False
     resources, not_resource = _element(statement, "Resource", "NotResource")
-    patterns = _resolved(resources, request.context)
+    patterns = _resolved(resources, request.context) if variables else resources
     hit = any(arn_matches(p, request.resource) for p in patterns)
     if hit == not_resource:
         return False
-    return conditions_match(statement.get("Condition"), request.context)
+    effect = statement["Effect"]
+    return conditions_match(statement.get("Condition"), request.context, variables, effect)
+
+
+BOUNDARY = "PermissionsBoundary"  # marks a role's boundary among its policy documents
+
+
+def split_boundary(documents: Sequence[Mapping]) -> tuple[list[Mapping], list[Mapping]]:
+    """(identity documents, boundary entries `{"PermissionsBoundary": <name>, ...}`)."""
+    identity = [d for d in documents if BOUNDARY not in d]
+    return identity, [d for d in documents if BOUNDARY in d]
+
+
+def _document(policy: Mapping) -> Mapping:
+    return policy.get("PolicyDocument", policy)
+
+
+def has_variables(policy: Mapping) -> bool:
+    """Policy variables are replaced only under `Version: 2012-10-17`; without it (or
+    with 2008-10-17) `${aws:username}` is literal text (IAM User Guide, "IAM JSON policy
+    elements: Version")."""
+    return _document(policy).get("Version") == "2012-10-17"
 
 
 def statements(policies: Sequence[Mapping]) -> Iterable[tuple[StatementRef, Mapping]]:
     """Each statement of each policy document, with where it lives."""
     for number, policy in enumerate(policies):
         name = str(policy.get("PolicyName") or policy.get("Id") or f"policy {number + 1}")
-        document = policy.get("PolicyDocument", policy)
-        for index, statement in enumerate(_as_list(document.get("Statement"))):
+        for index, statement in enumerate(_as_list(_document(policy).get("Statement"))):
             effect = statement.get("Effect")
             if effect not in ("Allow", "Deny"):
                 raise PolicyError(f"{name} statement {index + 1}: Effect {effect!r}")
+            if "Principal" in statement or "NotPrincipal" in statement:
+                # IAM User Guide, "IAM JSON policy elements: Principal": "You cannot use
+                # the Principal element in an identity-based policy" (nor in a boundary).
+                raise PolicyError(
+                    f"{name} statement {index + 1}: Principal in an identity policy is invalid"
+                )
             sid = str(statement.get("Sid") or f"#{index + 1}")
             yield StatementRef(number, name, index, sid), statement
 
 
-def evaluate(policies: Sequence[Mapping], request: Request) -> Decision:
-    """Explicit Deny, else Allow, else implicit deny, over identity policies.
-
-    `policies` are policy documents, or `{"PolicyName": ..., "PolicyDocument": {...}}`.
-    """
+def _decide(policies: Sequence[Mapping], request: Request) -> Decision:
     allows, denies = [], []
+    variables = [has_variables(policy) for policy in policies]
     for ref, statement in statements(policies):
-        if statement_applies(statement, request):
+        if statement_applies(statement, request, variables[ref.policy]):
             (denies if statement["Effect"] == "Deny" else allows).append(ref)
     if denies:
         return Decision(False, "explicit-deny", tuple(denies))
     if allows:
         return Decision(True, "allow", tuple(allows))
     return Decision(False, "implicit-deny")
+
+
+def evaluate(
+    policies: Sequence[Mapping], request: Request, boundary: Sequence[Mapping] = ()
+) -> Decision:
+    """Explicit Deny, else Allow, else implicit deny, over identity policies; with a
+    permissions `boundary`, the request must pass it too (IAM User Guide, "Permissions
+    boundaries for IAM entities": effective permissions are the intersection).
+
+    `policies` are policy documents, or `{"PolicyName": ..., "PolicyDocument": {...}}`.
+    A refusal by the boundary has reason `boundary-deny` or `outside-boundary` and
+    names the boundary's statements (an explicit deny) or none.
+    """
+    decision = _decide(policies, request)
+    if not boundary or decision.reason == "explicit-deny":
+        return decision
+    capped = _decide(boundary, request)
+    if capped.reason == "explicit-deny":
+        return Decision(False, "boundary-deny", capped.statements)
+    if decision.allowed and not capped.allowed:
+        return Decision(False, "outside-boundary")
+    return decision
 
 
 __all__ = [
@@ -318,4 +437,5 @@ __all__ = [
     "arn_matches",
     "condition_matches",
     "evaluate",
+    "has_variables",
 ]

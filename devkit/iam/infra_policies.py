@@ -61,7 +61,9 @@ class PolicyDocument:
     template: str  # the template's file name, e.g. pipelines.yaml
     logical_id: str  # the resource that holds it: a role, managed policy, bucket policy
     name: str  # AssumeRolePolicyDocument, the inline PolicyName, BucketPolicy, ...
-    kind: str  # "trust", "identity" (permissions of roles) or "resource" (e.g. a bucket's)
+    # "trust", "identity" (permissions of roles), "boundary" (a managed policy that is
+    # the permissions boundary of `roles`) or "resource" (e.g. a bucket's)
+    kind: str
     document: dict
     roles: tuple[str, ...] = field(default=())  # logical ids of the roles it grants to
 
@@ -387,16 +389,31 @@ def policies(
     """Every policy document of one template, in template order, resolved (see Resolver)."""
     template_path = Path(template_path)
     resolver = Resolver(load_template(template_path), values, default, conditions, names)
+    bounded = boundaries(resolver.resources)
     return [
         PolicyDocument(
             template_path.name, logical_id, str(name), kind, resolver.resolve(document), roles
         )
         for logical_id, resource in resolver.resources.items()
-        for name, kind, document, roles in _documents_of(logical_id, resource, resolver)
+        for name, kind, document, roles in _documents_of(logical_id, resource, resolver, bounded)
     ]
 
 
-def _documents_of(logical_id: str, resource: dict, resolver: Resolver) -> Iterator[tuple]:
+def boundaries(resources: Mapping[str, dict]) -> dict[str, tuple[str, ...]]:
+    """Managed policy logical id -> the roles whose `PermissionsBoundary: !Ref` names it."""
+    found: dict[str, tuple[str, ...]] = {}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") != "AWS::IAM::Role":
+            continue
+        boundary = (resource.get("Properties", {}) or {}).get("PermissionsBoundary")
+        if isinstance(boundary, dict) and "Ref" in boundary:
+            found[str(boundary["Ref"])] = found.get(str(boundary["Ref"]), ()) + (logical_id,)
+    return found
+
+
+def _documents_of(
+    logical_id: str, resource: dict, resolver: Resolver, bounded: Mapping[str, tuple] = {}
+) -> Iterator[tuple]:
     """(name, kind, unresolved document, roles) of each policy one resource holds."""
     kind = resource.get("Type", "")
     properties = resource.get("Properties", {}) or {}
@@ -406,6 +423,11 @@ def _documents_of(logical_id: str, resource: dict, resolver: Resolver) -> Iterat
             yield inline["PolicyName"], "identity", inline["PolicyDocument"], (logical_id,)
     elif kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
         name = properties.get("ManagedPolicyName") or properties.get("PolicyName") or logical_id
+        if logical_id in bounded:
+            yield resolver.resolve(name), "boundary", properties["PolicyDocument"], bounded[
+                logical_id
+            ]
+            return
         roles = _role_ids(properties.get("Roles"))
         yield resolver.resolve(name), "identity", properties["PolicyDocument"], roles
     else:

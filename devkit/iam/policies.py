@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from devkit.iam import recorder
+from devkit.iam.evaluate import BOUNDARY
 from devkit.iam.infra_policies import (
     INFRA_DIR,
     NAME_PROPERTY,
@@ -41,6 +42,7 @@ def stack_resources(
         "AWS::Region": region,
         "AWS::StackName": project,
         **dict(recorder.ROLE_NAMES),
+        **{f"{role}.RoleId": recorder.role_id(role) for role in recorder.ROLE_NAMES},
         **names,
         **ids,
     }
@@ -83,14 +85,23 @@ def _documents(items: tuple[tuple[str, str], ...]) -> tuple[PolicyDocument, ...]
 
 def policies_for(resources: dict[str, str], principals=None) -> dict[str, list[dict]]:
     """Role logical id -> its identity policy documents in infra/pipelines.yaml, resolved
-    with `resources` (see `stack_resources`); only `principals`, when given."""
+    with `resources` (see `stack_resources`), then its permissions boundary as
+    `{"PermissionsBoundary": <logical id>, "PolicyDocument": ...}`; only `principals`,
+    when given."""
     found: dict[str, list[dict]] = {}
+    capped: dict[str, list[dict]] = {}
     for document in _documents(tuple(sorted(resources.items()))):
-        if document.kind != "identity":
+        if document.kind not in ("identity", "boundary"):
             continue
         for role in document.roles:
             if principals is None or role in principals:
-                found.setdefault(role, []).append(document.document)
+                if document.kind == "boundary":
+                    entry = {BOUNDARY: document.logical_id, "PolicyDocument": document.document}
+                    capped.setdefault(role, []).append(entry)
+                else:
+                    found.setdefault(role, []).append(document.document)
+    for role, entries in capped.items():
+        found.setdefault(role, []).extend(entries)
     return found
 
 
@@ -100,6 +111,9 @@ def without_permission(policies: dict[str, list[dict]], principal: str, action: 
     out = {name: list(documents) for name, documents in policies.items()}
     trimmed = []
     for document in policies[principal]:
+        if BOUNDARY in document:
+            trimmed.append(document)
+            continue
         kept = []
         for statement in _statements(document):
             actions = statement.get("Action")

@@ -67,9 +67,24 @@ def principal_of_role(arn: str) -> str:
     return _BY_ROLE_NAME[name]
 
 
-def userid(principal: str) -> str:
-    """`aws:userid` of a role session: the role's unique id, a colon, the session name."""
-    return f"AROA{principal.upper()}:local"
+# Role sessions. On MWAA a deferrable task runs its Data API statement on a worker and
+# polls it from the triggerer, another container with its own session of the execution
+# role (docs/iam_check.md, "The Data API owner"). So the recorder makes the worker's
+# session own every statement and the check evaluates each call as the triggerer's:
+# a policy that allows only the session that ran a statement fails here as on AWS.
+WORKER = "worker"
+TRIGGERER = "triggerer"
+
+
+def role_id(principal: str) -> str:
+    """The role's unique id (`AROA...`, CloudFormation's `RoleId` attribute)."""
+    return f"AROA{principal.upper()}"
+
+
+def userid(principal: str, session: str = WORKER) -> str:
+    """`aws:userid` of a role session: the role's unique id, a colon, the session name
+    (IAM User Guide, "IAM identifiers", unique identifiers)."""
+    return f"{role_id(principal)}:{session}"
 
 
 @dataclass(frozen=True)
@@ -182,7 +197,7 @@ def record_call(principal: str, service: str, operation: str, params: Mapping, r
     if principal == SETUP:
         return
     via = f"{service} {operation}"
-    where = Where(region, ACCOUNT_ID, _lookup, userid(principal))
+    where = Where(region, ACCOUNT_ID, _lookup, userid(principal, WORKER))  # owns statements
     try:
         requests = iam_requests(service, operation, params, where)
     except UnmappedOperation as error:

@@ -48,6 +48,8 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     # The deploy tool and the IAM policies: their unit tests are in the core.
     ("deploy/**", CORE_ONLY),
     ("devkit/tools/iam_lint.py", CORE_ONLY),
+    ("devkit/tools/checkov_lint.py", CORE_ONLY),
+    ("requirements/checkov/**", CORE_ONLY),
     ("devkit/mwaa/**", CORE_ONLY),
     ("devkit/run/ui.py", CORE_ONLY),
     ("devkit/tools/new_dag.py", CORE_ONLY),
@@ -130,6 +132,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/deploy/**", "core"),
     ("tests/requirements/**", "core"),
     ("tests/devkit/tools/test_iam_lint.py", "core"),
+    ("tests/devkit/tools/test_checkov_lint.py", "core"),
     ("tests/devkit/iam/**", "core"),
     ("tests/devkit/patches/**", "core"),
     ("tests/devkit/emulator/test_athena_metadata.py", "core"),
@@ -168,7 +171,8 @@ CHECK_SCOPES: dict[str, tuple[str, ...]] = {
     "workflow": (".github/**",),
     "dependabot": (".github/**",),
     "IAM": ("infra/**", "devkit/tools/iam_lint.py", "devkit/iam/infra_policies.py"),
-    "cfn-lint": ("infra/**",),
+    "cfn-lint": ("infra/**", ".cfnlintrc.yaml"),
+    "checkov": ("infra/**", "devkit/tools/checkov_lint.py", "requirements/checkov/**"),
 }
 # Paths that change how the checks or tests themselves run: every check and every test.
 GATE_ITSELF = (

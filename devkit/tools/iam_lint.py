@@ -14,7 +14,9 @@ explains them. A new finding fails, and so does an accepted entry that no longer
 matches anything, so the list never outlives its reason. On top of parliament,
 one house rule: every statement granting iam:PassRole names the role (no "*")
 and limits it with iam:PassedToService, which is what makes parliament's
-PassRole finding acceptable. One parliament finding is dropped by design: a
+PassRole finding acceptable; and every grant of a role must fit inside the role's
+permissions boundary (devkit/iam/boundary.py), which parliament, reading grants, does
+not lint itself. One parliament finding is dropped by design: a
 trust policy has no Resource element, and parliament reads every document as
 an identity policy (MALFORMED "neither Resource nor NotResource").
 """
@@ -33,11 +35,13 @@ from pathlib import Path
 import jsoncfg  # parliament's own JSON reader, which reports line numbers
 import yaml
 
+from devkit.iam.boundary import excesses
 from devkit.iam.infra_policies import INFRA_DIR, PolicyDocument, all_policies
 
 # .yml, not .yaml: `cfn-lint infra/*.yaml` reads every .yaml file there as a template.
 ACCEPTED = INFRA_DIR / "parliament-accepted.yml"
 PASSROLE_NOT_SCOPED = "PASSROLE_NOT_SCOPED"
+OUTSIDE_BOUNDARY = "OUTSIDE_PERMISSIONS_BOUNDARY"
 NO_RESOURCE = "Statement contains neither Resource nor NotResource"
 
 
@@ -122,6 +126,8 @@ def passrole_findings(policy: PolicyDocument) -> list[Finding]:
     """House rule: iam:PassRole only on named roles and only to named services."""
     found = []
     for statement in policy.statements():
+        if statement.get("Effect") != "Allow":
+            continue  # a Deny of PassRole grants nothing
         actions = [a.lower() for a in _as_list(statement.get("Action", []))]
         if not any(fnmatch.fnmatchcase("iam:passrole", action) for action in actions):
             continue
@@ -144,7 +150,12 @@ def passrole_findings(policy: PolicyDocument) -> list[Finding]:
 
 
 def lint_policy(policy: PolicyDocument, parliament=None) -> list[Finding]:
-    """Every parliament finding (community auditors on) plus the house PassRole rule."""
+    """Every parliament finding (community auditors on) plus the house PassRole rule.
+
+    A permissions boundary grants nothing, so parliament's grant findings do not apply
+    to it: boundary_findings holds the roles' grants to it instead."""
+    if policy.kind == "boundary":
+        return []
     parliament = parliament or _import_parliament()
     text = policy.text()
     analysed = parliament.analyze_policy_string(
@@ -180,6 +191,21 @@ def lint_policy(policy: PolicyDocument, parliament=None) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (f.policy, f.line or 0, f.issue, f.subject))
 
 
+def boundary_findings(documents: list[PolicyDocument]) -> list[Finding]:
+    """House rule: every grant of a bounded role fits inside its boundary."""
+    return [
+        Finding(
+            policy=excess.label,
+            issue=OUTSIDE_BOUNDARY,
+            sid=excess.sid,
+            subject=f"{excess.action} on {excess.resource}",
+            severity="HIGH",
+            title=f"outside the permissions boundary {excess.boundary} of {excess.role}",
+        )
+        for excess in excesses(documents)
+    ]
+
+
 def load_accepted(path: Path) -> list[dict]:
     entries = yaml.safe_load(path.read_text()) if path.exists() else []
     entries = entries or []
@@ -202,6 +228,7 @@ def check(templates: list[Path], accepted_path: Path) -> tuple[list[Finding], li
     documents = all_policies(templates)
     linted = {Path(path).name for path in templates}
     findings = [finding for policy in documents for finding in lint_policy(policy, parliament)]
+    findings += boundary_findings(documents)
     new = [finding for finding in findings if finding.key() not in accepted_keys]
     seen = {finding.key() for finding in findings}
     stale = [

@@ -18,7 +18,7 @@ PERMISSIONS = [p for p in POLICIES if p.kind == "identity"]
 # each is explained in docs/infra.md. Those marked True must also carry a condition.
 WILDCARD_RESOURCE_SIDS = {
     "RedshiftDataOwnStatementsWildcardRequired": True,
-    "MwaaMetricsWildcardRequired": True,
+    "MwaaMetricsWildcardRequired": False,  # the MWAA User Guide sets no condition
     "AccountPublicAccessBlockWildcardRequired": False,
     "DescribeLogGroupsWildcardRequired": False,
     "EcrAuthorizationTokenWildcardRequired": False,
@@ -90,7 +90,8 @@ def test_deploy_role_trusts_one_repository_environment_via_oidc(github_environme
     assert equals == {
         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
         "token.actions.githubusercontent.com:sub": (
-            f"repo:acme/pipelines:environment:{github_environment}"
+            f"repo:acme/pipelines:environment:{github_environment}:job_workflow_ref:"
+            "acme/pipelines/.github/workflows/deploy.yml@refs/heads/main"
         ),
     }
 

@@ -133,7 +133,12 @@ def test_production_deploys_stagings_export_after_staging():
 
 
 def test_every_cache_is_keyed_on_every_lock_the_jobs_use():
-    locks = {"requirements/lock.txt", "requirements/bootstrap.txt", "requirements/datahub/lock.txt"}
+    locks = {
+        "requirements/lock.txt",
+        "requirements/bootstrap.txt",
+        "requirements/datahub/lock.txt",
+        "requirements/checkov/lock.txt",
+    }
     for name, job in load(GATE)["jobs"].items():
         for step in job.get("steps", []):
             settings = step.get("with", {})
@@ -177,3 +182,15 @@ def test_the_deploy_workflow_does_not_review_and_the_deploy_does_not_wait_for_it
     assert "deploy review" not in WORKFLOW.read_text()
     for deploy in DEPLOYS:
         assert "review" not in load(GATE)["jobs"][deploy]["needs"]
+
+
+def test_the_deploy_session_outlives_the_job_and_fits_the_role():
+    """An infra update plus an environment update fit in the job's timeout; the OIDC
+    session must last as long (the default is one hour), within MaxSessionDuration."""
+    from devkit.iam.infra_policies import INFRA_DIR, load_template
+
+    text = WORKFLOW.read_text()
+    duration = int(re.search(r"role-duration-seconds: (\d+)", text).group(1))
+    timeout = int(re.search(r"timeout-minutes: (\d+)", text).group(1))
+    role = load_template(INFRA_DIR / "pipelines.yaml")["Resources"]["DeployRole"]
+    assert timeout * 60 <= duration <= int(role["Properties"]["MaxSessionDuration"])

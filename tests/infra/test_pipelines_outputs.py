@@ -14,6 +14,7 @@ from cfnlint.decode import decode_str
 
 from devkit.iam.infra_policies import INFRA_DIR, Resolver
 from devkit.iam.recorder import ROLE_NAMES
+from devkit.paths import REPO
 from lakehouse.conventions import Var
 
 TEMPLATE_PATH = INFRA_DIR / "pipelines.yaml"
@@ -31,7 +32,6 @@ CONNECTION_AND_DEPLOY_OUTPUTS = {
 }
 ROLES = set(ROLE_NAMES)  # every role a pipeline, the ingestion or the deploy acts as
 # CloudFormation's limit for a template sent inline (TemplateBody) rather than from S3.
-TEMPLATE_BODY_LIMIT = 51_200
 
 
 def output_name(variable: Var) -> str:
@@ -117,7 +117,16 @@ def test_the_ingestion_task_matches_the_dag():
     assert image == datahub.INGESTION_IMAGE
 
 
-def test_the_template_fits_an_inline_change_set_once_minified():
-    """`python -m deploy infra` sends it as minified JSON (TemplateBody, no S3 upload)."""
+def test_the_template_fits_a_change_set_and_ci_can_upload_it():
+    """`python -m deploy infra` sends it inline as minified JSON while that fits
+    CloudFormation's 51,200 bytes, else through the template bucket (TemplateURL, up to
+    1 MB): CI passes the MWAA bucket, where DeployRole may write the stack's copies."""
     body = json.dumps(TEMPLATE, separators=(",", ":"))
-    assert len(body.encode()) < TEMPLATE_BODY_LIMIT, len(body.encode())
+    assert len(body.encode()) < 1_000_000, len(body.encode())
+    workflow = (REPO / ".github" / "workflows" / "deploy.yml").read_text()
+    assert "MWAA_INFRA_TEMPLATE_BUCKET: ${{ vars.MWAA_BUCKET }}" in workflow
+    deploy = TEMPLATE["Resources"]["DeployRole"]["Properties"]["Policies"][0]
+    (copies,) = [
+        s for s in deploy["PolicyDocument"]["Statement"] if s["Sid"] == "TemplateCopiesOfThisStack"
+    ]
+    assert copies["Resource"] == {"Fn::Sub": "${MwaaBucket.Arn}/cloudformation/${AWS::StackName}/*"}

@@ -141,3 +141,51 @@ def test_bootstrap_installs_the_locked_uv():
     (bootstrap_pin,) = [line for line in (REQ / "bootstrap.txt").read_text().splitlines()
                         if line.startswith("uv==")]  # fmt: skip
     assert bootstrap_pin == f"uv=={pins(REQ / 'lock.txt')['uv']}"
+
+
+# --- two kinds of packages: MWAA's versions, and tools that track their releases ----
+
+
+def makefile_tools() -> set[str]:
+    """The Makefile's TOOLS: what `make lock-tools` (and the weekly lock job) moves."""
+    text = MAKEFILE.read_text().replace("\\\n", " ")
+    return {canonical(n) for n in re.search(r"^TOOLS := (.*)$", text, re.M).group(1).split()}
+
+
+def gate_and_test_tools() -> set[str]:
+    """dev.in's gate tools (the section so headed) and the test runner."""
+    text = (REQ / "dev.in").read_text().split("# Gate tools", 1)[1].split("\n", 1)[1]
+    found = set()
+    for line in text.splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            found.add(canonical(re.split(r"[\[=<>~! ;]", line)[0]))
+    return found | {"pytest", "pytest-xdist"}
+
+
+def test_the_lock_tells_mwaa_constrained_packages_from_unconstrained_tools():
+    constrained = set(mwaa_constraints())
+    tools = makefile_tools()
+    assert not tools & constrained, f"MWAA pins these; never move them: {tools & constrained}"
+    unconstrained = gate_and_test_tools() - constrained
+    assert tools == unconstrained, (
+        f"Makefile TOOLS must be every gate/test tool MWAA does not pin: "
+        f"missing {sorted(unconstrained - tools)}, extra {sorted(tools - unconstrained)}"
+    )
+    assert {"black", "uv"} <= gate_and_test_tools() & constrained  # these stay at MWAA's
+
+
+def test_the_weekly_lock_job_moves_only_the_tools_and_checkov():
+    workflow = (REPO / ".github" / "workflows" / "lock.yml").read_text()
+    assert "make lock-tools" in workflow and "schedule:" in workflow
+    makefile = MAKEFILE.read_text()
+    target = makefile.split("\nlock-tools:", 1)[1].split("\n\n", 1)[0]
+    assert "$(addprefix --upgrade-package ,$(TOOLS))" in target
+    assert "lock-checkov" in target and "--upgrade\n" not in target.split("lock-checkov")[0]
+
+
+def test_checkov_has_its_own_lock_outside_mwaa_s_environment():
+    checkov_lock = pins(REQ / "checkov" / "lock.txt")
+    assert "checkov" in checkov_lock and "checkov" not in pins(REQ / "lock.txt")
+    header = (REQ / "checkov" / "lock.txt").read_text().splitlines()[1]
+    assert "requirements/checkov/checkov.in" in header and "-c " not in header

@@ -117,16 +117,145 @@ def test_resources_are_case_sensitive_and_question_mark_is_one_character():
     assert not allowed(policies, "s3:GetObject", "arn:aws:s3:::Logs/day-1/a.gz")
 
 
-def test_a_wildcard_in_an_arn_segment_does_not_span_colons():
+GUIDE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+
+
+def test_a_wildcard_ending_an_arn_segment_spans_colons():
+    # reference_policies_elements_resource.html, "Using wildcards in resource ARNs": "If
+    # the * wildcard is the last character of a resource ARN segment, it can expand to
+    # match beyond the colon boundaries."
     assert arn_matches(
         "arn:aws:glue:*:123456789012:table/db/*",
         "arn:aws:glue:us-east-1:" "123456789012:table/db/t",
     )
-    assert not arn_matches("arn:aws:iam::*:role/x", "arn:aws:iam::1:2:role/x")
+    assert arn_matches("arn:aws:iam::*:role/x", "arn:aws:iam::1:2:role/x")
+    assert not arn_matches("arn:aws:iam::1*2:role/x", "arn:aws:iam::1:2:role/x")  # not last
+    assert not arn_matches("arn:aws:iam::?:role/x", "arn:aws:iam:::role/x")
     assert arn_matches(
         "arn:aws:logs:us-east-1:1:log-group:/g:*",
         "arn:aws:logs:us-east-1:1:" "log-group:/g:log-stream:s",
     )
+
+
+def test_a_deny_written_with_a_spanning_wildcard_denies():
+    deny = policy(
+        {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:GetRole", "Resource": "arn:aws:iam::*:role/admin"},
+    )
+    assert not allowed([deny], "iam:GetRole", "arn:aws:iam::1:2:role/admin")
+
+
+def test_arn_conditions_take_the_stricter_reading_for_allow_and_the_wider_for_deny():
+    # reference_policies_elements_condition_operators.html (ARN): "each of the six
+    # colon-delimited components of the ARN is checked separately"; the Resource page
+    # lets a final `*` span colons. An Allow gets the reading that allows less, a Deny
+    # the one that denies more.
+    spanning = "arn:aws:ecs:us-east-1:1:2:cluster/x"
+    allow = one({"ArnLike": {"ecs:cluster": "arn:aws:ecs:us-east-1:*:cluster/x"}})
+    assert not allowed(allow, "ecs:RunTask", "*", ecs__cluster=spanning)
+    deny = [
+        policy(
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"ArnLike": {"ecs:cluster": "arn:aws:ecs:us-east-1:*:cluster/x"}},
+            },
+        )
+    ]
+    assert not allowed(deny, "ecs:RunTask", "*", ecs__cluster=spanning)
+
+
+def test_without_version_2012_10_17_policy_variables_are_literal_text():
+    # reference_policies_elements_version.html: with no Version (or 2008-10-17),
+    # "policy variables ... are treated as literal strings".
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::b/home/${aws:username}/*",
+    }
+    old = {"Statement": [statement]}
+    alice = {"aws__username": "alice"}
+    assert not allowed([old], "s3:GetObject", "arn:aws:s3:::b/home/alice/x", **alice)
+    assert allowed([old], "s3:GetObject", "arn:aws:s3:::b/home/${aws:username}/x", **alice)
+    assert allowed([policy(statement)], "s3:GetObject", "arn:aws:s3:::b/home/alice/x", **alice)
+
+
+def test_principal_in_an_identity_policy_makes_it_invalid():
+    # reference_policies_elements_principal.html: "You cannot use the Principal element
+    # in an identity-based policy."
+    with pytest.raises(PolicyError, match="Principal"):
+        evaluate(
+            [policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})],
+            Request("s3:GetObject", "*"),
+        )
+
+
+def test_numeric_and_bool_conditions_take_no_policy_variables():
+    # reference_policies_variables.html, "Where you can use policy variables": in the
+    # Condition element only "with the string operators or the ARN operators".
+    numeric = one({"NumericLessThanEquals": {"s3:max-keys": "${aws:PrincipalTag/limit}"}})
+    tagged = {"aws:PrincipalTag/limit": "100", "s3:max-keys": "10"}
+    assert not allowed(numeric, "s3:ListBucket", "*", **tagged)
+    boolean = one({"Bool": {"aws:SecureTransport": "${aws:PrincipalTag/tls}"}})
+    tls = {"aws:PrincipalTag/tls": "true", "aws:SecureTransport": True}
+    assert not allowed(boolean, "s3:GetObject", "*", **tls)
+    string = one({"StringEquals": {"s3:prefix": "${aws:PrincipalTag/limit}"}})
+    assert allowed(string, "s3:ListBucket", "*", **{"s3:prefix": "100", **tagged})
+
+
+def test_empty_values_are_null_for_null_and_the_set_operators():
+    # reference_policies_condition-single-vs-multi-valued-context-keys.html: ForAllValues
+    # "returns true if ... the context key value resolves to a null dataset, such as an
+    # empty string"; ForAnyValue is false then. Null: true = the key has no value.
+    for empty in ("", []):
+        assert allowed(
+            one({"ForAllValues:StringEquals": {"aws:TagKeys": ["env"]}}),
+            "ec2:CreateTags",
+            "*",
+            aws__TagKeys=empty,
+        )
+        assert not allowed(
+            one({"ForAnyValue:StringEquals": {"aws:TagKeys": ["env"]}}),
+            "ec2:CreateTags",
+            "*",
+            aws__TagKeys=empty,
+        )
+        assert allowed(
+            one({"Null": {"aws:TagKeys": "true"}}), "s3:GetObject", "*", aws__TagKeys=empty
+        )
+        assert not allowed(
+            one({"Null": {"aws:TagKeys": "false"}}), "s3:GetObject", "*", aws__TagKeys=empty
+        )
+
+
+# --- permissions boundaries ---------------------------------------------------------------
+
+
+def test_a_boundary_caps_what_the_identity_policy_allows():
+    # access_policies_boundaries.html: "The effective permissions for an entity are the
+    # permissions that are granted by both the identity-based policies and its
+    # permissions boundaries."
+    identity = [policy({"Effect": "Allow", "Action": ["s3:*", "iam:*"], "Resource": "*"})]
+    boundary = [policy({"Sid": "S3Only", "Effect": "Allow", "Action": "s3:*", "Resource": "*"})]
+    assert evaluate(identity, Request("s3:GetObject", "arn:aws:s3:::b/k"), boundary).allowed
+    decision = evaluate(identity, Request("iam:CreateUser", "*"), boundary)
+    assert (decision.allowed, decision.reason) == (False, "outside-boundary")
+    none = evaluate([policy()], Request("s3:GetObject", "arn:aws:s3:::b/k"), boundary)
+    assert none.reason == "implicit-deny"  # the boundary grants nothing by itself
+    deny = boundary + [
+        policy(
+            {
+                "Sid": "NoPayroll",
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": "arn:aws:s3:::*/payroll",
+            }
+        )
+    ]
+    refused = evaluate(identity, Request("s3:GetObject", "arn:aws:s3:::b/payroll"), deny)
+    assert (refused.reason, [r.sid for r in refused.statements]) == ("boundary-deny", ["NoPayroll"])
 
 
 # --- policy variables: the User Guide's "home folder" S3 example ----------------------------

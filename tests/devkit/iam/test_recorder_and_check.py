@@ -9,10 +9,13 @@ to change, and lists what each role was granted but never used.
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from devkit.iam import recorder
-from devkit.iam.check import AccessDenied, check
+from devkit.iam.check import AccessDenied, check, global_context
+from devkit.iam.evaluate import Request
 from devkit.iam.policies import policies_for, stack_resources, without_permission
 
 RESOURCES = stack_resources(
@@ -210,3 +213,39 @@ def test_a_policy_the_evaluator_cannot_read_stops_the_check_naming_the_role():
     access = recorder.Access("EmrJobRole", "Spark", _request("s3:GetObject", "arn:aws:s3:::b/k"))
     with pytest.raises(PolicyError, match="infra/pipelines.yaml: EmrJobRole: .*IpAddress"):
         check([access], {"EmrJobRole": [odd]})
+
+
+# --- the Data API owner: the triggerer polls what a worker ran ---------------------------
+
+
+def _poll(owner: str) -> recorder.Access:
+    request = Request(
+        "redshift-data:DescribeStatement", "*", {"redshift-data:statement-owner-iam-userid": owner}
+    )
+    return recorder.Access("MwaaExecutionRole", "redshift-data DescribeStatement", request)
+
+
+def test_the_triggerer_session_polls_the_statements_a_worker_session_ran():
+    """docs/iam_check.md, "The Data API owner": aws:userid names the session, and on MWAA
+    the triggerer (polling) and the worker (running) are different sessions."""
+    policies = policies_for(RESOURCES, principals=("MwaaExecutionRole",))
+    worker = recorder.userid("MwaaExecutionRole", recorder.WORKER)
+    assert worker != global_context("MwaaExecutionRole")["aws:userid"]
+    assert check([_poll(worker)], policies).ok
+    someone_else = recorder.userid("DeployRole", recorder.WORKER)
+    assert not check([_poll(someone_else)], policies).ok
+
+
+def test_a_condition_on_the_callers_own_session_fails_the_deferrable_poll():
+    policies = policies_for(RESOURCES, principals=("MwaaExecutionRole",))
+    session_only = copy.deepcopy(policies)
+    for document in session_only["MwaaExecutionRole"]:
+        for statement in document.get("Statement", []):
+            if statement.get("Sid") == "RedshiftDataOwnStatementsWildcardRequired":
+                statement["Condition"] = {
+                    "StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}
+                }
+    (line,) = check(
+        [_poll(recorder.userid("MwaaExecutionRole", recorder.WORKER))], session_only
+    ).problems()
+    assert line.startswith("DENIED MwaaExecutionRole: redshift-data:DescribeStatement")
