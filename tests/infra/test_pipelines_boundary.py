@@ -125,7 +125,8 @@ def test_the_stack_role_creates_and_changes_roles_only_with_the_boundary():
 
 
 def test_the_deploy_role_trusts_one_workflow_on_main_in_one_environment():
-    (trust,) = [d for d in DOCUMENTS if d.kind == "trust" and d.logical_id == "DeployRole"]
+    production = policies(TEMPLATE_PATH, values={"GitHubEnvironment": "production"})
+    (trust,) = [d for d in production if d.kind == "trust" and d.logical_id == "DeployRole"]
     (statement,) = trust.statements()
     condition = statement["Condition"]["StringEquals"]
     repo = "example-org/mwaa-pipelines"
