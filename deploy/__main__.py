@@ -65,6 +65,13 @@ def parser() -> argparse.ArgumentParser:
         help="run before any write; must exit 0 ($MWAA_DEPLOY_VALIDATE_COMMAND; default: "
         "the gate's DAG validation tests)",
     )
+    deploy.add_argument(
+        "--confirm-timeout",
+        type=float,
+        default=float(os.environ.get("MWAA_DEPLOY_CONFIRM_TIMEOUT", "900")),
+        help="after the upload, wait up to this many seconds for MWAA to parse every DAG "
+        "and fail on import errors; 0 skips the check ($MWAA_DEPLOY_CONFIRM_TIMEOUT, 900)",
+    )
     deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
     infra_cli.add_parser(commands, region)
     return top
@@ -86,6 +93,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         skip_validation=getattr(args, "skip_validation", False),
         validate_command=getattr(args, "validate_command", DEFAULT_COMMAND),
         worker_replacement=getattr(args, "worker_replacement", None),
+        confirm_timeout=getattr(args, "confirm_timeout", 0.0),
     )
 
 

@@ -23,3 +23,5 @@ class Settings:
     skip_validation: bool = False
     validate_command: str = DEFAULT_COMMAND
     worker_replacement: str | None = None
+    # After the upload, wait this long for MWAA to parse the DAGs (0: do not ask MWAA).
+    confirm_timeout: float = 0.0
