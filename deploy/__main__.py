@@ -1,4 +1,4 @@
-"""Command line: ``python -m deploy {plan,deploy,status,infra}``.
+"""Command line: ``python -m deploy {plan,deploy,status,infra,up}``.
 
 Exit codes: 0 success / in sync, 1 error (message says what to do),
 2 usage error, 3 ``status`` found drift.
@@ -17,6 +17,7 @@ from deploy import __version__, infra_cli, report, runner
 from deploy.aws import make_clients
 from deploy.errors import DeployError, explain
 from deploy.settings import Settings
+from deploy.up import cli as up_cli
 from deploy.validation import DEFAULT_COMMAND
 
 EPILOG = """\
@@ -74,6 +75,7 @@ def parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
     infra_cli.add_parser(commands, region)
+    up_cli.add_parser(commands, region)
     return top
 
 
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None, clients=None) -> int:
     try:
         if args.command == "infra":
             return infra_cli.run(args, clients or make_clients(args.region), say)
+        if args.command == "up":
+            return up_cli.run(args, clients or make_clients(args.region), say)
         settings = settings_from(args)
         clients = clients or make_clients(settings.region)
         if args.command == "plan":

@@ -17,8 +17,9 @@ from deploy.errors import DeployError
 PAGE = 100  # entries per page: far below the 6 MB response cap
 
 
-def invoke(mwaa, environment: str, method: str, path: str, query=None, body=None):
-    """One call; an Airflow error (4xx/5xx) becomes a DeployError naming path and status."""
+def invoke(mwaa, environment: str, method: str, path: str, query=None, body=None, allow=()):
+    """One call; an Airflow error (4xx/5xx) becomes a DeployError naming path and status,
+    except the statuses in `allow`, returned as {"status": code}."""
     request = {"Name": environment, "Path": path, "Method": method}
     if query:
         request["QueryParameters"] = query
@@ -29,11 +30,15 @@ def invoke(mwaa, environment: str, method: str, path: str, query=None, body=None
     except ClientError as exc:
         error = exc.response
         code = error.get("RestApiStatusCode") or error.get("Error", {}).get("Code")
+        if code in allow:
+            return {"status": code}
         detail = error.get("RestApiResponse") or error.get("Error", {}).get("Message", "")
         raise DeployError(
             f"MWAA environment {environment}: {method} {path} failed ({code}): {detail}"
         ) from None
     status = response.get("RestApiStatusCode", 200)
+    if status in allow:
+        return {"status": status}
     if status >= 400:
         raise DeployError(
             f"MWAA environment {environment}: {method} {path} answered {status}: "
@@ -68,7 +73,9 @@ def unpause(mwaa, environment: str, dag_id: str) -> None:
     invoke(mwaa, environment, "PATCH", f"/dags/{dag_id}", body={"is_paused": False})
 
 
-def trigger(mwaa, environment: str, dag_id: str) -> str:
-    """POST /dags/{dag_id}/dagRuns (Airflow 3: logical_date may be null); the run id."""
-    run = invoke(mwaa, environment, "POST", f"/dags/{dag_id}/dagRuns", body={"logical_date": None})
-    return str(run.get("dag_run_id", "?"))
+def trigger(mwaa, environment: str, dag_id: str, logical_date: str) -> str | None:
+    """POST /dags/{dag_id}/dagRuns for `logical_date` (ISO); the run id, or None when a
+    run of that date exists already (409: the scheduler, or an earlier `up`, made it)."""
+    path = f"/dags/{dag_id}/dagRuns"
+    run = invoke(mwaa, environment, "POST", path, body={"logical_date": logical_date}, allow=(409,))
+    return None if run.get("status") == 409 else str(run.get("dag_run_id", "?"))

@@ -125,3 +125,19 @@ def check_stack(cfn, stack: str, status: str | None, clean_up: bool) -> list[str
         f"(empties and deletes those buckets, deletes the stack, creates it again), or by "
         f"hand:{by_hand} aws cloudformation delete-stack --stack-name {stack}; then rerun"
     )
+
+
+def check_zones(ec2) -> str:
+    """--network before the network stack exists: the region needs three AZs for it."""
+    zones = [
+        z["ZoneName"]
+        for z in ec2.describe_availability_zones(
+            Filters=[{"Name": "state", "Values": ["available"]}]
+        )["AvailabilityZones"]
+    ]
+    if len(zones) < REDSHIFT_AZS:
+        raise DeployError(
+            f"--network: this region has {len(zones)} available Availability Zone(s); the "
+            "network stack puts Redshift Serverless in three: pick a region with three AZs"
+        )
+    return f"the network stack will use {', '.join(zones[:REDSHIFT_AZS])}"
