@@ -28,10 +28,11 @@ class _Raw:
 class StandInAirflow:
     """Airflow's /dags, /importErrors, PATCH /dags/{id}, POST /dags/{id}/dagRuns."""
 
-    def __init__(self, s3, bucket: str, lag: int = 1) -> None:
+    def __init__(self, s3, bucket: str, lag: int = 1, clock: tuple[str, ...] = ()) -> None:
         self.s3, self.bucket, self.lag = s3, bucket, lag
+        self.clock = set(clock)  # DAG ids on a cron schedule (the others: on Assets)
         self.paused: dict[str, bool] = {}
-        self.runs: list[str] = []
+        self.runs: dict[tuple[str, str], str] = {}  # (dag_id, logical_date) -> run id
         self.calls: list[tuple[str, str]] = []
         self.seen: dict[str, int] = {}  # key@etag -> polls since first seen
 
@@ -67,7 +68,12 @@ class StandInAirflow:
         dags = {d: f for d, f in files.items() if "raise ImportError" not in f[0]}
         if method == "GET" and path == "/dags":
             listed = [
-                {"dag_id": d, "is_paused": self.paused.get(d, True), "last_parsed_time": now}
+                {
+                    "dag_id": d,
+                    "is_paused": self.paused.get(d, True),
+                    "last_parsed_time": now,
+                    "timetable_summary": "0 0 * * *" if d in self.clock else "Asset",
+                }
                 for d in sorted(dags)
             ]
             return 200, {"dags": listed, "total_entries": len(listed)}
@@ -77,8 +83,11 @@ class StandInAirflow:
         if method == "PATCH":
             self.paused[dag_id] = body["is_paused"]
             return 200, {"dag_id": dag_id, "is_paused": body["is_paused"]}
-        self.runs.append(dag_id)
-        return 200, {"dag_id": dag_id, "dag_run_id": f"manual__{len(self.runs)}"}
+        run = (dag_id, body.get("logical_date"))
+        if run in self.runs:
+            return 409, {"detail": f"DAG Run {run} already exists"}
+        self.runs[run] = f"manual__{run[1]}"
+        return 200, {"dag_id": dag_id, "dag_run_id": self.runs[run]}
 
     def _answer(self, model, params, **_):
         request = json.loads(params["body"] or b"{}")
