@@ -109,9 +109,9 @@ def _calendar(first_day: date) -> list[tuple]:
     for offset in range(366):
         day = first_day + timedelta(days=offset)
         calendar.append(
-            (dateid(day, first_day), day, day.strftime("%a").upper()[:3], int(day.strftime("%U")) + 1,
-             day.strftime("%b").upper(), f"{(day.month - 1) // 3 + 1}", day.year,
-             day.month == 1 and day.day == 1)
+            (dateid(day, first_day), day, day.strftime("%a").upper()[:3],
+             int(day.strftime("%U")) + 1, day.strftime("%b").upper(),
+             f"{(day.month - 1) // 3 + 1}", day.year, day.month == 1 and day.day == 1)
         )  # fmt: skip
     return calendar
 
@@ -124,8 +124,8 @@ def _events(
         day = first_day + timedelta(days=rng.randrange(days + 30))
         start = datetime.combine(day, time(rng.choice((14, 19, 20))))
         events.append(
-            (eventid, rng.randint(1, n_venues), rng.randint(1, len(CATEGORIES)), dateid(day, first_day),
-             f"Event {eventid}", start)
+            (eventid, rng.randint(1, n_venues), rng.randint(1, len(CATEGORIES)),
+             dateid(day, first_day), f"Event {eventid}", start)
         )  # fmt: skip
     return events
 
@@ -142,8 +142,8 @@ def _listings_and_sales(
         )
         tickets, price = rng.randint(1, 8), Decimal(rng.randint(20, 400))
         listings.append(
-            (listid, rng.randint(1, n_users), rng.randint(1, n_events), dateid(listtime.date(), first_day),
-             tickets, price, price * tickets, listtime)
+            (listid, rng.randint(1, n_users), rng.randint(1, n_events),
+             dateid(listtime.date(), first_day), tickets, price, price * tickets, listtime)
         )  # fmt: skip
         if rng.random() < 0.75:
             salesid += 1
