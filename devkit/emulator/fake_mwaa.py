@@ -87,6 +87,23 @@ class FakeMwaa:
             return 200, {"Arn": env["Arn"]}
 
 
+_process_fake: FakeMwaa | None = None
+
+
+def process_fake() -> FakeMwaa:
+    """The FakeMwaa of this process: where the stack's MWAA::Environment is created."""
+    global _process_fake
+    if _process_fake is None:
+        _process_fake = FakeMwaa()
+    return _process_fake
+
+
+def use(fake: FakeMwaa | None) -> None:
+    """Make `fake` the process's (a test's own endpoint), or None for a fresh one."""
+    global _process_fake
+    _process_fake = fake
+
+
 def _handler(fake: FakeMwaa):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:  # keep test output quiet
