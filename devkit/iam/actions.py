@@ -427,7 +427,7 @@ MWAA = {
     name: (
         lambda action: lambda p, w: [Request(action, w.arn("airflow", f"environment/{p['Name']}"))]
     )(f"airflow:{name}")
-    for name in ("GetEnvironment", "UpdateEnvironment")
+    for name in ("GetEnvironment", "UpdateEnvironment", "InvokeRestApi")
 }
 
 # --- CloudFormation and Secrets Manager (the deploy role's `deploy infra`) ----------------
