@@ -9,7 +9,15 @@ from typing import Iterator
 
 import boto3
 
-from devkit.emulator import athena, ecs_ingestion, emr_serverless, glue_crawler, redshift_data
+from devkit.emulator import (
+    athena,
+    ecs_ingestion,
+    emr_serverless,
+    glue_crawler,
+    moto_extensions,
+    redshift_data,
+    redshift_serverless,
+)
 from devkit.emulator.moto_server import QuickStoppingMotoServer
 from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
 from devkit.emulator.s3store import ACCOUNT_ID
@@ -52,6 +60,8 @@ class LocalAws:
         athena.install()
         emr_serverless.install()
         recorder.install()
+        moto_extensions.install()
+        redshift_serverless.on_namespace = self._create_namespace_database
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
         self._server = QuickStoppingMotoServer(
             ip_address="127.0.0.1", port=self.port, verbose=False
@@ -60,12 +70,17 @@ class LocalAws:
         ecs_ingestion.install(self.endpoint_url, FAKE_KEY)  # before any request reaches ECS
         _active = self
 
+    def _create_namespace_database(self, namespace) -> None:
+        """A Redshift Serverless namespace's database is a PostgreSQL database."""
+        self.postgres.create_database(namespace.db_name, exist_ok=True)
+
     def stop(self) -> None:
         global _active
         if self._server is not None:
             self._server.stop()
             self._server = None
         redshift_data.install(None)
+        redshift_serverless.on_namespace = None
         ecs_ingestion.stop()
         if _active is self:
             _active = None

@@ -65,7 +65,10 @@ def test_no_redshift_subnets_is_refused_rather_than_reusing_the_mwaa_two(ec2):
 
 
 def test_a_subnet_of_another_account_is_named(ec2):
-    with pytest.raises(DeployError, match="parameter PrivateSubnetIds: .*subnet-0000"):
+    with pytest.raises(
+        DeployError,
+        match="parameter PrivateSubnetIds: .*subnet-000.' does not exist: pass subnet ids",
+    ):
         preflight.check_subnets(ec2, {"PrivateSubnetIds": "subnet-0000,subnet-0001"})
 
 
@@ -82,16 +85,27 @@ def test_three_azs_pass_with_a_note(ec2):
 
 def test_an_existing_github_oidc_provider_is_reused(endpoints):
     iam = _client("iam", endpoints["s3"])
-    assert preflight.oidc_parameter(iam) == {"CreateGitHubOidcProvider": "true"}
-    arn = iam.create_open_id_connect_provider(
-        Url=f"https://{preflight.GITHUB_OIDC_HOST}",
-        ClientIDList=["sts.amazonaws.com"],
-        ThumbprintList=["a" * 40],
-    )["OpenIDConnectProviderArn"]
+    url = f"https://{preflight.GITHUB_OIDC_HOST}"
+    listed = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    made = None
+    if not any(p["Arn"].endswith(preflight.GITHUB_OIDC_HOST) for p in listed):
+        made = iam.create_open_id_connect_provider(
+            Url=url, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40]
+        )["OpenIDConnectProviderArn"]
     try:
         assert preflight.oidc_parameter(iam) == {"CreateGitHubOidcProvider": "false"}
     finally:
-        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        if made:
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=made)
+
+
+def test_without_a_github_oidc_provider_the_stack_creates_it(endpoints):
+    # moto's IAM is shared by the whole test process: an empty account, as AWS answers it
+    iam = _client("iam", endpoints["s3"])
+    other = {"OpenIDConnectProviderList": [{"Arn": "arn:aws:iam::1:oidc-provider/example.com"}]}
+    with Stubber(iam) as stub:
+        stub.add_response("list_open_id_connect_providers", other, {})
+        assert preflight.oidc_parameter(iam) == {"CreateGitHubOidcProvider": "true"}
 
 
 def test_an_unsupported_region_is_refused_naming_the_setting():

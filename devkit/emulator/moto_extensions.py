@@ -1,0 +1,100 @@
+"""What issue 21 adds to moto, in one place, with the moto version it was written for.
+
+Written against moto 5.2.5 (MOTO_VERSION): `install()` fails loudly on any other
+version, so an upgrade re-reads the private APIs these lean on. The older patches
+(redshift_data, glue_crawler, athena, emr_serverless, ecs_ingestion, recorder) keep
+their own install() until issue 25 gathers them here too.
+
+EXTENSIONS names each addition, the moto internals it relies on, and why.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+
+import moto
+
+MOTO_VERSION = "5.2.5"
+
+EXTENSIONS: dict[str, str] = {
+    "CloudFormation resource types": (
+        "devkit/emulator/cfn_resources.py: S3::BucketPolicy, SecretsManager::Secret, "
+        "IAM::OIDCProvider, Glue::Database, Glue::Crawler, Athena::WorkGroup, "
+        "EMRServerless::Application, RedshiftServerless::Namespace and ::Workgroup, "
+        "MWAA::Environment as CloudFormationModel subclasses (moto.cloudformation.parsing "
+        "finds them by CloudFormationModel.__subclasses__(), cached by lru_cache), so the "
+        "real template creates every resource"
+    ),
+    "Redshift Serverless API": (
+        "GetWorkgroup, GetNamespace, ListWorkgroups, ListNamespaces on the moto server "
+        "(moto has no redshift-serverless backend): a module registered as "
+        "moto.redshiftserverless (moto.backends._import_backend) and its URL in "
+        "moto.backend_index.backend_url_patterns"
+    ),
+    "Fn::GetAtt Res.Attr.Sub": (
+        "moto splits `!GetAtt Res.Workgroup.Endpoint.Address` and `${Res.A.B}` in Fn::Sub "
+        "at every dot and reads only the second part; CloudFormation splits at the first. "
+        "moto.cloudformation.parsing.clean_json (recursive through its module global) is "
+        "wrapped to join the attribute's parts again"
+    ),
+}
+
+
+class UnsupportedMoto(RuntimeError):
+    """The installed moto is not the one these extensions were written for."""
+
+
+def install() -> None:
+    """Add every extension (idempotent)."""
+    if moto.__version__ != MOTO_VERSION:
+        raise UnsupportedMoto(
+            f"devkit/emulator/moto_extensions.py was written for moto {MOTO_VERSION}, "
+            f"found {moto.__version__}: re-check each of EXTENSIONS, then update MOTO_VERSION"
+        )
+    _install_cfn_models()
+    _install_getatt_split()
+    _install_redshift_serverless_api()
+
+
+def _install_cfn_models() -> None:
+    from moto.cloudformation import parsing
+
+    from devkit.emulator import cfn_resources  # noqa: F401  (defining them registers them)
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+def _install_getatt_split() -> None:
+    from moto.cloudformation import parsing
+
+    if getattr(parsing.clean_json, "joins_attribute_parts", False):
+        return
+    original = parsing.clean_json
+
+    def clean_json(resource_json, resources_map):
+        if isinstance(resource_json, dict) and len(resource_json.get("Fn::GetAtt", ())) > 2:
+            name, *attribute = resource_json["Fn::GetAtt"]
+            resource_json = {"Fn::GetAtt": [name, ".".join(attribute)]}
+        return original(resource_json, resources_map)
+
+    clean_json.joins_attribute_parts = True
+    parsing.clean_json = clean_json
+
+
+_SERVICE_URL = r"https?://redshift-serverless\.(.+)\.amazonaws\.com"
+
+
+def _install_redshift_serverless_api() -> None:
+    from moto import backend_index
+
+    if "moto.redshiftserverless" in sys.modules:
+        return
+    from devkit.emulator import redshift_serverless_api
+
+    module = types.ModuleType("moto.redshiftserverless")
+    module.redshiftserverless_backends = redshift_serverless_api.backends()
+    sys.modules["moto.redshiftserverless"] = module
+    backend_index.backend_url_patterns.insert(0, ("redshiftserverless", re.compile(_SERVICE_URL)))
