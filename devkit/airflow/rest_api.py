@@ -5,11 +5,12 @@ Airflow 3) and returns the status code and JSON body. Here a DagBag over a DAGs
 folder (the one the deploy wrote, or the repository's) answers the calls the
 deploy and `deploy up` make, in the API's shapes:
 
-- GET /dags, GET /dags/{dag_id}: the DAGs that parsed, with `is_paused`;
+- GET /dags, GET /dags/{dag_id}: the DAGs that parsed, with `is_paused`,
+  `last_parsed_time` and `timetable_summary`;
 - GET /importErrors: each file that failed to parse, with its traceback;
 - PATCH /dags/{dag_id} {"is_paused": bool};
 - POST /dags/{dag_id}/dagRuns {"logical_date": ..., "conf": {...}}: queued, and
-  handed to `on_trigger` (a caller may run it).
+  handed to `on_trigger` (a caller may run it); 409 for a logical date that has a run.
 
 New DAGs start paused, as with Airflow's (and MWAA's) `dags_are_paused_at_creation`.
 The folder is parsed again whenever a file in it changed.
@@ -35,6 +36,14 @@ def _not_found(what: str) -> Answer:
     return 404, {"detail": f"{what} was not found"}
 
 
+def _summary(timetable) -> str | None:
+    """What Airflow stores as `timetable_summary` ("0 0 * * *", "Asset"; None unscheduled)."""
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
+    summary = coerce_to_core_timetable(timetable).summary
+    return None if summary in (None, "None") else str(summary)
+
+
 @dataclass
 class LocalAirflowApi:
     """InvokeRestApi's answers from a DAGs folder; paused states and runs kept here."""
@@ -44,6 +53,7 @@ class LocalAirflowApi:
     paused: dict[str, bool] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
     _parsed: tuple[tuple, Any] | None = None
+    parsed_at: str | None = None  # when the folder was last parsed: `last_parsed_time`
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, method: str, path: str, query: dict | None, body: dict | None) -> Answer:
@@ -76,6 +86,7 @@ class LocalAirflowApi:
         if self._parsed is None or self._parsed[0] != fingerprint:
             bag = DagBag(dag_folder=str(self.dag_folder), include_examples=False)
             self._parsed = (fingerprint, bag)
+            self.parsed_at = datetime.now(timezone.utc).isoformat()
         return self._parsed[1]
 
     def _describe(self, dag) -> dict:
@@ -86,6 +97,8 @@ class LocalAirflowApi:
             "fileloc": dag.fileloc,
             "relative_fileloc": str(Path(dag.fileloc).relative_to(self.dag_folder)),
             "tags": [{"name": tag, "dag_id": dag.dag_id} for tag in sorted(dag.tags)],
+            "last_parsed_time": self.parsed_at,
+            "timetable_summary": _summary(dag.timetable),
         }
 
     def _dags(self, bag, query: dict) -> dict:
@@ -122,6 +135,10 @@ class LocalAirflowApi:
         if dag_id not in bag.dags:
             return _not_found(f"DAG with dag_id: '{dag_id}'")
         logical_date = body.get("logical_date")
+        if logical_date and any(
+            r["dag_id"] == dag_id and r["logical_date"] == logical_date for r in self.runs
+        ):  # Airflow's unique (dag_id, logical_date)
+            return 409, {"detail": f"DAG Run of {dag_id} at {logical_date} already exists"}
         run = {
             "dag_run_id": body.get("dag_run_id") or f"manual__{logical_date or uuid.uuid4()}",
             "dag_id": dag_id,

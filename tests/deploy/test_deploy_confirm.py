@@ -63,3 +63,26 @@ def test_the_shipped_dags_are_the_top_level_files_named_domain__name():
         "dags/sql/tickit/x.sql",
     ]
     assert mwaa_confirm.shipped_dag_ids(keys) == {"data_lake__raw"}
+
+
+GOOD_DAG = """\
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+
+with DAG(dag_id="{dag_id}", schedule=None):
+    EmptyOperator(task_id="nothing")
+"""
+
+
+def test_against_the_emulated_mwaa_an_import_error_fails_the_deploy(world, repo, endpoints):
+    """The fake MWAA's InvokeRestApi answered by local Airflow over the deployed folder."""
+    files = {f"dags/{d}.py": GOOD_DAG.format(dag_id=d) for d in SHIPPED}
+    write_tree(repo, files)
+    endpoints["fake"].serve_dags(world.environment, repo / "dags")
+    deploy(world, repo)  # every DAG parses: green
+
+    broken = "import no_such_module_on_mwaa\n" + GOOD_DAG.format(dag_id="data_lake__raw")
+    write_tree(repo, {"dags/data_lake__raw.py": broken})
+    with pytest.raises(DeployError) as err:
+        deploy(world, repo)
+    assert "cannot import 1 DAG file(s): data_lake__raw.py: ModuleNotFoundError" in str(err.value)
