@@ -3,6 +3,7 @@ missing and returns one line saying what it did (or why it had nothing to do).""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, time, timezone
 
 from deploy import airflow_settings, infra, mwaa_rest, runner
@@ -93,7 +94,11 @@ def step_stack(run: Run) -> str:
     given = {**run.findings.parameters, **o.parameters}
     if o.network_stack:
         given.update(stacks.network_parameters(stacks.outputs(cfn, o.network_stack)))
-    stacks.apply(run.clients, o.stack, o.repo / o.template, given, o, run.say)
+    # A template over the inline limit goes through S3: the given bucket, or once the
+    # stack exists its own MWAA bucket (the first create fits inline, minified).
+    bucket = o.template_bucket or stacks.outputs(cfn, o.stack).get("MwaaBucket")
+    options = dataclasses.replace(o, template_bucket=bucket)
+    stacks.apply(run.clients, o.stack, o.repo / o.template, given, options, run.say)
     run.outputs = stacks.outputs(cfn, o.stack)
     return f"stack {o.stack}: {infra.stack_status(cfn, o.stack)}"
 

@@ -255,3 +255,28 @@ def test_killed_after_a_step_a_rerun_ends_in_the_same_state(
         return eval(text)  # noqa: S307 (our own repr of dicts, lists and strings)
 
     assert killed_then_rerun == same_names(expected)
+
+
+def test_the_command_line_reads_flags_into_options(tmp_path):
+    from deploy.__main__ import parser
+    from deploy.up.cli import options_from
+
+    args = parser().parse_args(
+        ["up", "--region", "eu-west-1", "--network", "--sample-night", "--repo", str(tmp_path),
+         "--parameter", "GitHubRepository=o/r", "--clean-up"]
+    )  # fmt: skip
+    options = options_from(args)
+    assert options.network_stack == "mwaa-pipelines-network"
+    assert options.sample_night and options.sample_dir is None
+    assert options.parameters == {"GitHubRepository": "o/r"} and options.clean_up
+    assert options.region == "eu-west-1" and options.repo == tmp_path.resolve()
+
+
+def test_a_template_over_the_inline_limit_goes_through_the_stacks_bucket(account, capsys):
+    account.run(order=command.STEPS[:4])
+    # past 51,200 bytes even as minified JSON (a plain template Metadata section)
+    big = TEMPLATE + "Metadata:\n  Padding: " + "y" * 52_000 + "\n"
+    (account.repo / "infra/stack.yaml").write_text(big)
+    account.run(order=command.STEPS[3:4])
+    listed = account.s3.list_objects_v2(Bucket=f"{account.name}-mwaa", Prefix="cloudformation/")
+    assert [o["Key"].split("/")[1] for o in listed.get("Contents", [])] == [account.name]
