@@ -53,6 +53,7 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/tools/new_dag.py", CORE_ONLY),
     ("devkit/tools/templates/**", CORE_ONLY),
     ("sqlfluff_libs/**", CORE_ONLY),
+    ("devkit/sample_data/night.py", CORE_ONLY),  # deploy up --sample-night
     # TICKIT: the Redshift load and its gold. Its extracts feed the data lake's bronze.
     ("dags/tickit__*", ("tickit",)),
     ("sql/tickit/ddl/**", ("tickit", "datahub")),  # DataHub's reader grants are tested on it
@@ -130,6 +131,9 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/iam/**", "core"),
     ("tests/devkit/patches/**", "core"),
     ("tests/devkit/emulator/test_athena_metadata.py", "core"),
+    ("tests/devkit/emulator/test_cfn_resources.py", "core"),
+    ("tests/devkit/emulator/test_fake_mwaa_rest_api.py", "core"),
+    ("tests/devkit/sample_data/test_night.py", "core"),
     ("tests/infra/**", "core"),
     ("tests/devkit/tools/test_gate_domains.py", "core"),
     ("tests/devkit/test_layout.py", "core"),

@@ -280,3 +280,19 @@ def test_a_template_over_the_inline_limit_goes_through_the_stacks_bucket(account
     account.run(order=command.STEPS[3:4])
     listed = account.s3.list_objects_v2(Bucket=f"{account.name}-mwaa", Prefix="cloudformation/")
     assert [o["Key"].split("/")[1] for o in listed.get("Contents", [])] == [account.name]
+
+
+def test_without_a_directory_the_repositorys_generator_makes_the_night(account):
+    from datetime import date
+
+    from deploy.up import sample_night
+    from devkit.paths import REPO
+
+    bucket = f"{account.name}-gen"
+    account.s3.create_bucket(Bucket=bucket)
+    day = date(2026, 12, 6)
+    uploaded, unchanged = sample_night.land_night(account.s3, bucket, REPO, None, day)
+    keys = [o["Key"] for o in account.s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert uploaded == len(keys) and unchanged == 0
+    assert "tickit/sales/ds=2026-12-06/_SUCCESS" in keys
+    assert sample_night.land_night(account.s3, bucket, REPO, None, day) == (0, uploaded)
