@@ -37,33 +37,42 @@ def step_preflight(run: Run) -> str:
     found.stack_status = infra.stack_status(cfn, o.stack)
     preflight.check_stack(cfn, o.stack, found.stack_status, o.clean_up)
     wanted = _current_parameters(run)
-    found.parameters = preflight.oidc_parameter(run.clients.client("iam"))
-    if o.network_stack and not stacks.outputs(cfn, o.network_stack):
-        found.notes.append(preflight.check_zones(run.clients.client("ec2")))
-    else:
-        if o.network_stack:
-            wanted.update(stacks.network_parameters(stacks.outputs(cfn, o.network_stack)))
-        found.notes += preflight.check_subnets(run.clients.client("ec2"), wanted)
+    found.notes += _subnet_notes(run, wanted)
     fresh = state_of(found.stack_status).next in (Next.CREATE, Next.DELETE_FIRST)
-    lacking = [
-        k
-        for k in REQUIRED_ON_CREATE
-        if fresh
-        and not wanted.get(k)
-        and k not in (("PrivateSubnetIds", "SecurityGroupIds") if o.network_stack else ())
-    ]
-    if lacking:
-        raise DeployError(
-            f"stack {o.stack} does not exist yet and needs parameter(s) {', '.join(lacking)}: "
-            + " ".join(f"--parameter {k}=..." for k in lacking)
+    if not fresh:  # the stack's own provider is found too: keep what the stack decided
+        return f"account {found.account} as {caller}, region {o.region}, stack " + "; ".join(
+            [found.stack_status or "absent", *found.notes]
         )
-    oidc = found.parameters["CreateGitHubOidcProvider"]
+    _require_create_parameters(run, wanted)
+    found.parameters = preflight.oidc_parameter(run.clients.client("iam"))
+    reused = found.parameters["CreateGitHubOidcProvider"] == "false"
     return (
         f"account {found.account} as {caller}, region {o.region}, stack "
         f"{found.stack_status or 'absent'}; GitHub OIDC provider "
-        f"{'created by the stack' if oidc == 'true' else 'exists: reused'}; "
-        + "; ".join(found.notes)
+        f"{'exists: reused' if reused else 'created by the stack'}; " + "; ".join(found.notes)
     )
+
+
+def _subnet_notes(run: Run, wanted: dict[str, str]) -> list[str]:
+    """Subnets and AZs; with --network before the network stack exists, only the AZs."""
+    o, cfn, ec2 = run.options, run.clients.cloudformation, run.clients.client("ec2")
+    if o.network_stack:
+        network = stacks.outputs(cfn, o.network_stack)
+        if not network:
+            return [preflight.check_zones(ec2)]
+        wanted.update(stacks.network_parameters(network))
+    return preflight.check_subnets(ec2, wanted)
+
+
+def _require_create_parameters(run: Run, wanted: dict[str, str]) -> None:
+    lacking = [k for k in REQUIRED_ON_CREATE if not wanted.get(k)]
+    if run.options.network_stack:  # the network stack answers these
+        lacking = [k for k in lacking if k not in ("PrivateSubnetIds", "SecurityGroupIds")]
+    if lacking:
+        raise DeployError(
+            f"stack {run.options.stack} does not exist yet and needs parameter(s) "
+            f"{', '.join(lacking)}: " + " ".join(f"--parameter {k}=..." for k in lacking)
+        )
 
 
 def step_repair(run: Run) -> str:

@@ -212,12 +212,25 @@ def test_up_from_nothing_to_a_first_night(account, capsys):
     assert any(line.startswith("pre-flight: account 123456789012") for line in lines)
 
 
-def test_a_second_up_changes_nothing(account):
+def test_a_second_up_changes_nothing(account, endpoints):
     account.run()
     first = account.state()
     account.writes.clear()
     account.airflow.calls.clear()
-    lines = account.run()
+    # the provider the stack created (CreateGitHubOidcProvider=true) is found now: kept
+    iam = _client("iam", endpoints["s3"])
+    made = None
+    if not iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+        made = iam.create_open_id_connect_provider(
+            Url="https://token.actions.githubusercontent.com",
+            ClientIDList=["sts.amazonaws.com"],
+            ThumbprintList=["a" * 40],
+        )["OpenIDConnectProviderArn"]
+    try:
+        lines = account.run()
+    finally:
+        if made:
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=made)
     assert account.writes == []
     assert account.airflow_writes() == [
         ("POST", f"/dags/{dag}/dagRuns") for dag in sorted(CLOCK)
