@@ -100,13 +100,6 @@ class Account:
         ):
             for op in ops:
                 client.meta.events.register(f"before-parameter-build.*.{op}", count)
-        # moto's CloudFormation drops the bucket's VersioningConfiguration: set it as AWS would
-        self.clients.cloudformation.meta.events.register(
-            "after-call.cloudformation.ExecuteChangeSet",
-            lambda **_: self.s3.put_bucket_versioning(
-                Bucket=f"{self.name}-mwaa", VersioningConfiguration={"Status": "Enabled"}
-            ),
-        )
         self.airflow_writes = lambda: [c for c in self.airflow.calls if c[0] in ("PATCH", "POST")]
 
     def _subnets(self) -> list[str]:
@@ -169,25 +162,6 @@ class Account:
             "paused": dict(self.airflow.paused),
             "runs": sorted(self.airflow.runs),
         }
-
-
-@pytest.fixture(autouse=True)
-def outputs_after_a_change_set(monkeypatch):
-    """moto 5.2.5 computes a stack's Outputs when the stack is made (before a CREATE change
-    set adds its resources) and never after ExecuteChangeSet; AWS has them on completion."""
-    from moto.cloudformation.models import CloudFormationBackend
-
-    real = CloudFormationBackend.execute_change_set
-
-    def execute_change_set(self, change_set_name, stack_name=None):
-        real(self, change_set_name, stack_name)
-        for change_set in self.change_sets.values():
-            if change_set_name in (change_set.change_set_id, change_set.change_set_name):
-                stack = self.stacks[change_set.stack_id]
-                stack._parse_template()  # a CREATE change set's stack was made with {}
-                stack.output_map = stack._create_output_map()
-
-    monkeypatch.setattr(CloudFormationBackend, "execute_change_set", execute_change_set)
 
 
 @pytest.fixture
