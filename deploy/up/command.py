@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from deploy.up import report, steps
@@ -30,9 +31,10 @@ def up(run: Run, order: tuple[Step, ...] = STEPS) -> list[str]:
     done = []
     for number, (name, step) in enumerate(order, start=1):
         run.say(f"[{number}/{len(order)}] {name} ...")
+        started = time.monotonic()
         line = step(run)
         done.append(f"{name}: {line}")
         left = [n for n, _ in order[number:]]
-        run.say(f"[{number}/{len(order)}] {name}: {line}")
+        run.say(f"[{number}/{len(order)}] {name}: {line} ({time.monotonic() - started:.1f}s)")
         run.say(f"      left: {', '.join(left) if left else 'nothing'}")
     return done
