@@ -283,3 +283,27 @@ def test_without_a_directory_the_repositorys_generator_makes_the_night(account):
     assert uploaded == len(keys) and unchanged == 0
     assert "tickit/sales/ds=2026-12-06/_SUCCESS" in keys
     assert sample_night.land_night(account.s3, bucket, REPO, None, day) == (0, uploaded)
+
+
+def test_with_a_datahub_server_the_lineage_connection_is_written(account):
+    from deploy.up import steps
+
+    secrets = account.clients.secretsmanager
+    token = secrets.create_secret(Name=f"{account.name}/datahub/gms-token", SecretString="tok")
+    run = Run(account.options(), account.clients, print)
+    run.usage = lambda _repo: DagUsage(variables={"landing_bucket": ["x"]})
+    run.outputs = {
+        "LandingBucket": f"{account.name}-landing",
+        "DatahubGmsUrl": "https://gms.example.com",
+        "DataHubGmsTokenSecretArn": token["ARN"],
+    }
+    steps.step_settings(run)
+    written = secrets.get_secret_value(SecretId="airflow/connections/datahub_rest_default")
+    assert json.loads(written["SecretString"]) == {
+        "conn_type": "datahub-rest",
+        "host": "https://gms.example.com",
+        "password": "tok",  # pragma: allowlist secret (a test value)
+    }
+    secrets.delete_secret(
+        SecretId="airflow/connections/datahub_rest_default", ForceDeleteWithoutRecovery=True
+    )
