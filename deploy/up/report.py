@@ -10,9 +10,14 @@ from deploy.up.run import Run
 def _when(dag: dict) -> str:
     if dag.get("is_paused"):
         return "PAUSED: rerun `python -m deploy up` (it unpauses)"
-    summary = dag.get("timetable_description") or dag.get("timetable_summary") or "no schedule"
+    summary = str(dag.get("timetable_summary") or "")
+    if not summary:
+        return "no schedule: runs only when triggered"
+    if "asset" in summary.lower():
+        return "when its upstream Assets are updated (after the nightly DAGs)"
+    described = dag.get("timetable_description") or f"cron {summary}"
     after = dag.get("next_dagrun_run_after")
-    return f"{summary}" + (f", next run at {after}" if after else "")
+    return described + (f", next run at {after}" if after else "")
 
 
 def disabled(run: Run) -> list[str]:
