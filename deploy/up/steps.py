@@ -30,9 +30,9 @@ def _current_parameters(run: Run) -> dict[str, str]:
 def step_preflight(run: Run) -> str:
     """Credentials, region, subnets, the OIDC provider, the stack's state: read only."""
     o, found = run.options, run.findings
-    found.account, caller = preflight.identity(run.clients.client("sts"))
-    if not o.skip_region_check:
+    if not o.skip_region_check:  # first: it needs no call
         regions.check_region(o.region)
+    found.account, caller = preflight.identity(run.clients.client("sts"))
     cfn = run.clients.cloudformation
     found.stack_status = infra.stack_status(cfn, o.stack)
     preflight.check_stack(cfn, o.stack, found.stack_status, o.clean_up)
