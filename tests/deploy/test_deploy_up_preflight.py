@@ -213,3 +213,17 @@ def test_update_rollback_failed_twice_names_the_skip_option(endpoints):
 def test_a_stack_that_is_busy_or_needs_a_person_is_refused_with_the_tables_advice(status):
     with pytest.raises(DeployError, match=f"stack {STACK} is {status} \\("):
         preflight.check_stack(None, STACK, status, clean_up=False)
+
+
+def test_deploy_up_stops_at_an_unsupported_region_before_any_call(capsys):
+    from deploy.__main__ import main
+    from deploy.aws import Clients
+
+    class NoCalls:
+        def __getattr__(self, name):
+            raise AssertionError(f"pre-flight made a call ({name}) before the region check")
+
+    clients = Clients(s3=NoCalls(), mwaa=NoCalls(), cloudformation=NoCalls(), made={
+        "sts": NoCalls()})  # fmt: skip
+    assert main(["up", "--region", "af-south-1"], clients) == 1
+    assert "error: region af-south-1 is not known to offer" in capsys.readouterr().err
