@@ -164,6 +164,12 @@ class OidcProvider(_Resource, CloudFormationModel):
         )
         return provider.arn, {"Arn": provider.arn}
 
+    @classmethod
+    def delete(cls, physical_id, account_id, region):
+        from moto.iam.models import iam_backends
+
+        iam_backends[account_id]["global"].open_id_providers.pop(physical_id, None)
+
 
 class GlueDatabase(_Resource, CloudFormationModel):
     TYPE = "AWS::Glue::Database"
@@ -175,6 +181,12 @@ class GlueDatabase(_Resource, CloudFormationModel):
         database_input = props["DatabaseInput"]
         glue_backends[account_id][region].create_database(database_input["Name"], database_input)
         return database_input["Name"], {}
+
+    @classmethod
+    def delete(cls, physical_id, account_id, region):
+        from moto.glue.models import glue_backends
+
+        glue_backends[account_id][region].databases.pop(physical_id, None)
 
 
 class GlueCrawler(_Resource, CloudFormationModel):
@@ -202,6 +214,12 @@ class GlueCrawler(_Resource, CloudFormationModel):
             tags={},
         )
         return name, {}
+
+    @classmethod
+    def delete(cls, physical_id, account_id, region):
+        from moto.glue.models import glue_backends
+
+        glue_backends[account_id][region].crawlers.pop(physical_id, None)
 
 
 class AthenaWorkGroup(_Resource, CloudFormationModel):

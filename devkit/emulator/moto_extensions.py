@@ -39,6 +39,11 @@ EXTENSIONS: dict[str, str] = {
         "moto.cloudformation.parsing.clean_json (recursive through its module global) is "
         "wrapped to join the attribute's parts again"
     ),
+    "Outputs after a change set": (
+        "moto.cloudformation.models.ChangeSet.apply updates the stack's resources but "
+        "neither its template nor its outputs, so a stack made by `deploy infra apply` "
+        "(a change set) had no Outputs: apply also re-reads the template and the outputs"
+    ),
 }
 
 
@@ -55,6 +60,7 @@ def install() -> None:
         )
     _install_cfn_models()
     _install_getatt_split()
+    _install_change_set_outputs()
     _install_redshift_serverless_api()
 
 
@@ -82,6 +88,23 @@ def _install_getatt_split() -> None:
 
     clean_json.joins_attribute_parts = True
     parsing.clean_json = clean_json
+
+
+def _install_change_set_outputs() -> None:
+    from moto.cloudformation.models import ChangeSet
+
+    if getattr(ChangeSet.apply, "updates_outputs", False):
+        return
+    original = ChangeSet.apply
+
+    def apply(self) -> None:
+        original(self)
+        self.stack.template = self.template
+        self.stack._parse_template()
+        self.stack.output_map = self.stack._create_output_map()
+
+    apply.updates_outputs = True
+    ChangeSet.apply = apply
 
 
 _SERVICE_URL = r"https?://redshift-serverless\.(.+)\.amazonaws\.com"

@@ -103,6 +103,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/dags/lakehouse/test_tickit.py", "tickit"),
     ("tests/dags/lakehouse/test_redshift.py", "tickit"),
     ("tests/sql/test_tickit_*.py", "tickit"),
+    ("tests/dags/test_redshift_privileges.py", "tickit"),
     ("tests/devkit/emulator/test_copy.py", "tickit"),
     ("tests/devkit/emulator/test_redshift_data.py", "tickit"),
     ("tests/devkit/emulator/test_unload.py", "tickit"),
@@ -126,6 +127,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/dags/lakehouse/test_athena.py", "core"),
     ("tests/dags/lakehouse/test_conventions.py", "core"),
     ("tests/deploy/**", "core"),
+    ("tests/sql/test_redshift_bootstrap.py", "core"),  # deploy/redshift_bootstrap.py
     ("tests/requirements/**", "core"),
     ("tests/devkit/tools/test_iam_lint.py", "core"),
     ("tests/devkit/iam/**", "core"),

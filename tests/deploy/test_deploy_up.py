@@ -9,14 +9,12 @@ resource types). The bootstrap is the contract's function, recorded.
 from __future__ import annotations
 
 import json
-import sys
-import types
 import uuid
 from pathlib import Path
 
 import pytest
 
-from deploy import infra
+from deploy import infra, redshift_bootstrap
 from deploy.aws import Clients
 from deploy.dag_usage import DagUsage
 from deploy.up import command
@@ -80,11 +78,13 @@ class Account:
         self.writes: list[str] = []
         self._count_writes()
         self.bootstraps: list[dict] = []
-        bootstrap = types.ModuleType("deploy.redshift_bootstrap")
-        bootstrap.run_bootstrap = lambda clients, outputs: (
-            self.bootstraps.append(outputs) or ["users.sql", "grants.sql"]
+        # the small stack has no Redshift: the bootstrap (tested on the emulation's own
+        # stack in test_deploy_up_emulated.py) is recorded here
+        monkeypatch.setattr(
+            redshift_bootstrap,
+            "run_bootstrap",
+            lambda clients, outputs: self.bootstraps.append(outputs) or ["users.sql"],
         )
-        monkeypatch.setitem(sys.modules, "deploy.redshift_bootstrap", bootstrap)
         self.repo = write_tree(tmp_path / "repo", {**REPO_FILES, "infra/stack.yaml": TEMPLATE})
         self.night = write_tree(tmp_path / "night", NIGHT)
         self.subnets = self._subnets()

@@ -45,7 +45,8 @@ def emulated(local_aws):
         mwaa=_mwaa_client(url),
         cloudformation=local_aws.client("cloudformation"),
         secretsmanager=local_aws.client("secretsmanager"),
-        made={s: local_aws.client(s) for s in ("sts", "ec2", "iam", "redshift-data")},
+        redshift_data=local_aws.client("redshift-data"),
+        made={s: local_aws.client(s) for s in ("sts", "ec2", "iam")},
     )
     project = f"up{uuid.uuid4().hex[:6]}"
     options = Options(
@@ -69,8 +70,7 @@ def emulated(local_aws):
     printed: list[str] = []
     run = Run(options, clients, printed.append, validate=passed)
     serve = ("serve the DAGs", lambda r: _serve(fake, r))
-    steps = tuple(s for s in command.STEPS if s[0] != "database bootstrap")
-    order = steps[:4] + (serve,) + steps[4:]
+    order = command.STEPS[:4] + (serve,) + command.STEPS[4:]
     try:
         lines = command.up(run, order)
         yield run, lines, "\n".join(printed)
@@ -108,7 +108,7 @@ def test_every_step_ran_and_the_stack_holds_every_resource(emulated):
         "pipelines stack",
         "serve the DAGs",
     ]
-    assert names[5:] == [n for n, _ in command.STEPS[4:] if n != "database bootstrap"]
+    assert names[5:] == [n for n, _ in command.STEPS[4:]]
     assert lines[3].endswith("CREATE_COMPLETE")
     assert "DataHub: no server configured" in printed
 
@@ -135,3 +135,17 @@ def test_the_sample_night_is_landed_and_its_runs_started(emulated, local_aws):
     assert {r["dag_id"] for r in api.runs} == CLOCK_SCHEDULED
     assert {r["logical_date"] for r in api.runs} == {f"{NIGHT}T00:00:00+00:00"}
     assert set(api.paused.values()) == {False}
+
+
+def test_the_bootstrap_made_the_pipeline_and_datahub_users(emulated, local_aws):
+    run, lines, _ = emulated
+    role = run.outputs["MwaaExecutionRoleArn"].rsplit("/", 1)[-1]
+    conn = local_aws.postgres.connect(run.outputs["RedshiftDatabase"])
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT usename FROM pg_user")
+            users = {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
+    assert {f"IAMR:{role}", "datahub_ingestion"} <= users
+    assert any(line.startswith("database bootstrap: 3 SQL file(s) applied") for line in lines)

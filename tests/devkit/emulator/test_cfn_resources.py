@@ -16,6 +16,7 @@ from cfnlint.decode import decode_str
 
 from devkit.emulator import cfn_resources, fake_mwaa
 from devkit.iam.infra_policies import INFRA_DIR
+from devkit.run.local_stack import drop_template_crawlers
 
 TEMPLATE_TEXT = (INFRA_DIR / "pipelines.yaml").read_text()
 TEMPLATE = decode_str(TEMPLATE_TEXT)[0]
@@ -24,6 +25,7 @@ TEMPLATE = decode_str(TEMPLATE_TEXT)[0]
 @pytest.fixture(scope="module")
 def stack(local_aws):
     """One stack of the real template, as `deploy infra apply` would create it."""
+    drop_template_crawlers(local_aws)
     project = f"t{uuid.uuid4().hex[:8]}"
     cfn = local_aws.client("cloudformation")
     parameters = {
@@ -42,12 +44,13 @@ def stack(local_aws):
     )
     described = cfn.describe_stacks(StackName=project)["Stacks"][0]
     resources = cfn.list_stack_resources(StackName=project)["StackResourceSummaries"]
-    return {
+    yield {
         "project": project,
         "status": described["StackStatus"],
         "outputs": {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]},
         "resources": {r["LogicalResourceId"]: r for r in resources if r["LogicalResourceId"]},
     }
+    cfn.delete_stack(StackName=project)  # frees the fixed names (Glue) for later stacks
 
 
 def test_every_resource_of_the_template_is_created(stack):
