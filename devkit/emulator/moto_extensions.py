@@ -44,6 +44,11 @@ EXTENSIONS: dict[str, str] = {
         "neither its template nor its outputs, so a stack made by `deploy infra apply` "
         "(a change set) had no Outputs: apply also re-reads the template and the outputs"
     ),
+    "Bucket versioning from CloudFormation": (
+        "moto.s3.models.FakeBucket.create_from_cloudformation_json ignores "
+        "VersioningConfiguration; AWS applies it, and `deploy deploy` refuses an MWAA "
+        "bucket without versioning: the wrapper sets it after the create"
+    ),
 }
 
 
@@ -61,6 +66,7 @@ def install() -> None:
     _install_cfn_models()
     _install_getatt_split()
     _install_change_set_outputs()
+    _install_bucket_versioning()
     _install_redshift_serverless_api()
 
 
@@ -105,6 +111,26 @@ def _install_change_set_outputs() -> None:
 
     apply.updates_outputs = True
     ChangeSet.apply = apply
+
+
+def _install_bucket_versioning() -> None:
+    from moto.s3.models import FakeBucket, s3_backends
+
+    create = FakeBucket.create_from_cloudformation_json
+    if getattr(create, "sets_versioning", False):
+        return
+    original = create.__func__
+
+    def with_versioning(cls, resource_name, cloudformation_json, account_id, region_name, **kw):
+        bucket = original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+        properties = cloudformation_json.get("Properties", {})
+        status = properties.get("VersioningConfiguration", {}).get("Status")
+        if status:
+            s3_backends[account_id]["aws"].put_bucket_versioning(bucket.name, status)
+        return bucket
+
+    with_versioning.sets_versioning = True
+    FakeBucket.create_from_cloudformation_json = classmethod(with_versioning)
 
 
 _SERVICE_URL = r"https?://redshift-serverless\.(.+)\.amazonaws\.com"

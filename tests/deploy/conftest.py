@@ -259,46 +259,10 @@ def passed(_repo: Path, _command: str) -> tuple[bool, str]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def outputs_after_a_change_set():
-    """moto 5.2.5 computes a stack's Outputs when the stack is made (before a CREATE change
-    set adds its resources) and never after ExecuteChangeSet; AWS has them on completion."""
-    from moto.cloudformation.models import CloudFormationBackend
+def moto_as_the_emulation_extends_it():
+    """The emulation's moto extensions (devkit/emulator/moto_extensions.py): stack outputs
+    after a change set, bucket versioning from CloudFormation, the resource types the real
+    template uses. LocalAws installs them too; the deploy tests' moto server needs them."""
+    from devkit.emulator import moto_extensions
 
-    real = CloudFormationBackend.execute_change_set
-
-    def execute_change_set(self, change_set_name, stack_name=None):
-        real(self, change_set_name, stack_name)
-        for change_set in self.change_sets.values():
-            if change_set_name in (change_set.change_set_id, change_set.change_set_name):
-                stack = self.stacks[change_set.stack_id]
-                stack._parse_template()  # a CREATE change set's stack was made with {}
-                stack.output_map = stack._create_output_map()
-
-    CloudFormationBackend.execute_change_set = execute_change_set
-    yield
-    CloudFormationBackend.execute_change_set = real
-
-
-@pytest.fixture(autouse=True, scope="session")
-def bucket_versioning_from_cloudformation():
-    """moto 5.2.5's AWS::S3::Bucket ignores VersioningConfiguration; AWS applies it (the
-    MWAA bucket's versioning is what `deploy deploy` checks first)."""
-    from moto.s3.models import FakeBucket, s3_backends
-
-    real = FakeBucket.create_from_cloudformation_json.__func__
-
-    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        bucket = real(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        status = (
-            cloudformation_json.get("Properties", {})
-            .get("VersioningConfiguration", {})
-            .get("Status")
-        )
-        if status:
-            backend = s3_backends[account_id]["aws"]
-            backend.put_bucket_versioning(bucket.name, status)
-        return bucket
-
-    FakeBucket.create_from_cloudformation_json = classmethod(create)
-    yield
-    FakeBucket.create_from_cloudformation_json = classmethod(real)
+    moto_extensions.install()

@@ -76,6 +76,8 @@ def emulated(local_aws):
         yield run, lines, "\n".join(printed)
     finally:
         server.shutdown()
+        # fixed names (Glue databases, crawlers): one pipelines stack per account and region
+        clients.cloudformation.delete_stack(StackName=project)
 
 
 def _mwaa_client(url: str):
