@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import unquote
 
 VERSION_FIELDS = (

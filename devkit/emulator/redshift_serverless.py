@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-ADMIN_SECRET_PREFIX = "redshift!"  # Redshift's managed admin secret: redshift!<ns>-admin
+ADMIN_SECRET_PREFIX = "redshift!"  # admin secret redshift!<ns>-admin  # pragma: allowlist secret
 
 
 @dataclass
