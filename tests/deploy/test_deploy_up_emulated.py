@@ -9,6 +9,7 @@ tests) is injected.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from datetime import date
@@ -19,6 +20,7 @@ from deploy.aws import Clients
 from deploy.up import command
 from deploy.up.run import Options, Run
 from devkit.emulator import fake_mwaa
+from devkit.iam.policies import template
 from devkit.paths import REPO
 from lakehouse.conventions import Var
 from tests.deploy.conftest import passed
@@ -27,9 +29,47 @@ NIGHT = date(2026, 12, 6)
 CLOCK_SCHEDULED = {"tickit__redshift_load", "data_lake__bronze"}
 
 
+# The crawler fields create_crawler takes back from get_crawler.
+CRAWLER_FIELDS = ("Name", "Role", "DatabaseName", "Targets", "SchemaChangePolicy",
+                  "RecrawlPolicy", "Configuration", "TablePrefix")  # fmt: skip
+
+
+@contextlib.contextmanager
+def crawlers_set_aside(glue):
+    """The template names its crawlers (one stack per account and region): local pipelines
+    of this test process made them already. They are set aside and put back after."""
+    names = [
+        resource["Properties"]["Name"]
+        for resource in template()["Resources"].values()
+        if resource["Type"] == "AWS::Glue::Crawler"
+    ]
+    saved = []
+    for name in names:
+        try:
+            crawler = glue.get_crawler(Name=name)["Crawler"]
+        except glue.exceptions.EntityNotFoundException:
+            continue
+        saved.append({k: crawler[k] for k in CRAWLER_FIELDS if crawler.get(k)})
+        glue.delete_crawler(Name=name)
+    try:
+        yield
+    finally:
+        for crawler in saved:
+            try:
+                glue.delete_crawler(Name=crawler["Name"])
+            except glue.exceptions.EntityNotFoundException:
+                pass
+            glue.create_crawler(**crawler)
+
+
 @pytest.fixture(scope="module")
 def emulated(local_aws):
     """One `deploy up --sample-night` on the emulation; (run, lines, printed)."""
+    with crawlers_set_aside(local_aws.client("glue")):
+        yield from _emulated(local_aws)
+
+
+def _emulated(local_aws):
     fake = fake_mwaa.process_fake()
     server, url = fake_mwaa.start(fake)
     ec2 = local_aws.client("ec2")
