@@ -145,6 +145,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/run/test_ui.py", "core"),
     ("tests/devkit/emulator/test_cfn_resources.py", "core"),
     ("tests/devkit/emulator/test_fake_mwaa_rest_api.py", "core"),
+    ("tests/devkit/emulator/test_secrets_backend.py", "core"),
 )
 
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of
