@@ -30,7 +30,7 @@ def iam_user(principal: str) -> str | None:
     """`IAMR:<role name>` for a role's principal; the set-up principal is the admin."""
     if principal == recorder.SETUP:
         return ADMIN
-    return f"IAMR:{recorder.ROLE_NAMES[principal]}"
+    return f"IAMR:{recorder.ROLE_NAMES.get(principal, principal)}"
 
 
 def secret_user(secret_arn: str, account_id: str, region: str) -> str | None:

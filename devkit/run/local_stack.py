@@ -124,3 +124,16 @@ def drop_template_crawlers(aws) -> None:
     for resource in template()["Resources"].values():
         if resource["Type"] == "AWS::Glue::Crawler" and resource["Properties"]["Name"] in existing:
             glue.delete_crawler(Name=resource["Properties"]["Name"])
+
+
+def secrets_backend(aws, principal: str = "MwaaExecutionRole") -> tuple[str, dict]:
+    """Airflow's secrets backend as the template configures MWAA (AirflowConfigurationOptions
+    secrets.backend and secrets.backend_kwargs), pointed at the emulation and signing as
+    the MWAA execution role: (class path, kwargs)."""
+    import json
+
+    options = template()["Resources"]["MwaaEnvironment"]["Properties"]
+    options = options["AirflowConfigurationOptions"]
+    kwargs = json.loads(options["secrets.backend_kwargs"])
+    kwargs.update(aws.aws_connection(principal=principal)["extra"])
+    return options["secrets.backend"], kwargs
