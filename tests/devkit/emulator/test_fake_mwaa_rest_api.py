@@ -35,7 +35,7 @@ def mwaa(tmp_path_factory):
         endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_secret_access_key="testing",  # pragma: allowlist secret
         config=Config(inject_host_prefix=False),
     )
     yield client, triggered
