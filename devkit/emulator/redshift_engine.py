@@ -74,9 +74,7 @@ def _connect_as(connect: Callable[[], Any], user: str | None):
     conn = connect()
     if user is not None:
         try:
-            with conn.cursor() as cur:
-                redshift_users.become(cur, user)
-            conn.commit()  # the user's creation; the session keeps its authorization
+            redshift_users.become(conn, user)
         except Exception:
             conn.close()
             raise

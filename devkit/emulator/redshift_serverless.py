@@ -17,7 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-ADMIN_SECRET_PREFIX = "redshift!"  # admin secret redshift!<ns>-admin  # pragma: allowlist secret
+# Redshift names the admin's managed secret redshift!<namespace>-admin.
+ADMIN_SECRET_PREFIX = "redshift!"  # pragma: allowlist secret
 
 
 @dataclass

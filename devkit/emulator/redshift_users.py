@@ -57,18 +57,25 @@ def quoted(user: str) -> str:
     return '"' + user.replace('"', '""') + '"'
 
 
-def become(cur, user: str) -> None:
+def become(conn, user: str) -> None:
     """Switch the session to `user`, creating it first as Redshift does for IAM users.
 
     Only IAM users are created on first use; a password user must exist (the bootstrap
-    creates it), or the login fails as on Redshift.
+    creates it), or the login fails as on Redshift. One round trip when the user exists.
     """
-    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,))
-    if cur.fetchone() is None:
+    with conn.cursor() as cur:
+        try:
+            cur.execute(f"SET SESSION AUTHORIZATION {quoted(user)}")
+            return
+        except Exception as err:
+            if getattr(err, "pgcode", None) != "42704":  # undefined_object: no such role
+                raise
+            conn.rollback()
         if not user.startswith(("IAMR:", "IAM:")):
             raise UnknownDatabaseUser(f'password authentication failed for user "{user}"')
         cur.execute(f"CREATE ROLE {quoted(user)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
-    cur.execute(f"SET SESSION AUTHORIZATION {quoted(user)}")
+        conn.commit()
+        cur.execute(f"SET SESSION AUTHORIZATION {quoted(user)}")
 
 
 # --- a denial that names the statement, the user and the privilege ----------------------
