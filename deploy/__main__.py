@@ -1,4 +1,4 @@
-"""Command line: ``python -m deploy {plan,deploy,status,export,infra,review}``.
+"""Command line: ``python -m deploy {plan,deploy,status,export,infra,up,review}``.
 
 Exit codes: 0 success / in sync, 1 error (message says what to do),
 2 usage error, 3 ``status`` found drift.
@@ -19,6 +19,7 @@ from deploy.aws import make_clients
 from deploy.errors import DeployError, explain
 from deploy.review import cli as review_cli
 from deploy.settings import Settings
+from deploy.up import cli as up_cli
 from deploy.validation import DEFAULT_COMMAND
 
 EPILOG = """\
@@ -74,6 +75,13 @@ def parser() -> argparse.ArgumentParser:
         help="run before any write; must exit 0 ($MWAA_DEPLOY_VALIDATE_COMMAND; default: "
         "the gate's DAG validation tests)",
     )
+    deploy.add_argument(
+        "--confirm-timeout",
+        type=float,
+        default=float(os.environ.get("MWAA_DEPLOY_CONFIRM_TIMEOUT", "900")),
+        help="after the upload, wait up to this many seconds for MWAA to parse every DAG "
+        "and fail on import errors; 0 skips the check ($MWAA_DEPLOY_CONFIRM_TIMEOUT, 900)",
+    )
     deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
     for command in (plan, deploy):
         command.add_argument(
@@ -87,6 +95,7 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", type=Path, required=True, help="a new folder")
     infra_cli.add_parser(commands, region)
+    up_cli.add_parser(commands, region)
     review_cli.add_parser(commands)
     return top
 
@@ -118,6 +127,7 @@ def settings_from(args: argparse.Namespace, clients=None) -> Settings:
         env=args.env,
         promote_from=promote_from,
         bundle=getattr(args, "bundle", None),
+        confirm_timeout=getattr(args, "confirm_timeout", 0.0),
     )
 
 
@@ -135,6 +145,8 @@ def main(argv: list[str] | None = None, clients=None) -> int:
             return review_cli.run(args, say)
         if args.command == "infra":
             return infra_cli.run(args, clients or make_clients(args.region), say)
+        if args.command == "up":
+            return up_cli.run(args, clients or make_clients(args.region), say)
         clients = clients or make_clients(args.region)
         settings = settings_from(args, clients)
         if args.command == "export":

@@ -15,7 +15,9 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from deploy import stack_states
 from deploy.errors import DeployError
+from deploy.stack_states import Next
 
 Say = Callable[[str], None]
 
@@ -93,16 +95,9 @@ def stack_status(cfn, stack: str) -> str | None:
 
 
 def _check_updatable(stack: str, status: str | None) -> None:
-    if status is None or status == "REVIEW_IN_PROGRESS":
-        return
-    if status.endswith("_IN_PROGRESS"):
-        raise DeployError(f"stack {stack} is {status}: wait until it finishes, then rerun")
-    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"):
-        raise DeployError(
-            f"stack {stack} is {status} (its creation failed) and cannot be updated: "
-            f"read its events, delete it (aws cloudformation delete-stack --stack-name {stack}) "
-            "and apply again"
-        )
+    """Refuse, with the table's advice, a status no change set can be made on."""
+    if stack_states.state_of(status).next not in (Next.CREATE, Next.UPDATE):
+        raise DeployError(stack_states.refusal(stack, status or "DELETE_COMPLETE"))
 
 
 # Parameters the DAG deploy moves on every deploy (UpdateEnvironment): the stack's own
@@ -113,7 +108,7 @@ DEPLOYED_VERSIONS = ("PluginsS3ObjectVersion", "RequirementsS3ObjectVersion")
 def existing_stack(cfn, stack: str) -> dict | None:
     """DescribeStacks of the stack, or None when there is none yet to update."""
     described = describe_stack(cfn, stack)
-    if described is None or described["StackStatus"] == "REVIEW_IN_PROGRESS":
+    if described is None or stack_states.state_of(described["StackStatus"]).next is Next.CREATE:
         return None
     return described
 
@@ -174,7 +169,7 @@ def create(
     """
     status = stack_status(cfn, stack)
     _check_updatable(stack, status)
-    new_stack = status in (None, "REVIEW_IN_PROGRESS")
+    new_stack = stack_states.state_of(status).next is Next.CREATE
     try:
         created = cfn.create_change_set(
             StackName=stack,

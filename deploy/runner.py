@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from deploy import environment as env_mod
 from deploy import manifest as manifest_mod
-from deploy import promotion, references, s3sync
+from deploy import mwaa_confirm, promotion, references, s3sync
 from deploy.aws import Clients
 from deploy.errors import DeployError
 from deploy.plan import Plan, compute, delete_guard
@@ -166,6 +167,7 @@ def run_deploy(
     env_mod.check_ready(state.env, settings.bucket, say)
     plan = _checked_plan(settings, state, say)
     summary = Summary(unchanged=len(plan.unchanged))
+    since = datetime.now(timezone.utc)
     written: dict[str, s3sync.RemoteObject] = {}
     # MWAA reads the constraints from dags/ while it installs the new requirements.txt.
     _upload(plan.prerequisite_uploads, settings, clients, state, written, summary, say)
@@ -175,8 +177,29 @@ def run_deploy(
     summary.deleted = [c.key for c in plan.deletes]
     s3sync.delete(clients.s3, settings.bucket, summary.deleted, say)
     summary.manifest_written = _write_manifest(settings, clients, state, written, validation)
+    _confirm(settings, clients, state, summary, since, say, sleep)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _confirm(settings, clients, state, summary, since, say, sleep) -> None:
+    """MWAA parsed what was shipped, without import errors (deploy/mwaa_confirm.py)."""
+    if settings.confirm_timeout <= 0:
+        say("warning: MWAA's parse of the DAGs not confirmed (--confirm-timeout 0)")
+        return
+    expected = mwaa_confirm.shipped_dag_ids(state.local)
+    fresh = expected & mwaa_confirm.shipped_dag_ids(summary.uploaded)
+    mwaa_confirm.confirm(
+        clients.mwaa,
+        settings.environment,
+        expected,
+        fresh,
+        since,
+        say,
+        min(settings.poll_interval, 15.0),
+        settings.confirm_timeout,
+        sleep,
+    )
 
 
 def _checked_plan(settings: Settings, state: State, say: Say) -> Plan:

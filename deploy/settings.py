@@ -26,3 +26,5 @@ class Settings:
     env: str | None = None  # infra/environments/<env>.json, when named with --env
     promote_from: str | None = None  # that environment's: it deploys only exports of this one
     bundle: Path | None = None  # --from: what `export` wrote; deployed instead of the tree
+    # After the upload, wait this long for MWAA to parse the DAGs (0: do not ask MWAA).
+    confirm_timeout: float = 0.0

@@ -98,6 +98,10 @@ class Var(Setting):
         "security groups of the ingestion tasks, comma-separated",
     )
     DATAHUB_LOG_GROUP = "datahub_log_group", "CloudWatch log group of the ingestion container"
+    DATAHUB_GMS_URL = (
+        "datahub_gms_url",
+        "the DataHub server's GMS URL; `none` skips the ingestion (no server configured)",
+    )
     # The data lake (docs/data_lake.md): one long-lived EMR Serverless application
     # per environment, created outside the DAGs; job files under the MWAA bucket.
     MWAA_BUCKET = "mwaa_bucket", "the MWAA environment's bucket (Spark jobs under dags/spark/)"

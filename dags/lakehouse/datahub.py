@@ -36,3 +36,20 @@ def ingest_command(recipe: str) -> list[str]:
 def task_id_for(recipe: str) -> str:
     """`glossary/recipe.yml` -> `ingest_glossary`, `glue.yml` -> `ingest_glue`."""
     return "ingest_" + recipe.removesuffix(".yml").replace("/recipe", "").replace("/", "_")
+
+
+# The value of Variable datahub_gms_url while no DataHub server is configured (the
+# stack's output DatahubGmsUrl when its parameter DataHubGmsUrl is empty).
+NO_SERVER = "none"
+
+
+def server_configured(gms_url: str) -> bool:
+    """The ingestion's gate: False (skip every ingestion task) without a server."""
+    if gms_url.strip() in ("", NO_SERVER):
+        print(
+            "DataHub: no server configured (Variable datahub_gms_url is "
+            f"{gms_url.strip() or 'empty'!r}); skipping the ingestion. Turn it on: set the "
+            "stack parameter DataHubGmsUrl and rerun `python -m deploy up` (docs/datahub.md)"
+        )
+        return False
+    return True

@@ -58,6 +58,10 @@ def upload_recipes(env) -> str:
     return bucket
 
 
+# Never contacted: the local ingestion's sink is a file.
+LOCAL_GMS_URL = "http://127.0.0.1:9"
+
+
 def create_network(env) -> tuple[str, str]:
     """(subnet, security group) the ingestion tasks run in, as the stack creates them."""
     ec2 = env.aws.client("ec2")
@@ -76,7 +80,7 @@ def container_environment(env, bucket: str) -> dict[str, str]:
     suffix = f"_{env.names.tag}" if env.names.tag else ""
     return {
         RECIPES_URI_ENV: f"s3://{bucket}/dags/recipes",
-        "DATAHUB_GMS_URL": "http://127.0.0.1:9",  # never contacted: the sink is a file
+        "DATAHUB_GMS_URL": LOCAL_GMS_URL,
         "AWS_REGION": env.aws.region,
         "AWS_ACCOUNT_ID": env.aws.account_id,
         "DEPLOY_ENV": "local",
@@ -154,6 +158,8 @@ class DataHub(LocalDomain):
             Var.DATAHUB_SUBNETS: subnet,
             Var.DATAHUB_SECURITY_GROUPS: group,
             Var.DATAHUB_LOG_GROUP: log_group(env.names),
+            # Configured: the ingestion runs (its sink is a local file, never this URL).
+            Var.DATAHUB_GMS_URL: LOCAL_GMS_URL,
         }
 
     def effects(self, env) -> dict[str, object]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
+from types import SimpleNamespace
 
 from devkit.domains import LocalDomain
 from devkit.domains.house import MWAA_ROLE
-from devkit.emulator import REDSHIFT_ROLE_ARN
+from devkit.emulator import REDSHIFT_ROLE_ARN, cfn_resources
+from devkit.iam import recorder
 from devkit.iam.policies import template_name
 from devkit.sample_data.tickit import TickitData, extract_objects, generate
 from lakehouse.conventions import Conn, Var
@@ -26,7 +28,7 @@ class Tickit(LocalDomain):
     name = "tickit"
 
     def provision(self, env) -> None:
-        env.aws.postgres.create_database(env.names.database(WAREHOUSE), exist_ok=True)
+        bootstrap_warehouse(env)
         # The stack creates the gold Glue database; the crawler only adds tables to it.
         glue = env.aws.client("glue")
         gold = env.names.database(GOLD_DATABASE)
@@ -36,7 +38,7 @@ class Tickit(LocalDomain):
     def variables(self, env) -> dict[str, str]:
         return {
             Var.REDSHIFT_DATABASE: env.names.database(WAREHOUSE),
-            Var.REDSHIFT_WORKGROUP: "local",
+            Var.REDSHIFT_WORKGROUP: env.names.project,
             Var.GLUE_DATABASE: env.names.database(GOLD_DATABASE),
             Var.TICKIT_GOLD_CRAWLER: template_name("TickitGoldCrawler", env.names.project),
         }
@@ -44,7 +46,9 @@ class Tickit(LocalDomain):
     def connections(self, env) -> dict[str, dict]:
         # The SQL check operators read the same database the Data API writes to.
         return {
-            Conn.REDSHIFT_SQL: env.aws.postgres.airflow_connection(env.names.database(WAREHOUSE)),
+            Conn.REDSHIFT_SQL: env.aws.postgres.airflow_connection(
+                env.names.database(WAREHOUSE), login=pipeline_user()
+            ),
             Conn.REDSHIFT_S3_ROLE: env.aws.aws_connection(
                 principal=MWAA_ROLE, role_arn=REDSHIFT_ROLE_ARN
             ),
@@ -77,6 +81,53 @@ class Tickit(LocalDomain):
             ),
             f"Glue tables in {gold}": [t["Name"] for t in tables],
         }
+
+
+def pipeline_user() -> str:
+    """The database user Redshift maps the MWAA execution role to (IAM authentication)."""
+    from deploy.redshift_bootstrap import pipeline_user as of_role
+
+    return of_role(recorder.role_arn(MWAA_ROLE))
+
+
+def warehouse_outputs(env) -> dict[str, str]:
+    """The stack's Redshift part as the emulation creates it: the namespace (with its
+    managed admin secret) and workgroup, the DataHub user's secret, from the template's
+    resource types (devkit/emulator/cfn_resources.py); the outputs the bootstrap reads."""
+    aws, project = env.aws, env.names.project
+    database = env.names.database(WAREHOUSE)
+    where = (aws.account_id, aws.region)
+    namespace = {"DbName": database, "AdminUsername": "admin", "ManageAdminPassword": True}
+    cfn_resources.RedshiftNamespace.create(project, namespace, *where)
+    cfn_resources.RedshiftWorkgroup.create(project, {"NamespaceName": project}, *where)
+    secret = {
+        "GenerateSecretString": {
+            "SecretStringTemplate": '{"username": "datahub_ingestion"}',
+            "GenerateStringKey": "password",
+            "PasswordLength": 32,
+            "ExcludeCharacters": "\"'@/\\ ",
+        }
+    }
+    datahub_secret, _ = cfn_resources.Secret.create(f"{project}/datahub/redshift", secret, *where)
+    return {
+        "RedshiftWorkgroup": project,
+        "RedshiftDatabase": database,
+        "RedshiftAdminSecretName": f"redshift!{project}-admin",
+        "MwaaExecutionRoleArn": recorder.role_arn(MWAA_ROLE),
+        "DataHubRedshiftSecretArn": datahub_secret,
+    }
+
+
+def bootstrap_warehouse(env) -> list[str]:
+    """The warehouse, then the database bootstrap as `python -m deploy up` runs it."""
+    from deploy.redshift_bootstrap import run_bootstrap
+
+    outputs = warehouse_outputs(env)
+    clients = SimpleNamespace(
+        secretsmanager=env.aws.client("secretsmanager"),
+        redshift_data=env.aws.client("redshift-data"),
+    )
+    return run_bootstrap(clients, outputs)
 
 
 def _has_database(glue, name: str) -> bool:

@@ -1,9 +1,11 @@
-"""A tiny MWAA REST endpoint, because moto 5.1.22 has no MWAA backend.
+"""A tiny MWAA REST endpoint, because moto (5.2.5) has no MWAA backend.
 
-It speaks the real wire protocol (rest-json: GET/PUT/PATCH /environments/{Name}),
-so the deploy tool's real boto3 client - parameter validation included - is
-exercised. Status moves one step per GetEnvironment call after an update,
-following a script the test chooses (success, or failure with rollback).
+It speaks the real wire protocol (rest-json: GET/PUT/PATCH /environments/{Name},
+POST /restapi/{Name}), so the deploy tool's real boto3 client - parameter
+validation included - is exercised. Status moves one step per GetEnvironment call
+after an update, following a script the test chooses (success, or failure with
+rollback). InvokeRestApi is answered by a local Airflow over a DAGs folder
+(`serve_dags`, devkit/airflow/rest_api.py), as MWAA forwards it to its own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import unquote
 
 VERSION_FIELDS = (
@@ -39,7 +42,33 @@ class FakeMwaa:
         self.pending: dict[str, dict] = {}
         self.updates: list[dict] = []
         self.next_script: dict[str, tuple[str, ...]] = {}
+        self.airflow: dict[str, object] = {}  # environment -> its LocalAirflowApi
         self.lock = threading.Lock()
+
+    def serve_dags(self, name: str, dag_folder: Path, on_trigger=None):
+        """Answer the environment's InvokeRestApi from a local Airflow over `dag_folder`."""
+        from devkit.airflow.rest_api import LocalAirflowApi
+
+        self.airflow[name] = api = LocalAirflowApi(Path(dag_folder), on_trigger)
+        return api
+
+    def invoke_rest_api(self, name: str, body: dict) -> tuple[int, dict, str | None]:
+        """(HTTP status, body, error type) of InvokeRestApi, as MWAA answers it."""
+        if name not in self.environments:
+            return 404, {"message": f"Environment {name} not found"}, "ResourceNotFoundException"
+        api = self.airflow.get(name)
+        if api is None:
+            message = f"no local Airflow serves {name}: call FakeMwaa.serve_dags first"
+            return 500, {"message": message}, "InternalServerException"
+        code, response = api.answer(
+            body["Method"], body["Path"], body.get("QueryParameters"), body.get("Body")
+        )
+        answer = {"RestApiStatusCode": code, "RestApiResponse": response}
+        if code >= 500:
+            return 400, answer, "RestApiServerException"
+        if code >= 400:
+            return 400, answer, "RestApiClientException"
+        return 200, answer, None
 
     def add(self, name: str, bucket: str, status: str = "AVAILABLE", dags: str = "dags") -> None:
         """Create an environment directly (what CreateEnvironment would leave behind)."""
@@ -87,14 +116,31 @@ class FakeMwaa:
             return 200, {"Arn": env["Arn"]}
 
 
+_process_fake: FakeMwaa | None = None
+
+
+def process_fake() -> FakeMwaa:
+    """The FakeMwaa of this process: where the stack's MWAA::Environment is created."""
+    global _process_fake
+    if _process_fake is None:
+        _process_fake = FakeMwaa()
+    return _process_fake
+
+
+def use(fake: FakeMwaa | None) -> None:
+    """Make `fake` the process's (a test's own endpoint), or None for a fresh one."""
+    global _process_fake
+    _process_fake = fake
+
+
 def _handler(fake: FakeMwaa):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:  # keep test output quiet
             pass
 
-        def _name(self) -> str | None:
+        def _name(self, kind: str = "environments") -> str | None:
             parts = self.path.split("?")[0].strip("/").split("/")
-            return unquote(parts[1]) if len(parts) == 2 and parts[0] == "environments" else None
+            return unquote(parts[1]) if len(parts) == 2 and parts[0] == kind else None
 
         def _send(self, code: int, body: dict, error: str | None = None) -> None:
             data = json.dumps(body).encode()
@@ -120,6 +166,10 @@ def _handler(fake: FakeMwaa):
         def do_PATCH(self) -> None:  # noqa: N802
             code, body = fake.update(self._name() or "", self._body())
             error = {404: "ResourceNotFoundException", 400: "ValidationException"}.get(code)
+            self._send(code, body, error)
+
+        def do_POST(self) -> None:  # noqa: N802
+            code, body, error = fake.invoke_rest_api(self._name("restapi") or "", self._body())
             self._send(code, body, error)
 
     return Handler

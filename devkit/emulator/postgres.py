@@ -145,12 +145,13 @@ class EmbeddedPostgres:
             cur.execute(statement)
         conn.close()
 
-    def airflow_connection(self, database: str) -> dict[str, str]:
-        """An Airflow connection (conn type postgres) to ``database``, as a JSON-able dict."""
+    def airflow_connection(self, database: str, login: str | None = None) -> dict[str, str]:
+        """An Airflow connection (conn type postgres) to ``database`` as `login` (default:
+        the superuser), as a JSON-able dict."""
         return {
             "conn_type": "postgres",
             "host": self.socket_dir,
-            "login": self.user,
+            "login": login or self.user,
             "schema": database,
         }
 

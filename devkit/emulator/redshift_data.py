@@ -17,8 +17,9 @@ from typing import Any, Callable
 from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationException
 from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
 
-from devkit.emulator import pgtypes
+from devkit.emulator import pgtypes, redshift_users
 from devkit.emulator.redshift_engine import Outcome, run_batch
+from devkit.iam import recorder
 
 
 @dataclass
@@ -30,6 +31,7 @@ class StatementRecord:
     database: str
     status: str
     error: str | None
+    user: str | None = None  # the database user it ran as (None: the namespace's admin)
 
 
 @dataclass
@@ -50,20 +52,25 @@ class RedshiftDataService:
         self._statements: dict[str, _Statement] = {}
         self.records: list[StatementRecord] = []
 
-    def submit(self, params: dict[str, Any], sqls: list[str], batch: bool) -> _Statement:
+    def submit(
+        self, params: dict[str, Any], sqls: list[str], batch: bool, user: str | None = None
+    ) -> _Statement:
+        """Run `sqls` as the database `user` (None: the admin) in one transaction."""
         database = params.get("Database")
         if not database:
             raise ValidationException("Database is required for the devkit Redshift Data API")
         if not sqls or any(not (s or "").strip() for s in sqls):
             raise ValidationException("Sql must not be empty")
-        outcomes = run_batch(lambda: self._connect(database), sqls)
+        outcomes = run_batch(lambda: self._connect(database), sqls, user)
         statement = _Statement(str(uuid.uuid4()), params, outcomes, batch)
         with self._lock:
             self._statements[statement.id] = statement
             for index, outcome in enumerate(outcomes, 1):
                 sub_id = f"{statement.id}:{index}" if batch else statement.id
                 self.records.append(
-                    StatementRecord(sub_id, outcome.sql, database, outcome.status, outcome.error)
+                    StatementRecord(
+                        sub_id, outcome.sql, database, outcome.status, outcome.error, user
+                    )
                 )
         return statement
 
@@ -126,14 +133,26 @@ def _overall(outcomes: list[Outcome]) -> Outcome:
     return summary
 
 
+def _caller(self, params: dict[str, Any]) -> str | None:
+    """The database user Redshift maps this request's caller to (devkit/emulator/redshift_users)."""
+    try:
+        return redshift_users.database_user(
+            params, recorder.current_principal(), self.current_account, self.region
+        )
+    except redshift_users.UnknownDatabaseUser as err:
+        raise ValidationException(str(err)) from None
+
+
 def execute_statement(self) -> tuple[int, dict, str]:
-    statement = _svc().submit(json.loads(self.body), [self._get_param("Sql")], batch=False)
+    params = json.loads(self.body)
+    statement = _svc().submit(params, [self._get_param("Sql")], False, _caller(self, params))
     return 200, {}, json.dumps(_identity(statement))
 
 
 def batch_execute_statement(self) -> tuple[int, dict, str]:
-    sqls = self._get_param("Sqls") or []
-    statement = _svc().submit(json.loads(self.body), list(sqls), batch=True)
+    params = json.loads(self.body)
+    sqls = list(self._get_param("Sqls") or [])
+    statement = _svc().submit(params, sqls, True, _caller(self, params))
     return 200, {}, json.dumps(_identity(statement))
 
 

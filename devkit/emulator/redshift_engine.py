@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from devkit.emulator import copy_load, redshift_sql, unload
+from devkit.emulator import copy_load, redshift_sql, redshift_users, unload
 from devkit.emulator.errors import RedshiftError
 from devkit.iam import emulated, recorder
 
@@ -24,13 +24,17 @@ class Outcome:
     description: Any = None
     rows: list[tuple] = field(default_factory=list)
     row_count: int = -1
+    running: str = ""  # the statement of `sql` being run (the one named if it fails)
 
     @property
     def has_result_set(self) -> bool:
         return self.description is not None
 
 
-def _message(err: Exception) -> str:
+def _message(err: Exception, statement: str = "", user: str | None = None) -> str:
+    if getattr(err, "pgcode", None) == "42501":  # insufficient_privilege
+        primary = getattr(err.diag, "message_primary", None) or str(err).strip()
+        return "ERROR: " + redshift_users.explain_denial(primary, statement, user)
     if isinstance(err, RedshiftError):
         return f"ERROR: {err}"
     diag = getattr(err, "diag", None)
@@ -48,6 +52,7 @@ def _run_one(cur, sql: str, outcome: Outcome) -> None:
         kind = redshift_sql.statement_kind(statement)
         if kind == "transaction":
             continue
+        outcome.running = statement
         outcome.description, outcome.rows = None, []
         if kind == "copy":
             with recorder.acting_as(emulated.redshift_principal(statement)):
@@ -64,11 +69,26 @@ def _run_one(cur, sql: str, outcome: Outcome) -> None:
                 outcome.row_count = len(outcome.rows)
 
 
-def run_batch(connect: Callable[[], Any], sqls: list[str]) -> list[Outcome]:
-    """Run ``sqls`` in one transaction; on the first failure roll back and abort the rest."""
+def _connect_as(connect: Callable[[], Any], user: str | None):
+    """A connection whose session runs as `user` (devkit/emulator/redshift_users.py)."""
+    conn = connect()
+    if user is not None:
+        try:
+            redshift_users.become(conn, user)
+        except Exception:
+            conn.close()
+            raise
+    return conn
+
+
+def run_batch(
+    connect: Callable[[], Any], sqls: list[str], user: str | None = None
+) -> list[Outcome]:
+    """Run ``sqls`` in one transaction as the database `user` (None: the admin); on the
+    first failure roll back and abort the rest."""
     outcomes = [Outcome(sql) for sql in sqls]
     try:
-        conn = connect()
+        conn = _connect_as(connect, user)
     except Exception as err:
         for outcome in outcomes:
             outcome.status, outcome.error = "FAILED", _message(err)
@@ -80,7 +100,9 @@ def run_batch(connect: Callable[[], Any], sqls: list[str]) -> list[Outcome]:
                     _run_one(cur, outcome.sql, outcome)
                 except Exception as err:  # any failure fails the whole submission
                     conn.rollback()
-                    outcome.status, outcome.error = "FAILED", _message(err)
+                    outcome.status, outcome.error = "FAILED", _message(
+                        err, outcome.running or outcome.sql, user
+                    )
                     for later in outcomes[index + 1 :]:
                         later.status = "ABORTED"
                     return outcomes

@@ -128,9 +128,30 @@ def strip_redshift_ddl(statement: str) -> str:
     return "".join(out)
 
 
+# Redshift's user options PostgreSQL lacks: an IAM user has no password; SYSLOG ACCESS
+# (which system-table rows a user sees) has no PostgreSQL counterpart, so it becomes a
+# check that the user exists, as Redshift's ALTER USER would fail without one.
+_PASSWORD_DISABLE = re.compile(r"\s+PASSWORD\s+DISABLE\b", re.I)
+_SYSLOG = re.compile(r"^ALTER\s+USER\s+(\"(?:[^\"]|\"\")+\"|\w+)\s+SYSLOG\s+ACCESS\s+\w+$", re.I)
+
+
+def _user_options(text: str) -> str | None:
+    if syslog := _SYSLOG.match(text):
+        return f"SELECT {_quote_literal(syslog.group(1))}::regrole"
+    if re.match(r"^(CREATE|ALTER)\s+USER\b", text, re.I):
+        return _PASSWORD_DISABLE.sub("", text)
+    return None
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def to_postgres(statement: str) -> str:
     """Translate one Redshift statement to PostgreSQL (falls back to the stripped text)."""
     text = strip_redshift_ddl(_normalise(statement))
+    if (user_statement := _user_options(text)) is not None:
+        return user_statement
     try:
         translated = sqlglot.transpile(text, read="redshift", write="postgres")
     except SqlglotError:

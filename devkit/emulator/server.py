@@ -9,7 +9,15 @@ from typing import Iterator
 
 import boto3
 
-from devkit.emulator import athena, ecs_ingestion, emr_serverless, glue_crawler, redshift_data
+from devkit.emulator import (
+    athena,
+    ecs_ingestion,
+    emr_serverless,
+    glue_crawler,
+    moto_extensions,
+    redshift_data,
+    redshift_serverless,
+)
 from devkit.emulator.moto_server import QuickStoppingMotoServer
 from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
 from devkit.emulator.s3store import ACCOUNT_ID
@@ -52,6 +60,8 @@ class LocalAws:
         athena.install()
         emr_serverless.install()
         recorder.install()
+        moto_extensions.install()
+        redshift_serverless.on_namespace = self._create_namespace_database
         recorder.LOOKUPS[("redshift-serverless", "workgroup-id")] = self.workgroup_id
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
         self._server = QuickStoppingMotoServer(
@@ -61,12 +71,17 @@ class LocalAws:
         ecs_ingestion.install(self.endpoint_url, FAKE_KEY)  # before any request reaches ECS
         _active = self
 
+    def _create_namespace_database(self, namespace) -> None:
+        """A Redshift Serverless namespace's database is a PostgreSQL database."""
+        self.postgres.create_database(namespace.db_name, exist_ok=True)
+
     def stop(self) -> None:
         global _active
         if self._server is not None:
             self._server.stop()
             self._server = None
         redshift_data.install(None)
+        redshift_serverless.on_namespace = None
         ecs_ingestion.stop()
         if _active is self:
             _active = None
@@ -81,9 +96,14 @@ class LocalAws:
     def workgroup_id(self, params: dict, region: str | None = None) -> str:
         """The id (a UUID on AWS) of the Redshift Serverless workgroup
         `params["workgroupName"]`, which IAM authorizes the Data API on, as GetWorkgroup
-        answers it. The emulation serves no Redshift Serverless API yet (issue 21 adds
-        it): until then its one workgroup's id is its name, here and in the local stack."""
-        return params["workgroupName"]
+        answers it. A workgroup the stack created has its UUID; the local pipelines'
+        own workgroup (provisioned per domain, not yet from the stack) is declared with
+        its name as id in devkit/run/local_stack.py, and the policy is resolved with it."""
+        name = params["workgroupName"]
+        try:
+            return redshift_serverless.workgroup(ACCOUNT_ID, region or self.region, name).id
+        except redshift_serverless.NotFound:
+            return name
 
     @property
     def statements(self) -> list[StatementRecord]:

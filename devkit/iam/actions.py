@@ -503,6 +503,11 @@ MWAA = {
     )(f"airflow:{name}")
     for name in ("GetEnvironment", "UpdateEnvironment")
 }
+# Airflow's REST API through MWAA: authorized on the Airflow role the caller acts as;
+# the deploy tool acts as `User` (deploy/mwaa_rest.py).
+MWAA["InvokeRestApi"] = lambda p, w: [
+    Request("airflow:InvokeRestApi", w.arn("airflow", f"role/{p['Name']}/User"))
+]
 
 # --- CloudFormation and Secrets Manager (the deploy role's `deploy infra`) ----------------
 

@@ -11,10 +11,56 @@ properties (`create_crawlers`).
 
 from __future__ import annotations
 
+import argparse
+
 from devkit.domains import Pipeline, datahub
 from devkit.iam import recorder
-from devkit.iam.infra_policies import Resolver
+from devkit.iam.infra_policies import INFRA_DIR, Resolver
 from devkit.iam.policies import split_resources, stack_resources, template
+
+# Parameters the template needs that have no meaning on the emulation.
+EMULATED_NETWORK = {
+    "PrivateSubnetIds": "subnet-local-a,subnet-local-b",
+    "RedshiftSubnetIds": "subnet-local-a,subnet-local-b,subnet-local-c",
+    "SecurityGroupIds": "sg-local",
+    "GitHubRepository": "local/pipelines",
+}
+
+
+def deploy_clients(aws):
+    """The deploy tool's clients on the emulation, as the set-up principal (the admin)."""
+    from deploy.aws import Clients
+
+    return Clients(
+        s3=aws.client("s3"),
+        mwaa=None,
+        cloudformation=aws.client("cloudformation"),
+        secretsmanager=aws.client("secretsmanager"),
+        redshift_data=aws.client("redshift-data"),
+    )
+
+
+def apply_stack(aws, stack: str, parameters: dict[str, str]) -> dict[str, str]:
+    """infra/pipelines.yaml applied by `python -m deploy infra apply`'s own code; the
+    stack's outputs."""
+    from deploy import airflow_settings, infra_cli
+
+    values = {**EMULATED_NETWORK, "GitHubEnvironment": stack, **parameters}
+    args = argparse.Namespace(
+        infra_command="apply",
+        stack=stack,
+        template=INFRA_DIR / "pipelines.yaml",
+        parameters=None,
+        parameter=[f"{key}={value}" for key, value in values.items()],
+        role_arn=None,
+        template_bucket=None,
+        allow_replacement=False,
+        poll_interval=0.0,
+        timeout=60.0,
+    )
+    clients = deploy_clients(aws)
+    infra_cli.run_change_set(args, clients, lambda line: None)
+    return airflow_settings.stack_outputs(clients.cloudformation, stack)
 
 
 def local_resources(pipeline: Pipeline) -> dict[str, str]:
@@ -83,3 +129,18 @@ def create_crawlers(pipeline: Pipeline) -> None:
         properties = resolver.resolve(resource["Properties"])
         if properties["Name"] not in existing:
             glue.create_crawler(**properties)
+
+
+def secrets_backend(aws, stack: str, principal: str = "MwaaExecutionRole") -> tuple[str, dict]:
+    """Airflow's secrets backend as the template configures MWAA (AirflowConfigurationOptions
+    secrets.backend and secrets.backend_kwargs), pointed at the emulation and signing as
+    the MWAA execution role: (class path, kwargs)."""
+    import json
+
+    options = template()["Resources"]["MwaaEnvironment"]["Properties"]
+    options = Resolver(template(), values={"AWS::StackName": stack}).resolve(
+        options["AirflowConfigurationOptions"]
+    )
+    kwargs = json.loads(options["secrets.backend_kwargs"])
+    kwargs.update(aws.aws_connection(principal=principal)["extra"])
+    return options["secrets.backend"], kwargs

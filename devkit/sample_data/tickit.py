@@ -52,19 +52,24 @@ class TickitData:
         return [row for row in rows if start <= row[index] < end]
 
 
-def dateid(day: date) -> int:
-    return FIRST_DATEID + (day - FIRST_DAY).days
+def dateid(day: date, first_day: date = FIRST_DAY) -> int:
+    return FIRST_DATEID + (day - first_day).days
 
 
-def generate(scale: float = 1.0, seed: int = 2008, days: int = 60) -> TickitData:
-    """Build the whole dataset; facts span `days` days from 2008-01-01."""
+def generate(
+    scale: float = 1.0, seed: int = 2008, days: int = 60, first_day: date = FIRST_DAY
+) -> TickitData:
+    """Build the whole dataset; facts span `days` days from `first_day` (2008-01-01; a
+    later day gives the same rows moved there, as `deploy up --sample-night` lands)."""
     rng = random.Random(seed)
     n_users, n_venues, n_events = int(500 * scale), max(5, int(20 * scale)), int(120 * scale)
     users = _users(rng, n_users)
     venues = _venues(rng, n_venues)
-    calendar = _calendar()
-    events = _events(rng, n_events, n_venues, days)
-    listings, sales = _listings_and_sales(rng, int(2000 * scale), n_users, n_events, days)
+    calendar = _calendar(first_day)
+    events = _events(rng, n_events, n_venues, days, first_day)
+    listings, sales = _listings_and_sales(
+        rng, int(2000 * scale), n_users, n_events, days, first_day
+    )
     return TickitData(
         tables={
             "users": users,
@@ -99,55 +104,57 @@ def _venues(rng: random.Random, count: int) -> list[tuple]:
     return venues
 
 
-def _calendar() -> list[tuple]:
+def _calendar(first_day: date) -> list[tuple]:
     calendar = []
     for offset in range(366):
-        day = FIRST_DAY + timedelta(days=offset)
+        day = first_day + timedelta(days=offset)
         calendar.append(
-            (dateid(day), day, day.strftime("%a").upper()[:3], int(day.strftime("%U")) + 1,
-             day.strftime("%b").upper(), f"{(day.month - 1) // 3 + 1}", day.year,
-             day.month == 1 and day.day == 1)
+            (dateid(day, first_day), day, day.strftime("%a").upper()[:3],
+             int(day.strftime("%U")) + 1, day.strftime("%b").upper(),
+             f"{(day.month - 1) // 3 + 1}", day.year, day.month == 1 and day.day == 1)
         )  # fmt: skip
     return calendar
 
 
-def _events(rng: random.Random, count: int, n_venues: int, days: int) -> list[tuple]:
+def _events(
+    rng: random.Random, count: int, n_venues: int, days: int, first_day: date
+) -> list[tuple]:
     events = []
     for eventid in range(1, count + 1):
-        day = FIRST_DAY + timedelta(days=rng.randrange(days + 30))
+        day = first_day + timedelta(days=rng.randrange(days + 30))
         start = datetime.combine(day, time(rng.choice((14, 19, 20))))
         events.append(
-            (eventid, rng.randint(1, n_venues), rng.randint(1, len(CATEGORIES)), dateid(day),
-             f"Event {eventid}", start)
+            (eventid, rng.randint(1, n_venues), rng.randint(1, len(CATEGORIES)),
+             dateid(day, first_day), f"Event {eventid}", start)
         )  # fmt: skip
     return events
 
 
 def _listings_and_sales(
-    rng: random.Random, count: int, n_users: int, n_events: int, days: int
+    rng: random.Random, count: int, n_users: int, n_events: int, days: int, first_day: date
 ) -> tuple[list[tuple], list[tuple]]:
     """Listings over the period; three in four sell within three days (inside the period)."""
     listings, sales = [], []
     salesid = 0
     for listid in range(1, count + 1):
-        listtime = datetime.combine(FIRST_DAY, time()) + timedelta(
+        listtime = datetime.combine(first_day, time()) + timedelta(
             seconds=rng.randrange(days * 86400)
         )
         tickets, price = rng.randint(1, 8), Decimal(rng.randint(20, 400))
         listings.append(
-            (listid, rng.randint(1, n_users), rng.randint(1, n_events), dateid(listtime.date()),
-             tickets, price, price * tickets, listtime)
+            (listid, rng.randint(1, n_users), rng.randint(1, n_events),
+             dateid(listtime.date(), first_day), tickets, price, price * tickets, listtime)
         )  # fmt: skip
         if rng.random() < 0.75:
             salesid += 1
             saletime = listtime + timedelta(seconds=rng.randrange(3 * 86400))
-            if saletime.date() >= FIRST_DAY + timedelta(days=days):
+            if saletime.date() >= first_day + timedelta(days=days):
                 continue
             qty = rng.randint(1, tickets)
             paid = price * qty
             sales.append(
                 (salesid, listid, listings[-1][1], rng.randint(1, n_users), listings[-1][2],
-                 dateid(saletime.date()), qty, paid, (paid * Decimal("0.15")).quantize(
+                 dateid(saletime.date(), first_day), qty, paid, (paid * Decimal("0.15")).quantize(
                      Decimal("0.01")), saletime)
             )  # fmt: skip
     return listings, sales

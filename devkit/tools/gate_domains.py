@@ -45,6 +45,10 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("spark/README.md", STATIC_ONLY),
     ("plugins/README.md", STATIC_ONLY),
     ("bench/**", STATIC_ONLY),
+    # The database bootstrap: every local pipeline with the warehouse runs it.
+    ("deploy/redshift_bootstrap.py", ("tickit", "data_lake", "datahub")),
+    ("sql/redshift_bootstrap/**", ("tickit", "data_lake", "datahub")),
+    ("devkit/emulator/redshift_users.py", ("tickit", "data_lake", "datahub")),
     # The deploy tool and the IAM policies: their unit tests are in the core.
     ("deploy/**", CORE_ONLY),
     ("devkit/tools/iam_lint.py", CORE_ONLY),
@@ -56,6 +60,7 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/tools/templates/**", CORE_ONLY),
     ("sqlfluff_libs/**", CORE_ONLY),
     ("tests/dags/new_dags/**", CORE_ONLY),  # read by tests/dags/test_new_dags_access.py only
+    ("devkit/sample_data/night.py", CORE_ONLY),  # deploy up --sample-night
     # TICKIT: the Redshift load and its gold. Its extracts feed the data lake's bronze.
     ("dags/tickit__*", ("tickit",)),
     ("sql/tickit/ddl/**", ("tickit", "datahub")),  # DataHub's reader grants are tested on it
@@ -84,7 +89,6 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/emulator/emr_serverless.py", ("data_lake",)),
     # DataHub: recipes on ECS, the CLI's own venv; lineage is recorded in TICKIT's tests too.
     ("dags/datahub__*", ("datahub",)),
-    ("sql/datahub/**", ("datahub",)),
     ("dags/lakehouse/datahub.py", ("datahub",)),
     ("devkit/domains/datahub.py", ("datahub",)),
     ("recipes/**", ("datahub",)),
@@ -105,6 +109,8 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/dags/lakehouse/test_tickit.py", "tickit"),
     ("tests/dags/lakehouse/test_redshift.py", "tickit"),
     ("tests/sql/test_tickit_*.py", "tickit"),
+    ("tests/sql/test_redshift_bootstrap.py", "tickit"),
+    ("tests/dags/test_redshift_privileges.py", "tickit"),
     ("tests/devkit/emulator/test_copy.py", "tickit"),
     ("tests/devkit/emulator/test_redshift_data.py", "tickit"),
     ("tests/devkit/emulator/test_unload.py", "tickit"),
@@ -136,6 +142,9 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/iam/**", "core"),
     ("tests/devkit/patches/**", "core"),
     ("tests/devkit/emulator/test_athena_metadata.py", "core"),
+    ("tests/devkit/emulator/test_cfn_resources.py", "core"),
+    ("tests/devkit/emulator/test_fake_mwaa_rest_api.py", "core"),
+    ("tests/devkit/sample_data/test_night.py", "core"),
     ("tests/infra/**", "core"),
     ("tests/devkit/tools/test_gate_domains.py", "core"),
     ("tests/devkit/test_layout.py", "core"),
@@ -145,6 +154,9 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/emulator/test_glue_athena.py", "core"),
     ("tests/devkit/emulator/test_operators.py", "core"),
     ("tests/devkit/run/test_ui.py", "core"),
+    ("tests/devkit/emulator/test_cfn_resources.py", "core"),
+    ("tests/devkit/emulator/test_fake_mwaa_rest_api.py", "core"),
+    ("tests/devkit/emulator/test_secrets_backend.py", "core"),
 )
 
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of

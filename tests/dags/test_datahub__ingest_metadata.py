@@ -62,7 +62,9 @@ def ingested(new_pipeline):
     scratch = pipeline.names.database("scratch")  # matches no lakehouse pattern
     glue.create_database(DatabaseInput={"Name": scratch})
     _lake_table(glue, scratch, "patients", ["id"])
-    result = pipeline.run("datahub__ingest_metadata", DAY, only="ingest_(glossary|glue)")
+    result = pipeline.run(
+        "datahub__ingest_metadata", DAY, only="datahub_configured|ingest_(glossary|glue)"
+    )
     return pipeline, result
 
 
@@ -77,7 +79,11 @@ def _ecs_tasks(pipeline):
 def test_glossary_then_glue_succeed(ingested):
     _, result = ingested
     assert result.state == "success", [(t.task_id, t.state, t.log) for t in result.failed]
-    assert [t.task_id for t in result.tasks] == ["ingest_glossary", "ingest_glue"]
+    assert [t.task_id for t in result.tasks] == [
+        "datahub_configured",
+        "ingest_glossary",
+        "ingest_glue",
+    ]
 
 
 def test_run_task_requests_carry_only_the_command(ingested):
@@ -175,3 +181,21 @@ def test_removing_a_permission_the_ingestion_uses_fails_naming_role_action_and_r
     assert lines and all(line.startswith(f"DENIED {role}: {action} on ") for line in lines)
     assert any(expected in line for line in lines), lines
     assert all(f") -> change infra/pipelines.yaml: {role}" in line for line in lines)
+
+
+def test_without_a_datahub_server_the_ingestion_skips_with_one_reason(ingested):
+    pipeline, _ = ingested
+    name = f"AIRFLOW_VAR_{Var.DATAHUB_GMS_URL.value.upper()}"
+    saved = pipeline.env[name]
+    pipeline.env[name] = "none"  # what the stack outputs while DataHubGmsUrl is empty
+    try:
+        result = pipeline.run(
+            "datahub__ingest_metadata", date(2008, 1, 4), only="datahub_configured|ingest_glossary"
+        )
+    finally:
+        pipeline.env[name] = saved
+    assert result.state == "success"
+    states = {t.task_id: t.state for t in result.tasks}
+    assert states == {"datahub_configured": "success", "ingest_glossary": "skipped"}
+    log = next(t for t in result.tasks if t.task_id == "datahub_configured").log.read_text()
+    assert "DataHub: no server configured (Variable datahub_gms_url is 'none')" in log

@@ -261,3 +261,13 @@ def fresh_copy(src: Path, dst: Path, mtime: float) -> Path:
 def passed(_repo: Path, _command: str) -> tuple[bool, str]:
     """Injected validation step that always passes."""
     return True, "1 passed"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def moto_as_the_emulation_extends_it():
+    """The emulation's moto extensions (devkit/emulator/moto_extensions.py): stack outputs
+    after a change set, bucket versioning from CloudFormation, the resource types the real
+    template uses. LocalAws installs them too; the deploy tests' moto server needs them."""
+    from devkit.emulator import moto_extensions
+
+    moto_extensions.install()

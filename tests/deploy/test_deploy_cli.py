@@ -26,6 +26,8 @@ def env(world, monkeypatch):
         "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
         "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        # the fake MWAA has no REST API: MWAA's parse is confirmed in test_deploy_confirm.py
+        "MWAA_DEPLOY_CONFIRM_TIMEOUT": "0",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

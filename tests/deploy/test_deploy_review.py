@@ -267,8 +267,8 @@ EXPECTED = {
         {
             "Settings": [
                 "- Variable added: `partner_bucket`: **not provided**: no Output `PartnerBucket` "
-                "in infra/; add it (or set `<stack>/airflow/variables/partner_bucket` by hand) before "
-                "this deploys"
+                "in infra/; add it (or set `<stack>/airflow/variables/partner_bucket` by hand) "
+                "before this deploys"
             ],
             "Deploy": ["- put `dags/lakehouse/conventions.py` (changed)", NOTHING_ELSE],
         },

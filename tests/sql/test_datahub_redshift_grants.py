@@ -1,4 +1,4 @@
-"""sql/datahub/redshift_reader_grants.sql on a real PostgreSQL: the DataHub user can read.
+"""sql/redshift_bootstrap/03_datahub_reader_grants.sql on PostgreSQL: the DataHub user reads.
 
 The schema and tables come from the TICKIT DAG's own DDL tasks, created by a pipeline
 user; after the grants, a DataHub user reads every table, including one the pipeline
@@ -19,7 +19,7 @@ from devkit.emulator.redshift_sql import split_statements, strip_comments, to_po
 from devkit.paths import SQL_DIR
 from lakehouse.tickit import TABLES
 
-GRANTS = SQL_DIR / "datahub" / "redshift_reader_grants.sql"
+GRANTS = SQL_DIR / "redshift_bootstrap" / "03_datahub_reader_grants.sql"
 DAY = date(2008, 1, 2)
 
 

@@ -1,8 +1,8 @@
--- What the DataHub Redshift recipe's database user (recipes/redshift.yml) may read.
--- Run once per namespace, as its admin, after the first tickit__redshift_load night
--- has created the tables (docs/datahub.md, "Redshift grants"):
---   params.datahub_user: the recipe's user (created by the admin with the password kept
---     in the DataHub Redshift secret);
+-- What the DataHub Redshift recipe's database user (recipes/redshift.yml) may read, run by
+-- deploy/redshift_bootstrap.py as the namespace's admin after 01_users.sql and
+-- 02_pipeline_grants.sql:
+--   params.datahub_user: the recipe's user (its name and password in the DataHub Redshift
+--     secret);
 --   params.pipeline_user: the user the DAGs' Data API statements run as, which owns the
 --     tables: "IAMR:<MWAA execution role name>" with IAM authentication.
 -- USAGE and SELECT let the recipe read the schema; the default privileges cover tables
