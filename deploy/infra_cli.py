@@ -18,8 +18,10 @@ from deploy.aws import Clients
 from deploy.dag_usage import discover_usage
 from deploy.errors import DeployError
 from deploy.infra_inputs import (
+    fits_inline,
     read_parameters,
     read_template,
+    seed_template,
     template_parameters,
     template_source,
 )
@@ -122,8 +124,9 @@ def run_change_set(
         template_parameters(body),
         clients.mwaa,
     )
+    bucket = template_bucket(args, clients, body, described, say)
     template = template_source(
-        clients.s3, body, args.template, args.stack, args.template_bucket, cfn.meta.region_name
+        clients.s3, body, args.template, args.stack, bucket, cfn.meta.region_name
     )
     role_arn = args.role_arn or infra.stack_role(described)
     say(
@@ -162,6 +165,34 @@ def run_change_set(
             infra.discard(cfn, change_set)
     say(f"stack {args.stack}: {status}")
     return 0
+
+
+# The template's bucket that holds the template itself when it is over the inline limit.
+TEMPLATE_HOLDER = "MwaaBucket"
+
+
+def template_bucket(args, clients: Clients, body: str, described: dict | None, say: Say):
+    """Where a template over the inline limit goes: --template-bucket, else the stack's
+    own MWAA bucket. A new stack first gets that bucket alone (`seed_template`), so the
+    first create needs no bucket made by hand; `plan` never creates anything."""
+    if args.template_bucket or fits_inline(body, args.template):
+        return args.template_bucket
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in (described or {}).get("Outputs", [])}
+    if outputs.get(TEMPLATE_HOLDER) or described is not None or args.infra_command == "plan":
+        if outputs.get(TEMPLATE_HOLDER):
+            return outputs[TEMPLATE_HOLDER]
+        raise DeployError(
+            f"template {args.template} is over CloudFormation's inline limit and stack "
+            f"{args.stack} has no {TEMPLATE_HOLDER} output yet: pass --template-bucket "
+            "(`apply` of a new stack creates its bucket first)"
+        )
+    say(f"over the inline limit: stack {args.stack} gets its {TEMPLATE_HOLDER} first, to hold it")
+    cfn = clients.cloudformation
+    seed = {"TemplateBody": seed_template(body, args.template, TEMPLATE_HOLDER)}
+    change_set = infra.create(cfn, args.stack, seed, [], args.poll_interval, args.timeout)
+    infra.execute(cfn, change_set, say, args.poll_interval, args.timeout)
+    seeded = infra.describe_stack(cfn, args.stack) or {}
+    return {o["OutputKey"]: o["OutputValue"] for o in seeded.get("Outputs", [])}[TEMPLATE_HOLDER]
 
 
 def run_settings(args: argparse.Namespace, clients: Clients, say: Say) -> int:

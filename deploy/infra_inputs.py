@@ -56,6 +56,29 @@ def template_source(
     return {"TemplateURL": f"https://{bucket}.s3.{region}.amazonaws.com/{key}"}
 
 
+def fits_inline(body: str, path: Path) -> bool:
+    """Whether CloudFormation takes the template as TemplateBody (as written or minified)."""
+    size = len(body.encode())
+    return size <= MAX_TEMPLATE_BODY or len(minified(body, path).encode()) <= MAX_TEMPLATE_BODY
+
+
+def seed_template(body: str, path: Path, resource: str) -> str:
+    """The template's own `resource` alone, with an Output of the same name: the first
+    change set of a new stack whose template is over the inline limit creates only the
+    bucket that then holds the template (the full template changes nothing in it)."""
+    whole = json.loads(minified(body, path))
+    if resource not in whole.get("Resources", {}):
+        raise DeployError(f"template {path} has no {resource}: pass --template-bucket")
+    return json.dumps(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Resources": {resource: whole["Resources"][resource]},
+            "Outputs": {resource: {"Value": {"Ref": resource}}},
+        },
+        separators=(",", ":"),
+    )
+
+
 def minified(body: str, path: Path) -> str:
     """The same template as JSON without comments or layout: CloudFormation reads both
     forms, and infra/pipelines.yaml fits the inline limit only this way."""

@@ -59,7 +59,7 @@ def apply_stack(aws, stack: str, parameters: dict[str, str]) -> dict[str, str]:
         timeout=60.0,
     )
     clients = deploy_clients(aws)
-    infra_cli.run_change_set(args, clients, lambda line: None)
+    infra_cli.run_change_set(args, clients, lambda line: None, defaults={})
     return airflow_settings.stack_outputs(clients.cloudformation, stack)
 
 

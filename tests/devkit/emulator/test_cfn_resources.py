@@ -94,8 +94,10 @@ def test_the_namespace_database_exists_and_its_admin_secret_holds_the_admin(stac
 def test_services_without_moto_cloudformation_support_hold_the_resources(stack, local_aws):
     outputs, project = stack["outputs"], stack["project"]
     glue = local_aws.client("glue")
-    assert glue.get_database(Name=outputs["GlueDatabase"])["Database"]["Name"] == "tickit_gold"
-    crawler = glue.get_crawler(Name="tickit_gold_sales_by_category")["Crawler"]
+    database = glue.get_database(Name=outputs["GlueDatabase"])["Database"]
+    assert database["Name"] == f"{project}_tickit_gold"  # named after the stack
+    crawler = glue.get_crawler(Name=outputs["TickitGoldCrawler"])["Crawler"]
+    assert crawler["Name"].startswith(project)
     assert crawler["Targets"]["S3Targets"][0]["Path"] == (
         f"s3://{outputs['LakeBucket']}/gold/tickit/sales_by_category/"
     )
