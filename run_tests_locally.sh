@@ -41,6 +41,16 @@ if [ ${#plan_args[@]} -gt 0 ]; then
   eval "$plan"
 fi
 
+# Reruns that do no work, locally only (devkit/tools/gate_cache.py; off in CI and with
+# DEVKIT_GATE_CACHE=off): while nothing the gate reads changed since a run that passed
+# with the same arguments, that run's summary stands.
+cache_args=(${plan:+"$plan"} -- "$@")
+cache_key="$(python -m devkit.tools.gate_cache key "${cache_args[@]}")" || cache_key=""
+if [ -n "$cache_key" ] && python -m devkit.tools.gate_cache show "$cache_key"; then
+  echo "gate: nothing changed since this passing run (rerun cache; DEVKIT_GATE_CACHE=off runs all)"
+  exit 0
+fi
+
 declare -a results=()
 failed=0
 record() {  # record NAME EXIT_CODE SECONDS
@@ -117,7 +127,15 @@ if [ "$run_pytest" = 1 ]; then
   python -m pytest -n 2 --dist loadgroup ${pytest_args[@]+"${pytest_args[@]}"} "$@"
   record "pytest" "$?" $((SECONDS - started))
 fi
+summary() {
+  echo "Gate summary (total ${SECONDS}s; ${gate_scope}):"
+  printf '  %s\n' ${results[@]+"${results[@]}"}
+}
 echo
-echo "Gate summary (total ${SECONDS}s; ${gate_scope}):"
-printf '  %s\n' ${results[@]+"${results[@]}"}
+summary
+# Record a pass only if the tree is still what it was when the gate started.
+if [ "$failed" = 0 ] && [ -n "$cache_key" ] &&
+  [ "$(python -m devkit.tools.gate_cache key "${cache_args[@]}")" = "$cache_key" ]; then
+  summary | python -m devkit.tools.gate_cache record "$cache_key"
+fi
 exit "$failed"

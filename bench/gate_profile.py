@@ -49,6 +49,7 @@ def run_gate(gate_args: list[str], folder: Path) -> tuple[float, list[str], int]
     env = {
         **os.environ,
         "GATE_PROFILE_DIR": str(folder),
+        "DEVKIT_GATE_CACHE": "off",  # a profile of the work, not of a cached outcome
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(REPO / "bench"), os.environ.get("PYTHONPATH")])
         ),

@@ -4,7 +4,9 @@ Three figures (issue 16), each with the unit (a cold `python -c "import airflow"
 bench/units.py) measured right after it in the same run:
 - the full gate, `./run_tests_locally.sh` (goal: at most 30 units on 2 CPUs);
 - the pre-push gate for a change to one SQL file of one domain (goal: at most 12);
-- the pre-push gate for a docs-only change (goal: at most 3).
+- the pre-push gate for a docs-only change (goal: at most 3);
+- the full gate again with nothing changed since one that passed (issue 26: at most 5),
+  the only figure that uses the local rerun cache (devkit/tools/gate_cache.py).
 The pre-push figures use `--path P`, the plan `--changed` makes when only P changed, so
 they do not depend on what the working tree holds. Runs the full gate once to warm
 (.venv, the DataHub venv, caches, metadata DBs) unless --no-warm-up. Prints each run's
@@ -29,17 +31,21 @@ CASES = {
     "full": ("full gate", [], 30),
     "sql": (f"pre-push, one SQL file ({ONE_SQL_FILE})", ["--path", str(ONE_SQL_FILE)], 12),
     "docs": ("pre-push, docs only (docs/gate.md)", ["--path", "docs/gate.md"], 3),
+    "rerun": ("full gate rerun, nothing changed (cache)", [], 5),
 }
 
 
-def run_gate(args: list[str]) -> tuple[float, list[str], int]:
+def run_gate(args: list[str], cache: bool = False) -> tuple[float, list[str], int]:
+    env = {**os.environ, "DEVKIT_GATE_CACHE": "on" if cache else "off"}
     started = time.perf_counter()
     proc = subprocess.run(
-        ["./run_tests_locally.sh", *args, "-q"], cwd=REPO, capture_output=True, text=True
+        ["./run_tests_locally.sh", *args, "-q"], cwd=REPO, env=env, capture_output=True, text=True
     )
     elapsed = time.perf_counter() - started
     lines = (proc.stderr + proc.stdout).splitlines()
     plan = [line for line in lines if line.startswith("gate: ")]
+    if any(line.startswith("gate: nothing changed") for line in lines):
+        return elapsed, plan, proc.returncode
     start = next((i for i, line in enumerate(lines) if line.startswith("Gate summary")), len(lines))
     return elapsed, plan + lines[start:], proc.returncode
 
@@ -47,24 +53,28 @@ def run_gate(args: list[str]) -> tuple[float, list[str], int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--only", default="full,sql,docs", help="which of: full, sql, docs")
+    parser.add_argument("--only", default="full,sql,docs,rerun", help="of: full, sql, docs, rerun")
     parser.add_argument("--no-warm-up", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs")
+    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()} (1/5/15 min)")
     if not args.no_warm_up:
         run_gate([])
     table = []
     for key in args.only.split(","):
         label, gate_args, goal = CASES[key]
+        if key == "rerun":
+            run_gate(gate_args, cache=True)  # records the pass the rerun finds
         for n in range(1, args.repeat + 1):
-            elapsed, summary, code = run_gate(gate_args)
+            elapsed, summary, code = run_gate(gate_args, cache=key == "rerun")
             unit = cold_import_airflow_seconds()
             table.append(
                 f"  {label}: {in_units(elapsed, unit)} (goal <= {goal}; unit {unit:.2f} s)"
             )
             print(f"\n{label}, run {n}: {in_units(elapsed, unit)}, exit {code}")
             print("\n".join(summary))
-    print("\nsummary (unit: cold `import airflow`, measured after each run):")
+    print(
+        f"\nsummary (unit: cold `import airflow`, measured after each run; load {os.getloadavg()}):"
+    )
     print("\n".join(table))
 
 

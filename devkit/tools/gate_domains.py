@@ -132,6 +132,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/emulator/test_athena_metadata.py", "core"),
     ("tests/infra/**", "core"),
     ("tests/devkit/tools/test_gate_domains.py", "core"),
+    ("tests/devkit/tools/test_gate_cache.py", "core"),
     ("tests/devkit/test_layout.py", "core"),
     ("tests/devkit/airflow/test_dagrun.py", "core"),
     ("tests/devkit/emulator/test_postgres.py", "core"),
