@@ -109,6 +109,14 @@ check "IAM lint (parliament)" python -m devkit.tools.iam_lint
 check "cfn-lint infra/" cfn-lint infra/*.yaml
 check "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
+# pytest starts beside the static checks (they only read the tree; on 2 CPUs they fill
+# the time pytest waits on its servers and child processes); their output follows its.
+if [ "$run_pytest" = 1 ]; then
+  echo "==> pytest"
+  started=$SECONDS
+  python -m pytest -n 2 --dist loadgroup ${pytest_args[@]+"${pytest_args[@]}"} "$@"
+  pytest_code=$? pytest_seconds=$((SECONDS - started))
+fi
 for n in "${!check_names[@]}"; do
   if [ -z "${check_pids[$n]}" ]; then
     [ "$run_static" = 0 ] || results+=("skip         ${check_names[$n]}")
@@ -121,12 +129,7 @@ for n in "${!check_names[@]}"; do
   record "${check_names[$n]}" "$code" "$seconds"
 done
 
-if [ "$run_pytest" = 1 ]; then
-  echo "==> pytest"
-  started=$SECONDS
-  python -m pytest -n 2 --dist loadgroup ${pytest_args[@]+"${pytest_args[@]}"} "$@"
-  record "pytest" "$?" $((SECONDS - started))
-fi
+[ "$run_pytest" = 0 ] || record "pytest" "$pytest_code" "$pytest_seconds"
 summary() {
   echo "Gate summary (total ${SECONDS}s; ${gate_scope}):"
   printf '  %s\n' ${results[@]+"${results[@]}"}
