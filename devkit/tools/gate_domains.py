@@ -143,8 +143,9 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
 
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of
 # their paths changed (the full gate and CI always run them). The unpatched TICKIT lane
-# (a fresh process, unpatched start-ups) proves the local patches change no behaviour: patches, the Airflow
-# plumbing they wrap and the pinned versions they are written for are its paths.
+# (a fresh process, unpatched start-ups) proves the local patches change no behaviour:
+# patches, the Airflow plumbing they wrap and the pinned versions they are written for
+# are its paths.
 FULL_GATE_UNLESS_CHANGED: dict[str, tuple[str, ...]] = {
     "tests/dags/test_unpatched_tickit_night.py": (
         "devkit/patches/**",
