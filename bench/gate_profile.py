@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from units import cold_import_airflow_seconds
+from units import unit_around
 
 from devkit.paths import REPO
 
@@ -134,12 +134,12 @@ def main() -> None:
     args, gate_args = parser.parse_known_args()
     print(f"before: {load()}")
     with tempfile.TemporaryDirectory() as folder:
-        elapsed, summary, code = run_gate(gate_args, Path(folder))
+        (elapsed, summary, code), unit, ends = unit_around(
+            lambda: run_gate(gate_args, Path(folder))
+        )
         records = [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
-    after = load()
-    unit = cold_import_airflow_seconds()
-    print(f"after:  {after}")
-    print(f"unit: cold `import airflow` = {unit:.2f} s (measured right after the gate)")
+    print(f"after:  {load()}")
+    print(f"unit: cold `import airflow` = {unit:.2f} s, the mean of the {ends}")
     which = " ".join(gate_args) or "(full)"
     print(f"gate {which}: {elapsed:.1f} s = {elapsed / unit:.1f} units, exit {code}")
     print("\n".join(summary))

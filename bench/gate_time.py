@@ -1,7 +1,7 @@
 """Wall time of the gate from a warm environment, in seconds and in units.
 
-Three figures (issue 16), each with the unit (a cold `python -c "import airflow"`,
-bench/units.py) measured right after it in the same run:
+Four figures (issues 16, 26), each with the unit (a cold `python -c "import airflow"`,
+bench/units.py) measured right before and after it, and the load:
 - the full gate, `./run_tests_locally.sh` (goal: at most 30 units on 2 CPUs);
 - the pre-push gate for a change to one SQL file of one domain (goal: at most 12);
 - the pre-push gate for a docs-only change (goal: at most 3);
@@ -23,7 +23,7 @@ import subprocess
 import time
 import uuid
 
-from units import cold_import_airflow_seconds, in_units
+from units import in_units, unit_around
 
 from devkit.paths import REPO, SQL_DIR
 
@@ -74,18 +74,13 @@ def main() -> None:
         if key == "rerun" and "full" not in args.only.split(","):
             run_gate(gate_args, cache="new")  # records the pass the rerun finds
         for n in range(1, args.repeat + 1):
-            elapsed, summary, code = run_gate(
-                gate_args, cache={"full": "new", "rerun": "same"}.get(key, "off")
-            )
-            unit = cold_import_airflow_seconds()
-            table.append(
-                f"  {label}: {in_units(elapsed, unit)} (goal <= {goal}; unit {unit:.2f} s)"
-            )
+            cache = {"full": "new", "rerun": "same"}.get(key, "off")
+            (elapsed, summary, code), unit, ends = unit_around(lambda: run_gate(gate_args, cache))
+            load = "load {:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
+            table.append(f"  {label}: {in_units(elapsed, unit)} (goal <= {goal}; {ends}; {load})")
             print(f"\n{label}, run {n}: {in_units(elapsed, unit)}, exit {code}")
             print("\n".join(summary))
-    print(
-        f"\nsummary (unit: cold `import airflow`, measured after each run; load {os.getloadavg()}):"
-    )
+    print("\nsummary (unit: cold `import airflow`, the mean of one before and one after each run):")
     print("\n".join(table))
 
 

@@ -21,5 +21,16 @@ def cold_import_airflow_seconds(repeat: int = 3) -> float:
     return statistics.median(times)
 
 
+def unit_around(run):
+    """`run()`'s result with the unit measured before and after it, and their mean.
+
+    On a shared machine the load can change within a run; the two ends show by how much.
+    """
+    before = cold_import_airflow_seconds()
+    result = run()
+    after = cold_import_airflow_seconds()
+    return result, (before + after) / 2, f"unit {before:.2f} s before, {after:.2f} s after"
+
+
 def in_units(seconds: float, unit: float) -> str:
     return f"{seconds:6.1f} s = {seconds / unit:5.1f} units"
