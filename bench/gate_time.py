@@ -23,7 +23,7 @@ import subprocess
 import time
 import uuid
 
-from units import in_units, unit_around
+from units import cpu_units_of, in_units, unit_around
 
 from devkit.paths import REPO, SQL_DIR
 
@@ -75,9 +75,12 @@ def main() -> None:
             run_gate(gate_args, cache="new")  # records the pass the rerun finds
         for n in range(1, args.repeat + 1):
             cache = {"full": "new", "rerun": "same"}.get(key, "off")
-            (elapsed, summary, code), unit, ends = unit_around(lambda: run_gate(gate_args, cache))
+            ((elapsed, summary, code), cpu), unit, ends = unit_around(
+                lambda: cpu_units_of(lambda: run_gate(gate_args, cache))
+            )
             load = "load {:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
             table.append(f"  {label}: {in_units(elapsed, unit)} (goal <= {goal}; {ends}; {load})")
+            table.append(f"    {cpu}")
             print(f"\n{label}, run {n}: {in_units(elapsed, unit)}, exit {code}")
             print("\n".join(summary))
     print("\nsummary (unit: cold `import airflow`, the mean of one before and one after each run):")
