@@ -41,6 +41,16 @@ if [ ${#plan_args[@]} -gt 0 ]; then
   eval "$plan"
 fi
 
+# Reruns that do no work, locally only (devkit/tools/gate_cache.py; off in CI and with
+# DEVKIT_GATE_CACHE=off): while nothing the gate reads changed since a run that passed
+# with the same arguments, that run's summary stands.
+cache_args=(${plan:+"$plan"} -- "$@")
+cache_key="$(python -m devkit.tools.gate_cache key "${cache_args[@]}")" || cache_key=""
+if [ -n "$cache_key" ] && python -m devkit.tools.gate_cache show "$cache_key"; then
+  echo "gate: nothing changed since this passing run (rerun cache; DEVKIT_GATE_CACHE=off runs all)"
+  exit 0
+fi
+
 declare -a results=()
 failed=0
 record() {  # record NAME EXIT_CODE SECONDS
@@ -100,6 +110,14 @@ check "cfn-lint infra/ (all rules, .cfnlintrc.yaml)" cfn-lint infra/*.yaml
 check "checkov infra/ (accepted: infra/checkov-accepted.yml)" python -m devkit.tools.checkov_lint
 check "secrets (detect-secrets)" tracked_files detect-secrets-hook --baseline .secrets.baseline \
   --exclude-files '^requirements/lock\.txt$'
+# pytest starts beside the static checks (they only read the tree; on 2 CPUs they fill
+# the time pytest waits on its servers and child processes); their output follows its.
+if [ "$run_pytest" = 1 ]; then
+  echo "==> pytest"
+  started=$SECONDS
+  python -m pytest -n 2 --dist loadgroup ${pytest_args[@]+"${pytest_args[@]}"} "$@"
+  pytest_code=$? pytest_seconds=$((SECONDS - started))
+fi
 for n in "${!check_names[@]}"; do
   if [ -z "${check_pids[$n]}" ]; then
     [ "$run_static" = 0 ] || results+=("skip         ${check_names[$n]}")
@@ -112,13 +130,16 @@ for n in "${!check_names[@]}"; do
   record "${check_names[$n]}" "$code" "$seconds"
 done
 
-if [ "$run_pytest" = 1 ]; then
-  echo "==> pytest"
-  started=$SECONDS
-  python -m pytest -n 2 --dist loadgroup ${pytest_args[@]+"${pytest_args[@]}"} "$@"
-  record "pytest" "$?" $((SECONDS - started))
-fi
+[ "$run_pytest" = 0 ] || record "pytest" "$pytest_code" "$pytest_seconds"
+summary() {
+  echo "Gate summary (total ${SECONDS}s; ${gate_scope}):"
+  printf '  %s\n' ${results[@]+"${results[@]}"}
+}
 echo
-echo "Gate summary (total ${SECONDS}s; ${gate_scope}):"
-printf '  %s\n' ${results[@]+"${results[@]}"}
+summary
+# Record a pass only if the tree is still what it was when the gate started.
+if [ "$failed" = 0 ] && [ -n "$cache_key" ] &&
+  [ "$(python -m devkit.tools.gate_cache key "${cache_args[@]}")" = "$cache_key" ]; then
+  summary | python -m devkit.tools.gate_cache record "$cache_key"
+fi
 exit "$failed"

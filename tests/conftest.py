@@ -89,7 +89,7 @@ SHARED_WORKER = {
 # The longest groups start first, one per worker, and the short ones fill in around them;
 # xdist's default order (most tests first) could start a long group last. Order only.
 LONGEST_FIRST = (
-    "tests/dags/test_unpatched_tickit_night.py",  # ~150 s of CPU in one child process
+    "tests/dags/test_unpatched_tickit_night.py",  # one child process, unpatched start-ups
     "spark",
     "tickit",
     "tests/dags/test_datahub__ingest_metadata.py",

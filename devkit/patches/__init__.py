@@ -6,8 +6,9 @@ its output readable. Each patch may change speed and plumbing only, never what a
 task does or emits (docs/local_emulation.md lists them and why each is safe). Each
 declares the package versions it was written for: on any other installed version
 it is skipped with one warning line, so an upgrade makes runs slower, not different.
-`DEVKIT_PATCHES=off` applies none of them: the gate runs a TICKIT night that way
-(tests/dags/test_unpatched_tickit_night.py) to prove nothing depends on them.
+`DEVKIT_PATCHES=off` applies none of them: the gate runs a TICKIT lane that way,
+through every patched function (tests/dags/test_unpatched_tickit_night.py), to prove
+nothing depends on them.
 
 The emulation's own extensions of moto (devkit/emulator/) are not here: they are
 the emulated AWS API itself, not a change to how Airflow runs.

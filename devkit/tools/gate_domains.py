@@ -147,6 +147,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/sample_data/test_night.py", "core"),
     ("tests/infra/**", "core"),
     ("tests/devkit/tools/test_gate_domains.py", "core"),
+    ("tests/devkit/tools/test_gate_cache.py", "core"),
     ("tests/devkit/test_layout.py", "core"),
     ("tests/test_doc_references.py", "core"),
     ("tests/devkit/airflow/test_dagrun.py", "core"),
@@ -160,9 +161,10 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
 )
 
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of
-# their paths changed (the full gate and CI always run them). The unpatched TICKIT night
-# (~150 s of CPU) proves the local patches change no behaviour: patches, the Airflow
-# plumbing they wrap and the pinned versions they are written for are its paths.
+# their paths changed (the full gate and CI always run them). The unpatched TICKIT lane
+# (a fresh process, unpatched start-ups) proves the local patches change no behaviour:
+# patches, the Airflow plumbing they wrap and the pinned versions they are written for
+# are its paths.
 FULL_GATE_UNLESS_CHANGED: dict[str, tuple[str, ...]] = {
     "tests/dags/test_unpatched_tickit_night.py": (
         "devkit/patches/**",

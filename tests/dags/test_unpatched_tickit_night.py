@@ -1,14 +1,17 @@
-"""The TICKIT night with DEVKIT_PATCHES=off: nothing the tests assert comes from a local patch.
+"""TICKIT's load with DEVKIT_PATCHES=off: nothing the tests assert comes from a local patch.
 
-tickit__redshift_load runs in a fresh process (patches are process-wide) with no
-devkit patch applied, on its own emulation and Airflow home: every task of the night
-(sensor, schema, DDL, COPY, staging checks, interval merges, target checks,
-reconciliation, for every table). The rows merged must be there without any patch:
-the patches change speed and plumbing only. Unpatched, every task pays its own
-start-up (a new Execution API app per task), so this is one of the gate's longest
-tests (two to three minutes); LONGEST_FIRST in tests/conftest.py starts it first. The
-DataHub plugin is off here (its lineage is plumbing-free already:
-tests/dags/lakehouse/test_redshift.py).
+Each devkit patch (devkit/patches/) replaces one function of Airflow, the amazon
+provider, FastAPI, botocore, jsonschema or the DataHub plugin. The proof needs the
+unpatched run to pass through each of those functions, once: tickit__redshift_load's
+`sales` lane and its upstreams (9 of the night's 46 tasks: the deferred sensor, every
+operator kind of the DAG, a fact table's interval checks and merge), lineage on, in a
+fresh process (patches are process-wide) with no patch applied, on its own emulation
+and Airflow home. A profile hook observes (replaces nothing) which of the functions in
+PATCHED_CODE ran; the tests check that it names every patch, that each ran, and that
+the lane's rows and lineage are there without any patch: the patches change speed and
+plumbing only. Unpatched, every task pays its own start-up (a new Execution API app
+per task), so this is still one of the gate's longer tests; LONGEST_FIRST in
+tests/conftest.py starts it first.
 """
 
 from __future__ import annotations
@@ -30,15 +33,77 @@ pytestmark = pytest.mark.integration
 
 NIGHT = date(2008, 1, 2)
 DAG_ID = "tickit__redshift_load"
+TABLE = "sales"  # a fact table: its lane has every task kind of the DAG
+LANE = rf"{TABLE}\..*"  # with its upstreams: wait_for_extracts, create_schema
+
+# Each patch's name -> the function(s) it replaces ("module:qualname"), whose unpatched
+# code the run must pass through. A new patch without an entry fails the test below.
+PATCHED_CODE = {
+    "build_in_process_api_once": ("airflow.sdk.execution_time.supervisor:in_process_api_server",),
+    "reuse_json_type_adapter": (
+        "airflow.sdk.execution_time.task_runner:_serialize_rendered_fields",
+    ),
+    # It wraps the runner of each task (and resumes deferred tasks together; the emulation
+    # finishes this lane's statements and sensor at once, so none defers).
+    "task_logs_and_deferrals": ("airflow.sdk.definitions.dag:_run_task",),
+    "find_aws_hook_callers_cheaply": (
+        "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_operator_class_name",
+    ),
+    "share_boto3_sessions_per_thread": (
+        "airflow.providers.amazon.aws.hooks.base_aws:BaseSessionFactory._create_basic_session",
+    ),
+    "share_botocore_loader": ("botocore.loaders:create_loader",),
+    "analyse_overridden_dependencies_once": ("fastapi.dependencies.utils:get_dependant",),
+    "check_each_param_schema_once": ("jsonschema.validators:validate",),
+    "append_only_file_emitter": (
+        "datahub.emitter.synchronized_file_emitter:SynchronizedFileEmitter.emit",
+    ),
+    "dataflow_once_per_dag_run": (
+        "datahub_airflow_plugin.airflow3.datahub_listener:DataHubListener.on_dag_start",
+    ),
+}
 
 
-def run_unpatched_night() -> dict:
+def _code_of(target: str):
+    import importlib
+    import inspect
+
+    module, qualname = target.split(":")
+    found = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return inspect.unwrap(found).__code__
+
+
+def _observing(codes: set):
+    """A profile function recording which of `codes` were entered (it changes nothing).
+
+    Once every one was, each thread drops it at its next call: only the first task or
+    two pay for the observing.
+    """
+    import threading
+
+    seen: set = set()
+
+    def observe(frame, event, arg):
+        if len(seen) == len(codes):
+            threading.setprofile(None)
+            sys.setprofile(None)
+        elif event == "call" and frame.f_code in codes:
+            seen.add(frame.f_code)
+
+    return observe, seen
+
+
+def run_unpatched_lane() -> dict:
     """In the child process: the lane's night; what it left behind, as JSON."""
     import tempfile
+    import threading
 
     from devkit import patches
     from devkit.airflow.settings import migrate_metadata_db
     from devkit.domains import for_dags
+    from devkit.domains.lineage import lineage_edges, lineage_file
     from devkit.domains.tickit import sample_data
     from devkit.emulator import LocalAws
     from devkit.emulator.postgres import EmbeddedPostgres
@@ -46,28 +111,31 @@ def run_unpatched_night() -> dict:
     from lakehouse.tickit import TABLES
 
     migrate_metadata_db()
+    codes = {target: _code_of(target) for targets in PATCHED_CODE.values() for target in targets}
+    observe, seen = _observing(set(codes.values()))
+    (table,) = [t for t in TABLES if t.name == TABLE]
     with tempfile.TemporaryDirectory() as pg_dir:
         with EmbeddedPostgres(data_dir=Path(pg_dir) / "data") as postgres:
             with LocalAws(postgres=postgres, region="us-east-1") as aws:
-                pipeline = LocalPipeline(aws, domains=for_dags((DAG_ID,)))
+                pipeline = LocalPipeline(aws, domains=for_dags((DAG_ID,), also=("lineage",)))
                 pipeline.land(NIGHT)
-                result = pipeline.run(DAG_ID, NIGHT)
-                data = sample_data(pipeline.scale)
+                threading.setprofile(observe)
+                sys.setprofile(observe)
+                try:
+                    result = pipeline.run(DAG_ID, NIGHT, only=LANE)
+                finally:
+                    sys.setprofile(None)
+                    threading.setprofile(None)
+                landed = sample_data(pipeline.scale).rows_for_day(TABLE, NIGHT)
+                merged = pipeline.query(f"SELECT {table.key_column} FROM tickit.{TABLE} ORDER BY 1")
                 return {
                     "patches_applied": list(patches.apply_all()),
                     "states": {t.task_id: t.state for t in result.tasks},
-                    "merged": {
-                        t.name: [
-                            sorted({row[0] for row in data.rows_for_day(t.name, NIGHT)}),
-                            [
-                                r[0]
-                                for r in pipeline.query(
-                                    f"SELECT {t.key_column} FROM tickit.{t.name} ORDER BY 1"
-                                )
-                            ],
-                        ]
-                        for t in TABLES
-                    },
+                    "landed": sorted({row[0] for row in landed}),
+                    "merged": [row[0] for row in merged],
+                    "database": pipeline.names.database("dev"),
+                    "lineage": lineage_edges(lineage_file(), pipeline.names.tag),
+                    "entered": sorted(t for t, code in codes.items() if code in seen),
                 }
 
 
@@ -76,15 +144,10 @@ def unpatched(tmp_path_factory, airflow_db):
     home = tmp_path_factory.mktemp("airflow-unpatched")
     # A copy of this worker's migrated metadata DB: the child need not migrate one.
     shutil.copy(Path(os.environ["AIRFLOW_HOME"]) / "airflow.db", home / "airflow.db")
-    env = {
-        **os.environ,
-        **airflow_settings(home),
-        "AIRFLOW__DATAHUB__ENABLED": "False",
-        "DEVKIT_PATCHES": "off",
-    }
+    env = {**os.environ, **airflow_settings(home), "DEVKIT_PATCHES": "off"}
     code = (
-        "import json, sys; from tests.dags.test_unpatched_tickit_night import run_unpatched_night;"
-        "found = run_unpatched_night(); sys.stdout.write('\\nRESULT ' + json.dumps(found))"
+        "import json, sys; from tests.dags.test_unpatched_tickit_night import run_unpatched_lane;"
+        "found = run_unpatched_lane(); sys.stdout.write('\\nRESULT ' + json.dumps(found))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -103,20 +166,42 @@ def test_no_devkit_patch_was_applied(unpatched):
     assert unpatched["patches_applied"] == []
 
 
-def test_every_task_of_the_night_succeeds_unpatched(unpatched):
+def test_every_task_of_the_lane_succeeds_unpatched(unpatched):
     from lakehouse.tickit import TABLES
 
+    (table,) = [t for t in TABLES if t.name == TABLE]
     states = unpatched["states"]
     assert set(states.values()) == {"success"}, states
     assert {"wait_for_extracts", "create_schema"} <= set(states)
-    for table in TABLES:
-        assert {f"{table.name}.merge_into_target", f"{table.name}.check_reconciles"} <= set(states)
+    lane = {
+        "ensure_tables",
+        "copy_to_staging",
+        "check_staging_keys",
+        "check_staging_interval",
+        "merge_into_target",
+        "check_target_keys",
+        "check_reconciles",
+    }
+    assert table.event_time_column and {f"{TABLE}.{task}" for task in lane} <= set(states)
 
 
-def test_every_target_holds_exactly_the_nights_rows(unpatched):
-    from lakehouse.tickit import TABLES
+def test_the_target_holds_exactly_the_nights_rows(unpatched):
+    assert unpatched["landed"], f"no sample rows for {TABLE}"
+    assert unpatched["merged"] == unpatched["landed"]
 
-    assert set(unpatched["merged"]) == {t.name for t in TABLES}
-    for table, (landed, merged) in unpatched["merged"].items():
-        assert landed, f"no sample rows for {table}"
-        assert merged == landed, table
+
+def test_the_plugin_records_the_merge_lineage_unpatched(unpatched):
+    db = unpatched["database"]
+    edge = [f"redshift:{db}.tickit.stg_{TABLE}", f"redshift:{db}.tickit.{TABLE}"]
+    assert edge in unpatched["lineage"], unpatched["lineage"]
+
+
+def test_the_run_passes_through_every_patched_function(unpatched):
+    from devkit.patches import all_patches
+
+    assert set(PATCHED_CODE) == {p.name for p in all_patches()}, (
+        "every devkit patch needs an entry in PATCHED_CODE (tests/dags/"
+        "test_unpatched_tickit_night.py): the function it replaces"
+    )
+    targets = {target for targets in PATCHED_CODE.values() for target in targets}
+    assert set(unpatched["entered"]) == targets, sorted(targets - set(unpatched["entered"]))

@@ -18,9 +18,11 @@ from airflow.sdk import DAG
 
 with DAG({dag_id!r}, schedule=None, start_date=pendulum.datetime(2008, 1, 1, tz="UTC")) as dag:
     for n in range(2):
-        DateTimeSensorAsync(  # each waits 3 s from its own start
+        # Each waits 1 s from its own start: long enough to defer (rendering and execute
+        # take milliseconds); the order the tests assert comes from the triggers' plumbing.
+        DateTimeSensorAsync(
             task_id=f"wait_{{n}}",
-            target_time="{{{{ macros.datetime.fromtimestamp(macros.time.time() + 3)"
+            target_time="{{{{ macros.datetime.fromtimestamp(macros.time.time() + 1)"
             ".astimezone().isoformat() }}}}",
         )
 """

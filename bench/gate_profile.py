@@ -1,0 +1,150 @@
+"""Where the full gate's time goes: per step, per test module, per fixture set-up, in units.
+
+Runs `./run_tests_locally.sh` (the full gate, or `--path P` / any gate options given)
+once with bench/gate_profile_plugin.py loaded in every pytest process, then prints:
+the gate's step summary; each process's collection (imports: Airflow, providers, DAGs);
+each test module's wall and CPU time (set-up, call, teardown; CPU includes the children
+it waited for, e.g. the unpatched night's process); each fixture's own set-up (emulation,
+PostgreSQL, the Spark JVM, the DataHub CLI, MWAA's environment, Airflow's metadata DB).
+The unit (a cold `import airflow`, bench/units.py) and the load average are measured in
+the same run, before and after. Prints figures, asserts nothing.
+
+Usage: .venv/bin/python bench/gate_profile.py [--top N] [gate options...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from units import unit_around
+
+from devkit.paths import REPO
+
+# What each costly fixture starts, for the summary by kind (the rest: "other").
+KINDS = {
+    "local_aws": "AWS emulation (moto server + Redshift on PostgreSQL)",
+    "endpoints": "AWS emulation (moto S3 + fake MWAA, deploy tests)",
+    "embedded_postgres": "PostgreSQL (pgserver)",
+    "spark": "Spark JVM",
+    "airflow_db": "Airflow metadata DB (migrate)",
+    "mwaa_python": "MWAA environment (.venv-mwaa)",
+    "unpatched": "Airflow, unpatched night (child process)",
+    "tickit_two_nights": "Airflow, TICKIT two nights (dag.test)",
+}
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.1f} / {five:.1f} / {fifteen:.1f} (1/5/15 min) on {os.cpu_count()} CPUs"
+
+
+def run_gate(gate_args: list[str], folder: Path) -> tuple[float, list[str], int]:
+    env = {
+        **os.environ,
+        "GATE_PROFILE_DIR": str(folder),
+        "DEVKIT_GATE_CACHE": "off",  # a profile of the work, not of a cached outcome
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO / "bench"), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    started = time.perf_counter()
+    proc = subprocess.run(
+        ["./run_tests_locally.sh", *gate_args, "-p", "gate_profile_plugin", "-q"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    lines = (proc.stderr + proc.stdout).splitlines()
+    keep = [line for line in lines if line.startswith("gate: ") or " passed" in line]
+    start = next((i for i, line in enumerate(lines) if line.startswith("Gate summary")), len(lines))
+    return elapsed, keep + lines[start:], proc.returncode
+
+
+def table(title: str, rows: list[tuple[str, float, float, str]], unit: float, top: int) -> None:
+    print(f"\n{title}  (wall units, CPU units)")
+    for name, wall, cpu, note in sorted(rows, key=lambda r: -max(r[1], r[2]))[:top]:
+        print(f"  {wall / unit:6.2f} {cpu / unit:6.2f}  {name}{note}")
+
+
+def report(records: list[dict], unit: float, top: int) -> None:
+    table(
+        "per process: whole life / collection",
+        [(f"{r['worker']} (whole)", r["wall"], r["cpu"], "") for r in records]
+        + [
+            (
+                f"{r['worker']} (collection)",
+                r["collection"].get("wall", 0),
+                r["collection"].get("cpu", 0),
+                "",
+            )
+            for r in records
+        ],
+        unit,
+        top,
+    )
+    modules = []
+    for r in records:
+        for name, m in r["modules"].items():
+            wall = sum(m.get(f"{p}_wall", 0) for p in ("setup", "call", "teardown"))
+            cpu = sum(m.get(f"{p}_cpu", 0) for p in ("setup", "call", "teardown"))
+            setup = m.get("setup_wall", 0) / unit
+            note = f"  [{int(m.get('tests', 0))} tests, {r['worker']}; set-up {setup:.2f}]"
+            modules.append((name, wall, cpu, note))
+    table("per test module: set-up + call + teardown", modules, unit, top)
+    by_fixture: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for r in records:
+        for f in r["fixtures"]:
+            key = (f["name"], f["scope"], r["worker"] if f["scope"] == "session" else f["module"])
+            by_fixture[key][0] += f["wall"]
+            by_fixture[key][1] += f["cpu"]
+            by_fixture[key][2] += 1
+    table(
+        "per fixture set-up (its own, without the fixtures it requests)",
+        [
+            (f"{n} ({s}, {where})", w, c, f"  x{k}")
+            for (n, s, where), (w, c, k) in by_fixture.items()
+        ],
+        unit,
+        top,
+    )
+    kinds: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for (name, _, _), (wall, cpu, count) in by_fixture.items():
+        kind = KINDS.get(name)
+        if kind:
+            kinds[kind][0] += wall
+            kinds[kind][1] += cpu
+            kinds[kind][2] += count
+    table(
+        "by kind of start-up", [(k, w, c, f"  x{n}") for k, (w, c, n) in kinds.items()], unit, top
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--top", type=int, default=25)
+    args, gate_args = parser.parse_known_args()
+    print(f"before: {load()}")
+    with tempfile.TemporaryDirectory() as folder:
+        (elapsed, summary, code), unit, ends = unit_around(
+            lambda: run_gate(gate_args, Path(folder))
+        )
+        records = [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
+    print(f"after:  {load()}")
+    print(f"unit: cold `import airflow` = {unit:.2f} s, the mean of the {ends}")
+    which = " ".join(gate_args) or "(full)"
+    print(f"gate {which}: {elapsed:.1f} s = {elapsed / unit:.1f} units, exit {code}")
+    print("\n".join(summary))
+    report(records, unit, args.top)
+
+
+if __name__ == "__main__":
+    main()
