@@ -130,10 +130,9 @@ def test_staging_and_production_stacks_coexist_in_one_account(local_aws):
         (stack,) = cfn.describe_stacks(StackName=env.stack)["Stacks"]
         # Over the inline limit: created with its MwaaBucket, then updated to the template.
         assert stack["StackStatus"] == "UPDATE_COMPLETE", stack.get("StackStatusReason")
-        listed = cfn.describe_stack_resources(StackName=env.stack)["StackResources"]
+        # (moto's DescribeStackResources drops the logical id of what an update added)
+        listed = cfn.list_stack_resources(StackName=env.stack)["StackResourceSummaries"]
         conditional = {"DataHubImageCache", "GitHubOidcProvider"}  # off by parameter
-        other = cfn.list_stack_resources(StackName=env.stack)["StackResourceSummaries"]
-        print("LIST", [r for r in other if "LogicalResourceId" not in r], len(other), len(listed))
         assert set(template()["Resources"]) - {r["LogicalResourceId"] for r in listed} <= (
             conditional
         )
