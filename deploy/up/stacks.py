@@ -89,6 +89,8 @@ def apply(clients, stack: str, template: Path, parameters: dict[str, str], optio
         poll_interval=options.poll_interval,
         timeout=options.timeout,
         allow_replacement=False,
+        env=None,  # `deploy up` resolved --env into the stack and parameters already
+        repo=options.repo,
     )
     infra_cli.run(args, clients, say)
 
@@ -108,3 +110,38 @@ def network_parameters(network_outputs: dict[str, str]) -> dict[str, str]:
         "RedshiftSubnetIds": network_outputs["RedshiftSubnetIds"],
         "SecurityGroupIds": network_outputs["SecurityGroupId"],
     }
+
+
+def first_create_bucket(clients, stack: str, template: Path, account: str, region: str):
+    """Where a first create's template goes when even minified it is over the inline
+    limit and no --template-bucket was given: `<stack>-templates-<account>-<region>`,
+    made once (private, owner-only) and reused by every later create. None: it fits.
+    Once the stack exists, its own MWAA bucket takes the template instead."""
+    from deploy.infra_inputs import MAX_TEMPLATE_BODY, minified
+
+    if len(minified(template.read_text(), template).encode()) <= MAX_TEMPLATE_BODY:
+        return None
+    bucket = f"{stack}-templates-{account}-{region}"
+    s3 = clients.s3
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except s3.exceptions.ClientError:
+        kwargs = (
+            {}
+            if region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        s3.create_bucket(Bucket=bucket, **kwargs)
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={k: True for k in PUBLIC_ACCESS_BLOCK},
+        )
+    return bucket
+
+
+PUBLIC_ACCESS_BLOCK = (
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+)

@@ -104,8 +104,12 @@ def step_stack(run: Run) -> str:
     if o.network_stack:
         given.update(stacks.network_parameters(stacks.outputs(cfn, o.network_stack)))
     # A template over the inline limit goes through S3: the given bucket, or once the
-    # stack exists its own MWAA bucket (the first create fits inline, minified).
+    # stack exists its own MWAA bucket; before, a templates bucket made for the purpose.
     bucket = o.template_bucket or stacks.outputs(cfn, o.stack).get("MwaaBucket")
+    if not bucket:
+        template = o.repo / o.template
+        account = run.findings.account or preflight.identity(run.clients.client("sts"))[0]
+        bucket = stacks.first_create_bucket(run.clients, o.stack, template, account, o.region)
     options = dataclasses.replace(o, template_bucket=bucket)
     stacks.apply(run.clients, o.stack, o.repo / o.template, given, options, run.say)
     run.outputs = stacks.outputs(cfn, o.stack)

@@ -46,6 +46,8 @@ Outputs:
   LandingBucket: {Value: !Ref LandingBucket}
   MwaaEnvironmentName: {Value: !Ref ProjectName}
   DatahubGmsUrl: {Value: none}
+  AirflowVariablesPrefix: {Value: !Sub "${ProjectName}/airflow/variables"}
+  AirflowConnectionsPrefix: {Value: !Sub "${ProjectName}/airflow/connections"}
 """
 CLOCK = ("redshift_demo__initial_load", "data_lake__raw")
 NIGHT = {
@@ -153,7 +155,7 @@ class Account:
             entry.pop("version_id", None)
         objects[f"{self.name}-mwaa/deploy-manifest.json"] = document
         secret = self.clients.secretsmanager.get_secret_value(
-            SecretId="airflow/variables/landing_bucket"  # pragma: allowlist secret
+            SecretId=f"{self.name}/airflow/variables/landing_bucket"  # pragma: allowlist secret
         )["SecretString"]
         return {
             "stack": infra.stack_status(self.clients.cloudformation, self.name),
@@ -296,13 +298,15 @@ def test_with_a_datahub_server_the_lineage_connection_is_written(account):
         "LandingBucket": f"{account.name}-landing",
         "DatahubGmsUrl": "https://gms.example.com",
         "DataHubGmsTokenSecretArn": token["ARN"],
+        "AirflowVariablesPrefix": f"{account.name}/airflow/variables",
+        "AirflowConnectionsPrefix": f"{account.name}/airflow/connections",
     }
     steps.step_settings(run)
-    written = secrets.get_secret_value(SecretId="airflow/connections/datahub_rest_default")
+    name = f"{account.name}/airflow/connections/datahub_rest_default"  # pragma: allowlist secret
+    written = secrets.get_secret_value(SecretId=name)
     assert json.loads(written["SecretString"]) == {
         "conn_type": "datahub-rest",
         "host": "https://gms.example.com",
         "password": "tok",  # pragma: allowlist secret (a test value)
     }
-    name = "airflow/connections/datahub_rest_default"  # pragma: allowlist secret
     secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
