@@ -134,7 +134,7 @@ def _overall(outcomes: list[Outcome]) -> Outcome:
 
 
 def _caller(self, params: dict[str, Any]) -> str | None:
-    """The database user Redshift maps this request's caller to (devkit/emulator/redshift_users)."""
+    """The database user Redshift maps this request's caller to (redshift_users.py)."""
     try:
         return redshift_users.database_user(
             params, recorder.current_principal(), self.current_account, self.region
