@@ -45,6 +45,16 @@ _BY_ROLE_NAME = {name: logical for logical, name in ROLE_NAMES.items()}
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 
+def use_stack_roles(physical: Mapping[str, str]) -> None:
+    """Name the roles as one stack's CloudFormation named them (logical id -> name), for
+    this process: the run command runs on one stack (devkit/run/local_up.py)."""
+    for logical, name in physical.items():
+        if logical in ROLE_NAMES:
+            ROLE_NAMES[logical] = PRINCIPAL_NAMES[logical] = name
+    _BY_ROLE_NAME.clear()
+    _BY_ROLE_NAME.update({name: logical for logical, name in ROLE_NAMES.items()})
+
+
 def access_key(principal: str) -> str:
     """The fake access key id a principal signs with: its logical id, readable in logs."""
     if principal not in PRINCIPAL_NAMES:

@@ -135,3 +135,37 @@ def check_administrator(records):
 
     mine = [r for r in records if getattr(r, "principal", None) == ADMINISTRATOR]
     return check(mine, {ADMINISTRATOR: [ADMINISTRATOR_ACCESS]}, principals=[ADMINISTRATOR])
+
+
+# Connections the emulation answers its own way, so Airflow must not take the stack's:
+# the SQL check operators' Redshift connection is PostgreSQL, not IAM authentication
+# to a workgroup endpoint (redshift_connector speaks Redshift's dialect of the protocol).
+EMULATION_CONNECTIONS = ("redshift_default",)
+
+
+def stack_settings(aws, outputs: dict[str, str]):
+    """The Variables `deploy infra settings` wrote for the stack, and the environment
+    that points Airflow's secrets backend at them (devkit/run/local_stack.py)."""
+    import json
+
+    from devkit.run.local_env import StackSettings
+    from devkit.run.local_stack import secrets_backend
+
+    secrets, prefix = aws.client("secretsmanager"), outputs["AirflowVariablesPrefix"] + "/"
+    names = []
+    for page in secrets.get_paginator("list_secrets").paginate(
+        Filters=[{"Key": "name", "Values": [prefix]}]
+    ):
+        names += [s["Name"] for s in page["SecretList"] if s["Name"].startswith(prefix)]
+    variables = {
+        name[len(prefix) :]: secrets.get_secret_value(SecretId=name)["SecretString"]
+        for name in names
+    }
+    path, kwargs = secrets_backend(aws, outputs["RedshiftWorkgroup"])
+    skipped = "|".join(EMULATION_CONNECTIONS)
+    kwargs["connections_lookup_pattern"] = f"^(?!({skipped})$)"
+    backend = {
+        "AIRFLOW__SECRETS__BACKEND": path,
+        "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(kwargs),
+    }
+    return StackSettings(variables, backend)
