@@ -1,10 +1,13 @@
 """The local stand-in for an MWAA environment: Airflow on SQLite, AWS emulated.
 
-A `LocalPipeline` is one isolated environment on the emulation: the resources
-every registered domain (devkit/domains/) provisions, and the Variables and
-Connections they provide as AIRFLOW_VAR_* / AIRFLOW_CONN_* environment
-variables. The run command uses the plain local names; each integration-test
-module gets unique ones, so tests never see each other's data. Both run DAGs
+A `LocalPipeline` is one isolated environment on the emulation. The run command's
+stands on the `local` stack that `deploy up`'s steps made (devkit/run/local_up.py):
+its names are the stack's outputs (`StackNames`) and Airflow reads the Variables
+the settings step wrote through the template's secrets backend (`StackSettings`).
+Each integration-test module gets unique `LocalNames` instead, the resources every
+registered domain (devkit/domains/) provisions and the Variables and Connections
+they provide as AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, so tests
+never see each other's data. Both run DAGs
 through `devkit.airflow.dagrun.run_dag`: one runner.
 """
 

@@ -151,21 +151,35 @@ def stack_settings(aws, outputs: dict[str, str]):
     from devkit.run.local_env import StackSettings
     from devkit.run.local_stack import secrets_backend
 
-    secrets, prefix = aws.client("secretsmanager"), outputs["AirflowVariablesPrefix"] + "/"
-    names = []
-    for page in secrets.get_paginator("list_secrets").paginate(
-        Filters=[{"Key": "name", "Values": [prefix]}]
-    ):
-        names += [s["Name"] for s in page["SecretList"] if s["Name"].startswith(prefix)]
-    variables = {
-        name[len(prefix) :]: secrets.get_secret_value(SecretId=name)["SecretString"]
-        for name in names
-    }
+    secrets = aws.client("secretsmanager")
+    variables = written(secrets, outputs["AirflowVariablesPrefix"])
+    connections = set(written(secrets, outputs["AirflowConnectionsPrefix"]))
     path, kwargs = secrets_backend(aws, outputs["RedshiftWorkgroup"])
-    skipped = "|".join(EMULATION_CONNECTIONS)
-    kwargs["connections_lookup_pattern"] = f"^(?!({skipped})$)"
+    # Only what the settings step wrote is asked for (what else a task looks up, e.g.
+    # the lineage switch, no stack writes: asking would only miss, on MWAA too).
+    kwargs["variables_lookup_pattern"] = _exactly(variables)
+    kwargs["connections_lookup_pattern"] = _exactly(connections - set(EMULATION_CONNECTIONS))
     backend = {
         "AIRFLOW__SECRETS__BACKEND": path,
         "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(kwargs),
     }
     return StackSettings(variables, backend)
+
+
+def written(secrets, prefix: str) -> dict[str, str]:
+    """The secrets under `<prefix>/`: name without the prefix -> value."""
+    found = {}
+    for page in secrets.get_paginator("list_secrets").paginate(
+        Filters=[{"Key": "name", "Values": [prefix + "/"]}]
+    ):
+        for secret in page["SecretList"]:
+            if secret["Name"].startswith(prefix + "/"):
+                value = secrets.get_secret_value(SecretId=secret["Name"])["SecretString"]
+                found[secret["Name"][len(prefix) + 1 :]] = value
+    return found
+
+
+def _exactly(names) -> str:
+    import re
+
+    return "^(" + "|".join(re.escape(n) for n in sorted(names)) + ")$"

@@ -16,6 +16,7 @@ from deploy.redshift_bootstrap import pipeline_user
 from devkit.iam import recorder
 from devkit.paths import REPO
 from devkit.run import local_up
+from devkit.run.local_env import LocalNames
 from devkit.run.local_stack import secrets_backend
 
 
@@ -89,3 +90,34 @@ def test_every_call_of_the_administrator_is_mapped_and_allowed(made):
     assert {"cloudformation:CreateChangeSet", "secretsmanager:CreateSecret"} <= set(
         report.roles[recorder.ADMINISTRATOR].used
     )
+
+
+def test_the_runs_names_are_the_stacks_outputs(made):
+    from devkit.run.local_env import StackNames
+
+    _, outputs, _, _ = made
+    names = StackNames.of(outputs)
+    assert names.stack_made and not LocalNames().stack_made
+    assert (names.landing_bucket, names.lake_bucket, names.bucket("mwaa")) == (
+        outputs["LandingBucket"],
+        outputs["LakeBucket"],
+        outputs["MwaaBucket"],
+    )
+    assert outputs["AlertsSnsTopicArn"].endswith(":" + names.bucket("airflow-alerts"))
+    assert names.database("dev") == outputs["RedshiftDatabase"]
+    assert names.database("lake_silver") == outputs["LakeSilverDatabase"]
+
+
+def test_the_runs_settings_are_what_the_settings_step_wrote(made, local_aws):
+    import json
+    import re
+
+    _, outputs, _, _ = made
+    settings = local_up.stack_settings(local_aws, outputs)
+    assert settings.variables["landing_bucket"] == outputs["LandingBucket"]
+    assert settings.variables["lake_gold_database"] == outputs["LakeGoldDatabase"]
+    kwargs = json.loads(settings.backend_env["AIRFLOW__SECRETS__BACKEND_KWARGS"])
+    assert kwargs["variables_prefix"] == outputs["AirflowVariablesPrefix"]
+    pattern = kwargs["connections_lookup_pattern"]
+    assert not re.match(pattern, "redshift_default")  # the emulation's PostgreSQL
+    assert re.match(pattern, "aws_default") and re.match(pattern, "aws_redshift_iam_role")
