@@ -183,3 +183,16 @@ def _exactly(names) -> str:
     import re
 
     return "^(" + "|".join(re.escape(n) for n in sorted(names)) + ")$"
+
+
+def pipeline_on_stack(aws, scale: float = 1.0, domains=None):
+    """The `local` environment's stack by `deploy up`'s own steps, then a LocalPipeline
+    on it: the stack's names, roles and settings, and what the domains add."""
+    from devkit.iam.recorder import use_stack_roles
+    from devkit.run.local_env import LocalPipeline, StackNames
+
+    outputs = up(aws)  # its progress lines go to the run's log
+    roles = role_logical_ids(aws, outputs["RedshiftWorkgroup"])
+    use_stack_roles({logical: name for name, logical in roles.items()})
+    settings = stack_settings(aws, outputs)
+    return LocalPipeline(aws, StackNames.of(outputs), scale, domains, settings)

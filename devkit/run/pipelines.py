@@ -166,18 +166,11 @@ def record_accesses(console: Console, pipeline, dag_ids: list[str], complete: bo
 
 
 def provision(aws, scale: float, dag_ids: list[str]):
-    """The `local` environment's stack by `deploy up`'s own steps (devkit/run/local_up.py),
-    then a LocalPipeline on it: the stack's names and settings, what the domains add."""
+    """The `local` stack and a LocalPipeline on it, with these DAGs' domains."""
     from devkit.domains import for_dags
-    from devkit.iam.recorder import use_stack_roles
-    from devkit.run import local_up
-    from devkit.run.local_env import LocalPipeline, StackNames
+    from devkit.run.local_up import pipeline_on_stack
 
-    outputs = local_up.up(aws)  # its progress lines go to the run's log
-    roles = local_up.role_logical_ids(aws, outputs["RedshiftWorkgroup"])
-    use_stack_roles({logical: name for name, logical in roles.items()})
-    settings = local_up.stack_settings(aws, outputs)
-    return LocalPipeline(aws, StackNames.of(outputs), scale, for_dags(dag_ids), settings)
+    return pipeline_on_stack(aws, scale, for_dags(dag_ids))
 
 
 def settings_provided(console: Console, catalog, dag_ids: list[str], pipeline) -> bool:
