@@ -191,7 +191,13 @@ def pipeline_on_stack(aws, scale: float = 1.0, domains=None):
     from devkit.iam.recorder import use_stack_roles
     from devkit.run.local_env import LocalPipeline, StackNames
 
+    from devkit.iam.recorder import LOG
+
+    mark = LOG.mark()
     outputs = up(aws)  # its progress lines go to the run's log
+    checked = check_administrator(LOG.since(mark))
+    if not checked.ok:  # every call of the administrator is a named, allowed IAM action
+        raise RuntimeError("deploy up's administrator: " + "; ".join(checked.problems()))
     roles = role_logical_ids(aws, outputs["RedshiftWorkgroup"])
     use_stack_roles({logical: name for name, logical in roles.items()})
     settings = stack_settings(aws, outputs)
