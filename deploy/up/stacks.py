@@ -90,6 +90,8 @@ def apply(clients, stack: str, template: Path, parameters: dict[str, str], optio
         poll_interval=options.poll_interval,
         timeout=options.timeout,
         allow_replacement=False,
+        env=None,  # `deploy up` resolved --env into the stack and parameters already
+        repo=options.repo,
     )
     infra_cli.run(args, clients, say)
 

@@ -103,8 +103,8 @@ def step_stack(run: Run) -> str:
     given = {**run.findings.parameters, **o.parameters}
     if o.network_stack:
         given.update(stacks.network_parameters(stacks.outputs(cfn, o.network_stack)))
-    # A template over the inline limit goes through S3: the given bucket, or once the
-    # stack exists its own MWAA bucket (the first create fits inline, minified).
+    # A template over the inline limit goes through S3: the given bucket, else the
+    # stack's own MWAA bucket (a new stack gets it first: infra_cli.template_bucket).
     bucket = o.template_bucket or stacks.outputs(cfn, o.stack).get("MwaaBucket")
     options = dataclasses.replace(o, template_bucket=bucket)
     stacks.apply(run.clients, o.stack, o.repo / o.template, given, options, run.say)

@@ -59,7 +59,8 @@ class DataLake(LocalDomain):
             aws.put_object(mwaa, key, body)
         glue = aws.client("glue")
         for role in DATABASES.values():
-            glue.create_database(DatabaseInput={"Name": env.names.database(role)})
+            if not env.names.stack_made:  # else the stack's
+                glue.create_database(DatabaseInput={"Name": env.names.database(role)})
         app = aws.client("emr-serverless").create_application(
             name=env.names.bucket("data-lake-spark"),
             releaseLabel=EMR_RELEASE,

@@ -28,7 +28,8 @@ class Tickit(LocalDomain):
     name = "tickit"
 
     def provision(self, env) -> None:
-        bootstrap_warehouse(env)
+        if not env.names.stack_made:  # else the stack and deploy up's bootstrap did
+            bootstrap_warehouse(env)
         # The stack creates the gold Glue database; the crawler only adds tables to it.
         glue = env.aws.client("glue")
         gold = env.names.database(GOLD_DATABASE)

@@ -137,6 +137,7 @@ S3 = {
     "ListObjectVersions": _list("s3:ListBucketVersions"),
     "HeadBucket": _bucket("s3:ListBucket"),
     "CreateBucket": _bucket("s3:CreateBucket"),
+    "PutPublicAccessBlock": _bucket("s3:PutBucketPublicAccessBlock"),
     "GetBucketLocation": _bucket("s3:GetBucketLocation"),
     "GetBucketVersioning": _bucket("s3:GetBucketVersioning"),
     "GetBucketTagging": _bucket("s3:GetBucketTagging"),
@@ -497,6 +498,9 @@ SQS = {
 SNS = {"Publish": lambda p, w: [Request("sns:Publish", p.get("TopicArn") or p["TargetArn"])]}
 # Any principal may ask who it is: no permission is checked.
 STS = {"GetCallerIdentity": lambda p, w: []}
+# `deploy up`'s pre-flight (deploy/up/preflight.py): list actions, resource "*" only.
+EC2 = {"DescribeSubnets": lambda p, w: [Request("ec2:DescribeSubnets", "*")]}
+IAM = {"ListOpenIDConnectProviders": lambda p, w: [Request("iam:ListOpenIDConnectProviders", "*")]}
 MWAA = {
     name: (
         lambda action: lambda p, w: [Request(action, w.arn("airflow", f"environment/{p['Name']}"))]
@@ -603,6 +607,8 @@ OPERATIONS: dict[tuple[str, str], Mapper] = {
         "sns": SNS,
         "sqs": SQS,
         "sts": STS,
+        "ec2": EC2,
+        "iam": IAM,
         "mwaa": MWAA,
         "cloudformation": CLOUDFORMATION,
         "secretsmanager": SECRETSMANAGER,

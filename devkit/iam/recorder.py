@@ -36,19 +36,34 @@ ROLE_NAMES = {
     "DataHubTaskExecutionRole": "datahub-ingestion-execution",
     "DeployRole": "local-deploy",
 }
+# The bootstrap identity that runs `deploy up` in an empty account (no role of the
+# template: it creates them). It holds AdministratorAccess (docs/iam_check.md); its calls
+# are recorded and checked against that, unlike the set-up key's.
+ADMINISTRATOR = "Administrator"
+PRINCIPAL_NAMES = {**ROLE_NAMES, ADMINISTRATOR: "local-administrator"}
 _BY_ROLE_NAME = {name: logical for logical, name in ROLE_NAMES.items()}
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 
+def use_stack_roles(physical: Mapping[str, str]) -> None:
+    """Name the roles as one stack's CloudFormation named them (logical id -> name), for
+    this process: the run command runs on one stack (devkit/run/local_up.py)."""
+    for logical, name in physical.items():
+        if logical in ROLE_NAMES:
+            ROLE_NAMES[logical] = PRINCIPAL_NAMES[logical] = name
+    _BY_ROLE_NAME.clear()
+    _BY_ROLE_NAME.update({name: logical for logical, name in ROLE_NAMES.items()})
+
+
 def access_key(principal: str) -> str:
     """The fake access key id a principal signs with: its logical id, readable in logs."""
-    if principal not in ROLE_NAMES:
+    if principal not in PRINCIPAL_NAMES:
         raise KeyError(f"no role {principal!r} in devkit/iam/recorder.py ROLE_NAMES")
     return principal
 
 
 def role_arn(principal: str, account: str = ACCOUNT_ID) -> str:
-    return f"arn:aws:iam::{account}:role/{ROLE_NAMES[principal]}"
+    return f"arn:aws:iam::{account}:role/{PRINCIPAL_NAMES[principal]}"
 
 
 def principal_of_key(key: str | None) -> str:

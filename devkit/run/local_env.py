@@ -1,10 +1,13 @@
 """The local stand-in for an MWAA environment: Airflow on SQLite, AWS emulated.
 
-A `LocalPipeline` is one isolated environment on the emulation: the resources
-every registered domain (devkit/domains/) provisions, and the Variables and
-Connections they provide as AIRFLOW_VAR_* / AIRFLOW_CONN_* environment
-variables. The run command uses the plain local names; each integration-test
-module gets unique ones, so tests never see each other's data. Both run DAGs
+A `LocalPipeline` is one isolated environment on the emulation. The run command's
+stands on the `local` stack that `deploy up`'s steps made (devkit/run/local_up.py):
+its names are the stack's outputs (`StackNames`) and Airflow reads the Variables
+the settings step wrote through the template's secrets backend (`StackSettings`).
+Each integration-test module gets unique `LocalNames` instead, the resources every
+registered domain (devkit/domains/) provisions and the Variables and Connections
+they provide as AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, so tests
+never see each other's data. Both run DAGs
 through `devkit.airflow.dagrun.run_dag`: one runner.
 """
 
@@ -35,6 +38,7 @@ class LocalNames:
     """Resource names: `local-<role>` for the run command, `<role>-<tag>` in tests."""
 
     tag: str = ""
+    stack_made = False  # LocalNames: each domain provisions what the stack would
 
     @classmethod
     def unique(cls) -> "LocalNames":
@@ -60,6 +64,49 @@ class LocalNames:
     @property
     def lake_bucket(self) -> str:
         return self.bucket("lake")
+
+
+@dataclass(frozen=True)
+class StackNames(LocalNames):
+    """The names a stack's outputs give (the run command's: the `local` environment's
+    stack, made by `deploy up`'s steps, devkit/run/local_up.py)."""
+
+    outputs: tuple[tuple[str, str], ...] = ()
+    stack_made = True  # the stack made the buckets, databases, workgroup: domains don't
+
+    @classmethod
+    def of(cls, outputs: dict[str, str]) -> "StackNames":
+        return cls(outputs=tuple(sorted(outputs.items())))
+
+    def bucket(self, role: str) -> str:
+        o = dict(self.outputs)
+        topic = o["AlertsSnsTopicArn"].rsplit(":", 1)[-1]
+        made = {"landing": "LandingBucket", "lake": "LakeBucket", "mwaa": "MwaaBucket"}
+        return (
+            o[made[role]]
+            if role in made
+            else topic if role == "airflow-alerts" else (f"{self.project}-{role}")
+        )
+
+    def database(self, role: str) -> str:
+        o = dict(self.outputs)
+        made = {
+            "dev": "RedshiftDatabase",
+            "tickit_gold": "GlueDatabase",
+            "lake_bronze": "LakeBronzeDatabase",
+            "lake_silver": "LakeSilverDatabase",
+            "lake_gold": "LakeGoldDatabase",
+        }
+        return o[made[role]] if role in made else f"{self.project}_{role}"
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What `deploy infra settings` wrote for a stack, and Airflow's secrets backend
+    configured as the template configures MWAA's, reading it (devkit/run/local_up.py)."""
+
+    variables: dict[str, str]
+    backend_env: dict[str, str]  # AIRFLOW__SECRETS__BACKEND(_KWARGS)
 
 
 class SettingConflict(ValueError):
@@ -89,6 +136,7 @@ class LocalPipeline:
         names: LocalNames | None = None,
         scale: float = 1.0,
         domains: tuple[LocalDomain, ...] | None = None,
+        stack: "StackSettings | None" = None,
     ):
         self.aws, self.names, self.scale = aws, names or LocalNames.unique(), scale
         aws.pipelines.append(self)  # its roles' policies now apply on the emulation
@@ -105,10 +153,15 @@ class LocalPipeline:
             from devkit.run.local_stack import create_crawlers
 
             create_crawlers(self)  # the stack's own, so the DAGs never create one
+        own = dict(self.variables)  # what no stack writes (e.g. the lineage switch)
+        if stack is not None:
+            self.variables.update(stack.variables)
+            own = {k: v for k, v in own.items() if k not in stack.variables}
         self.env = {
             **aws.environment(principal=MWAA_ROLE),  # bare boto3 in a task: the MWAA role
-            **{f"AIRFLOW_VAR_{k.upper()}": str(v) for k, v in self.variables.items()},
+            **{f"AIRFLOW_VAR_{k.upper()}": str(v) for k, v in own.items()},
             **{f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in self.connections.items()},
+            **(stack.backend_env if stack is not None else {}),
         }
 
     def check_iam(self, everything: bool = False):

@@ -44,8 +44,12 @@ def apply_stack(aws, stack: str, parameters: dict[str, str]) -> dict[str, str]:
     """infra/pipelines.yaml applied by `python -m deploy infra apply`'s own code; the
     stack's outputs."""
     from deploy import airflow_settings, infra_cli
+    from deploy.up.preflight import oidc_parameter
 
-    values = {**EMULATED_NETWORK, "GitHubEnvironment": stack, **parameters}
+    # As deploy up's pre-flight: GitHub's OIDC provider is one per account (other
+    # stacks of this emulation may have made it).
+    oidc = oidc_parameter(aws.client("iam"))
+    values = {**EMULATED_NETWORK, "GitHubEnvironment": stack, **oidc, **parameters}
     args = argparse.Namespace(
         infra_command="apply",
         stack=stack,

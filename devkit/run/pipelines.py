@@ -166,11 +166,11 @@ def record_accesses(console: Console, pipeline, dag_ids: list[str], complete: bo
 
 
 def provision(aws, scale: float, dag_ids: list[str]):
-    """A LocalPipeline with the local names and what these DAGs' domains provision."""
+    """The `local` stack and a LocalPipeline on it, with these DAGs' domains."""
     from devkit.domains import for_dags
-    from devkit.run.local_env import LocalNames, LocalPipeline
+    from devkit.run.local_up import pipeline_on_stack
 
-    return LocalPipeline(aws, LocalNames(), scale, for_dags(dag_ids))
+    return pipeline_on_stack(aws, scale, for_dags(dag_ids))
 
 
 def settings_provided(console: Console, catalog, dag_ids: list[str], pipeline) -> bool:

@@ -1,8 +1,9 @@
 """``python -m devkit.run.serve``: keep the emulation up and print what to export.
 
-Every domain in devkit/domains/ provisions its resources, so the printed
-``export`` lines carry all Variables and Connections the DAGs read: paste them
-into another shell and run Airflow (or a single DAG file) against it.
+The `local` stack is made by `deploy up`'s steps and every domain in devkit/domains/
+adds what it has no resource for, as for the run command; the printed ``export`` lines
+point Airflow's secrets backend at the settings and carry the emulation's own: paste
+them into another shell and run Airflow (or a single DAG file) against it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 from devkit.emulator import LocalAws
 from devkit.emulator.postgres import EmbeddedPostgres
 from devkit.paths import LOCAL_PG_DATA
-from devkit.run.local_env import LocalNames, LocalPipeline
+from devkit.run.local_up import pipeline_on_stack
 
 
 def main() -> None:
@@ -26,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop Postgres on kill too
     with EmbeddedPostgres(args.data_dir) as pg, LocalAws(pg, args.region, args.port) as aws:
-        pipeline = LocalPipeline(aws, LocalNames())
+        pipeline = pipeline_on_stack(aws)
         print(f"# AWS emulation at {aws.endpoint_url}; Redshift = PostgreSQL at {pg.socket_dir}")
         print("# Export these in the shell that runs Airflow, then press Ctrl-C here to stop:")
         for key, value in pipeline.env.items():

@@ -302,7 +302,7 @@ def test_with_a_datahub_server_the_lineage_connection_is_written(account):
         "AirflowConnectionsPrefix": f"{account.name}/airflow/connections",
     }
     steps.step_settings(run)
-    name = f"{account.name}/airflow/connections/datahub_rest_default"
+    name = f"{account.name}/airflow/connections/datahub_rest_default"  # pragma: allowlist secret
     written = secrets.get_secret_value(SecretId=name)
     assert json.loads(written["SecretString"]) == {
         "conn_type": "datahub-rest",

@@ -127,12 +127,12 @@ def test_every_variable_the_dags_read_is_a_secret_from_the_outputs(emulated, loc
     run, _, _ = emulated
     secrets = local_aws.client("secretsmanager")
     for name in (Var.LANDING_BUCKET, Var.REDSHIFT_WORKGROUP, Var.DATAHUB_GMS_URL):
-        prefix = run.outputs["AirflowVariablesPrefix"]
+        prefix = run.outputs["AirflowVariablesPrefix"]  # the stack's own
         value = secrets.get_secret_value(SecretId=f"{prefix}/{name.value}")
         key = "".join(p[:1].upper() + p[1:] for p in name.value.split("_"))
         assert value["SecretString"] == run.outputs[key]
-    connections = run.outputs["AirflowConnectionsPrefix"]
-    connection = secrets.get_secret_value(SecretId=f"{connections}/redshift_default")
+    prefix = run.outputs["AirflowConnectionsPrefix"]
+    connection = secrets.get_secret_value(SecretId=f"{prefix}/redshift_default")
     assert json.loads(connection["SecretString"])["extra"]["is_serverless"] is True
 
 
