@@ -80,7 +80,6 @@ def apply(clients, stack: str, template: Path, parameters: dict[str, str], optio
     """`deploy infra apply` of one stack (nothing to change: nothing executed)."""
     args = argparse.Namespace(
         infra_command="apply",
-        env=None,  # deploy up resolved --env into the stack and parameters already
         stack=stack,
         template=template,
         parameters=None,

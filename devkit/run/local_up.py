@@ -188,10 +188,8 @@ def _exactly(names) -> str:
 def pipeline_on_stack(aws, scale: float = 1.0, domains=None):
     """The `local` environment's stack by `deploy up`'s own steps, then a LocalPipeline
     on it: the stack's names, roles and settings, and what the domains add."""
-    from devkit.iam.recorder import use_stack_roles
+    from devkit.iam.recorder import LOG, use_stack_roles
     from devkit.run.local_env import LocalPipeline, StackNames
-
-    from devkit.iam.recorder import LOG
 
     mark = LOG.mark()
     outputs = up(aws)  # its progress lines go to the run's log

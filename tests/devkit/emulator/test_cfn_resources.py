@@ -14,6 +14,7 @@ import uuid
 import pytest
 from cfnlint.decode import decode_str
 
+from deploy.up.preflight import oidc_parameter
 from devkit.emulator import cfn_resources, fake_mwaa
 from devkit.iam.infra_policies import INFRA_DIR
 
@@ -33,6 +34,7 @@ def stack(local_aws):
         "SecurityGroupIds": "sg-1",
         "GitHubRepository": "owner/repo",
         "RedshiftDatabaseName": f"dev_{project}",
+        **oidc_parameter(local_aws.client("iam")),  # one per account, as pre-flight decides
     }
     cfn.create_stack(
         StackName=project,
@@ -44,6 +46,7 @@ def stack(local_aws):
     resources = cfn.list_stack_resources(StackName=project)["StackResourceSummaries"]
     yield {
         "project": project,
+        "parameters": parameters,
         "status": described["StackStatus"],
         "outputs": {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]},
         "resources": {r["LogicalResourceId"]: r for r in resources if r["LogicalResourceId"]},
@@ -53,10 +56,13 @@ def stack(local_aws):
 
 def test_every_resource_of_the_template_is_created(stack):
     assert stack["status"] == "CREATE_COMPLETE"
+    off = {"UsePullThroughCache"}  # off without Docker Hub credentials
+    if stack["parameters"]["CreateGitHubOidcProvider"] == "false":
+        off.add(TEMPLATE["Resources"]["GitHubOidcProvider"]["Condition"])  # the account has it
     expected = {
         name
         for name, resource in TEMPLATE["Resources"].items()
-        if resource.get("Condition") != "UsePullThroughCache"  # off without Docker Hub creds
+        if resource.get("Condition") not in off
     }
     assert expected - set(stack["resources"]) == set()
     assert all(r["ResourceStatus"] == "CREATE_COMPLETE" for r in stack["resources"].values())
