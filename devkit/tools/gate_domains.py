@@ -155,8 +155,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/emulator/test_glue_athena.py", "core"),
     ("tests/devkit/emulator/test_operators.py", "core"),
     ("tests/devkit/run/test_ui.py", "core"),
-    ("tests/devkit/emulator/test_cfn_resources.py", "core"),
-    ("tests/devkit/emulator/test_fake_mwaa_rest_api.py", "core"),
+    ("tests/devkit/run/test_local_up.py", "core"),  # deploy up's steps on the emulation
     ("tests/devkit/emulator/test_secrets_backend.py", "core"),
 )
 
