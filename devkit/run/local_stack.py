@@ -11,12 +11,11 @@ properties (`create_crawlers`).
 
 from __future__ import annotations
 
-import argparse
-
 from devkit.domains import Pipeline, datahub
 from devkit.iam import recorder
 from devkit.iam.infra_policies import INFRA_DIR, Resolver
 from devkit.iam.policies import split_resources, stack_resources, template
+from devkit.paths import REPO
 
 # Parameters the template needs that have no meaning on the emulation.
 EMULATED_NETWORK = {
@@ -41,29 +40,21 @@ def deploy_clients(aws):
 
 
 def apply_stack(aws, stack: str, parameters: dict[str, str]) -> dict[str, str]:
-    """infra/pipelines.yaml applied by `python -m deploy infra apply`'s own code; the
-    stack's outputs."""
-    from deploy import airflow_settings, infra_cli
+    """infra/pipelines.yaml applied by `deploy up`'s own stack step code (through
+    `python -m deploy infra apply`); the stack's outputs."""
+    from deploy import airflow_settings
+    from deploy.up import stacks
     from deploy.up.preflight import oidc_parameter
+    from deploy.up.run import Options
 
     # As deploy up's pre-flight: GitHub's OIDC provider is one per account (other
     # stacks of this emulation may have made it).
     oidc = oidc_parameter(aws.client("iam"))
     values = {**EMULATED_NETWORK, "GitHubEnvironment": stack, **oidc, **parameters}
-    args = argparse.Namespace(
-        infra_command="apply",
-        stack=stack,
-        template=INFRA_DIR / "pipelines.yaml",
-        parameters=None,
-        parameter=[f"{key}={value}" for key, value in values.items()],
-        role_arn=None,
-        template_bucket=None,
-        allow_replacement=False,
-        poll_interval=0.0,
-        timeout=60.0,
-    )
+    options = Options(repo=REPO, stack=stack, region=aws.region, poll_interval=0.0, timeout=60.0)
     clients = deploy_clients(aws)
-    infra_cli.run_change_set(args, clients, lambda line: None, defaults={})
+    template = INFRA_DIR / "pipelines.yaml"
+    stacks.apply(clients, stack, template, values, options, lambda line: None)
     return airflow_settings.stack_outputs(clients.cloudformation, stack)
 
 
