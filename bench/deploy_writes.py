@@ -30,8 +30,8 @@ from moto.server import ThreadedMotoServer
 from deploy import environment as env_mod
 from deploy import runner
 from deploy.aws import Clients
+from deploy.config import Settings
 from deploy.plugins_zip import build_plugins_zip
-from deploy.settings import Settings
 from deploy.sources import ARTIFACTS, MANIFEST_KEY, SOURCES, collect_dag_side
 from devkit.emulator import fake_mwaa
 from devkit.paths import REPO

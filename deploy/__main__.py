@@ -13,12 +13,13 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy import __version__, environments, infra_cli, promotion, report, runner
+from deploy import __version__, environments, promotion, report, runner
 from deploy.airflow_settings import stack_outputs
 from deploy.aws import make_clients
+from deploy.cloudformation import cli as infra_cli
+from deploy.config import Settings
 from deploy.errors import DeployError, explain
 from deploy.review import cli as review_cli
-from deploy.settings import Settings
 from deploy.up import cli as up_cli
 from deploy.validation import DEFAULT_COMMAND
 

@@ -1,4 +1,5 @@
-"""Run settings, from flags or MWAA_BUCKET / MWAA_ENVIRONMENT / AWS_REGION."""
+"""The DAG deploy's settings (plan, deploy, status, export), from flags or MWAA_BUCKET /
+MWAA_ENVIRONMENT / AWS_REGION. Not the Airflow settings the DAGs read: deploy/airflow_settings.py."""
 
 from __future__ import annotations
 

@@ -20,10 +20,10 @@ from deploy import environment as env_mod
 from deploy import manifest as manifest_mod
 from deploy import mwaa_confirm, promotion, references, s3sync
 from deploy.aws import Clients
+from deploy.config import Settings
 from deploy.errors import DeployError
 from deploy.plan import Plan, compute, delete_guard
 from deploy.plugins_zip import plugins_object
-from deploy.settings import Settings
 from deploy.sources import ARTIFACT_KEYS, ARTIFACTS, LocalObject, collect_dag_side, sha256_bytes
 from deploy.validation import run_validation
 

@@ -15,9 +15,9 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from deploy import stack_states
+from deploy.cloudformation import stack_states
+from deploy.cloudformation.stack_states import Next
 from deploy.errors import DeployError
-from deploy.stack_states import Next
 
 Say = Callable[[str], None]
 
@@ -164,7 +164,7 @@ def create(
 ) -> ChangeSet:
     """Create a change set (CREATE for a new stack, else UPDATE) and wait for its verdict.
 
-    `template` is {"TemplateBody": ...} or {"TemplateURL": ...} (infra_inputs.template_source).
+    `template` is {"TemplateBody": ...} or {"TemplateURL": ...} (inputs.template_source).
     `role_arn`: the role CloudFormation makes the changes with (None: the caller's rights).
     """
     status = stack_status(cfn, stack)

@@ -13,11 +13,10 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from deploy import airflow_settings, environments, infra
+from deploy import airflow_settings, environments
 from deploy.aws import Clients
-from deploy.dag_usage import discover_usage
-from deploy.errors import DeployError
-from deploy.infra_inputs import (
+from deploy.cloudformation import change_sets
+from deploy.cloudformation.inputs import (
     fits_inline,
     read_parameters,
     read_template,
@@ -25,6 +24,8 @@ from deploy.infra_inputs import (
     template_parameters,
     template_source,
 )
+from deploy.dag_usage import discover_usage
+from deploy.errors import DeployError
 
 Say = Callable[[str], None]
 DEFAULT_STACK = "mwaa-pipelines"
@@ -117,8 +118,8 @@ def run_change_set(
     """plan: show and delete. apply: show, guard, execute, wait."""
     cfn = clients.cloudformation
     body = read_template(args.template)
-    described = infra.existing_stack(cfn, args.stack)
-    parameters = infra.keep_previous_values(
+    described = change_sets.existing_stack(cfn, args.stack)
+    parameters = change_sets.keep_previous_values(
         described,
         read_parameters(args.parameters, args.parameter, defaults),
         template_parameters(body),
@@ -128,13 +129,13 @@ def run_change_set(
     template = template_source(
         clients.s3, body, args.template, args.stack, bucket, cfn.meta.region_name
     )
-    role_arn = args.role_arn or infra.stack_role(described)
+    role_arn = args.role_arn or change_sets.stack_role(described)
     say(
         f"change set for stack {args.stack} from {args.template}"
         + (f" as {role_arn}" if role_arn else "")
         + " ..."
     )
-    change_set = infra.create(
+    change_set = change_sets.create(
         cfn,
         args.stack,
         template,
@@ -145,10 +146,10 @@ def run_change_set(
     )
     executing = False
     try:  # whatever happens before execution, no change set (or empty stack) is left behind
-        say(infra.change_table(change_set))
+        say(change_sets.change_table(change_set))
         if change_set.up_to_date:
             return 0
-        for removed in infra.stateful_removals(change_set):
+        for removed in change_sets.stateful_removals(change_set):
             say(
                 f"note: {removed.logical_id} ({removed.resource_type}) is removed: deleted with "
                 "its data unless the template gives it DeletionPolicy: Retain"
@@ -156,13 +157,13 @@ def run_change_set(
         if args.infra_command == "plan":
             return 0
         if not args.allow_replacement:
-            infra.refuse_replacements(change_set)
+            change_sets.refuse_replacements(change_set)
         executing = True
         say(f"executing the change set on stack {args.stack} ...")
-        status = infra.execute(cfn, change_set, say, args.poll_interval, args.timeout)
+        status = change_sets.execute(cfn, change_set, say, args.poll_interval, args.timeout)
     finally:
         if not executing:
-            infra.discard(cfn, change_set)
+            change_sets.discard(cfn, change_set)
     say(f"stack {args.stack}: {status}")
     return 0
 
@@ -189,9 +190,9 @@ def template_bucket(args, clients: Clients, body: str, described: dict | None, s
     say(f"over the inline limit: stack {args.stack} gets its {TEMPLATE_HOLDER} first, to hold it")
     cfn = clients.cloudformation
     seed = {"TemplateBody": seed_template(body, args.template, TEMPLATE_HOLDER)}
-    change_set = infra.create(cfn, args.stack, seed, [], args.poll_interval, args.timeout)
-    infra.execute(cfn, change_set, say, args.poll_interval, args.timeout)
-    seeded = infra.describe_stack(cfn, args.stack) or {}
+    change_set = change_sets.create(cfn, args.stack, seed, [], args.poll_interval, args.timeout)
+    change_sets.execute(cfn, change_set, say, args.poll_interval, args.timeout)
+    seeded = change_sets.describe_stack(cfn, args.stack) or {}
     return {o["OutputKey"]: o["OutputValue"] for o in seeded.get("Outputs", [])}[TEMPLATE_HOLDER]
 
 

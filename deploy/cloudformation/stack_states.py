@@ -112,7 +112,7 @@ def state_of(status: str | None) -> StackState:
         return StackState(
             f"unknown to this tool ({status})",
             Next.BY_HAND,
-            "add the status to STATES in deploy/stack_states.py with what to do",
+            "add the status to STATES in deploy/cloudformation/stack_states.py with what to do",
         )
 
 

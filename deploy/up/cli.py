@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from deploy.aws import Clients
-from deploy.infra_cli import environment_parameters
-from deploy.infra_inputs import read_parameters
+from deploy.cloudformation.cli import environment_parameters
+from deploy.cloudformation.inputs import read_parameters
 from deploy.up.command import up
 from deploy.up.run import Options, Run
 from deploy.validation import DEFAULT_COMMAND

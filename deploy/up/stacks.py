@@ -1,6 +1,6 @@
 """The stacks: repair what pre-flight found, the network (optional), then the pipelines.
 
-Both stacks go through `deploy infra`'s own change-set code (deploy/infra_cli.py),
+Both stacks go through `deploy infra`'s own change-set code (deploy/cloudformation/cli.py),
 so `up` and CI make changes the same way: plan, replacement guard, execute.
 """
 
@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from deploy import infra, infra_cli
+from deploy.cloudformation import change_sets
+from deploy.cloudformation import cli as infra_cli
 from deploy.errors import DeployError
 from deploy.up.preflight import retained_buckets
 
@@ -23,7 +24,7 @@ def wait_for(cfn, stack: str, done: set[str], poll: float, timeout: float) -> st
     """Poll until the stack's status is in `done` (None: the stack is gone)."""
     deadline = time.monotonic() + timeout
     while True:
-        status = infra.stack_status(cfn, stack)
+        status = change_sets.stack_status(cfn, stack)
         if status is None or status in done:
             return status
         if not status.endswith("_IN_PROGRESS") or time.monotonic() > deadline:
@@ -97,7 +98,7 @@ def apply(clients, stack: str, template: Path, parameters: dict[str, str], optio
 
 def outputs(cfn, stack: str) -> dict[str, str]:
     """The stack's outputs ({} when it does not exist)."""
-    described = infra.describe_stack(cfn, stack)
+    described = change_sets.describe_stack(cfn, stack)
     if described is None:
         return {}
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}

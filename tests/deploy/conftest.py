@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from deploy.aws import Clients
-from deploy.settings import Settings
+from deploy.config import Settings
 from devkit.emulator import fake_mwaa
 from devkit.emulator.moto_server import QuickStoppingMotoServer
 from devkit.iam import recorder as iam_recorder
