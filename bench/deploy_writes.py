@@ -122,7 +122,7 @@ def mtime_sync(clients: Clients, bucket: str, environment: str, repo: Path) -> N
             if key in {a.key for a in ARTIFACTS}:
                 versions[key] = response.get("VersionId")
     env = env_mod.describe(clients.mwaa, environment)
-    params = env_mod.updates_needed(env, versions)
+    params = env_mod.decide_update(env, versions).params
     if params:
         env_mod.update_and_wait(clients.mwaa, env, params, 0, 60, lambda _m: None)
 

@@ -1,5 +1,6 @@
 """The DAG deploy's settings (plan, deploy, status, export), from flags or MWAA_BUCKET /
-MWAA_ENVIRONMENT / AWS_REGION. Not the Airflow settings the DAGs read: deploy/airflow_settings.py."""
+MWAA_ENVIRONMENT / AWS_REGION. Not the Airflow settings the DAGs read: deploy/airflow_settings.py.
+"""
 
 from __future__ import annotations
 

@@ -117,30 +117,29 @@ def read_state(settings: Settings, clients: Clients, say: Say, require_versionin
     return State(local, remote, document, versioning, env)
 
 
-def environment_changes(state: State, plan: Plan) -> dict[str, str]:
-    """Artifact key -> why the environment would be updated (dry-run view)."""
-    reasons: dict[str, str] = {}
-    if state.env is None:
-        return reasons
+def bucket_versions(
+    state: State, written: dict[str, s3sync.RemoteObject] | None = None
+) -> dict[str, str | None]:
+    """Artifact key -> the object version the bucket holds (after this run's `written`)."""
+    versions: dict[str, str | None] = {}
+    for key in state.local:
+        if key in ARTIFACT_KEYS:
+            remote = (written or {}).get(key) or state.remote.get(key)
+            versions[key] = remote.version_id if remote else None
+    return versions
+
+
+def environment_update(state: State, plan: Plan) -> env_mod.EnvironmentUpdate:
+    """Before any write: the update the plan's artifact uploads and the bucket would need."""
     uploading = {c.key for c in plan.artifact_uploads}
-    for artifact in ARTIFACTS:
-        if artifact.key not in state.local:
-            continue
-        remote = state.remote.get(artifact.key)
-        if artifact.key in uploading:
-            reasons[artifact.key] = "new content"
-            continue
-        version = remote.version_id if remote else None
-        if env_mod.updates_needed(state.env, {artifact.key: version}):
-            reasons[artifact.key] = "environment runs another version"
-    return reasons
+    return env_mod.decide_update(state.env, bucket_versions(state), uploading)
 
 
 def run_plan(settings: Settings, clients: Clients, say: Say) -> tuple[Plan, dict[str, str]]:
     """Dry run: compute and return the plan; writes nothing."""
     state = read_state(settings, clients, say, require_versioning=False)
     plan = compute(state.local, state.remote, prerequisite_keys(state.local))
-    return plan, environment_changes(state, plan)
+    return plan, environment_update(state, plan).reasons
 
 
 def run_deploy(
@@ -238,12 +237,7 @@ def _upload(changes, settings, clients, state, written, summary, say) -> None:
 
 def _update_environment(settings, clients, state, written, summary, say, sleep) -> None:
     """UpdateEnvironment when the environment runs other artifact versions than the bucket."""
-    versions = {
-        key: (written.get(key) or state.remote[key]).version_id
-        for key in state.local
-        if key in ARTIFACT_KEYS
-    }
-    params = env_mod.updates_needed(state.env, versions)
+    params = env_mod.decide_update(state.env, bucket_versions(state, written)).params
     if not params:
         return
     env_mod.update_and_wait(
@@ -317,8 +311,9 @@ def run_status(settings: Settings, clients: Clients, say: Say) -> list[Drift]:
         item = _drift_for(key, state.local.get(key), state.remote.get(key), known.get(key))
         if item:
             drift.append(item)
-    for key, reason in environment_changes(state, compute(state.local, state.remote)).items():
-        if reason != "new content":
+    update = environment_update(state, compute(state.local, state.remote))
+    for key, reason in update.reasons.items():
+        if reason != env_mod.NEW_CONTENT:
             drift.append(Drift(key, "environment-stale", reason))
     return drift
 
