@@ -158,6 +158,7 @@ def create(
     stack: str,
     template: dict[str, str],
     parameters: list[dict[str, str]],
+    *,
     poll_interval: float = 5.0,
     timeout: float = 600.0,
     role_arn: str | None = None,
@@ -172,14 +173,7 @@ def create(
     new_stack = stack_states.state_of(status).next is Next.CREATE
     try:
         created = cfn.create_change_set(
-            StackName=stack,
-            ChangeSetName=f"deploy-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
-            ChangeSetType="CREATE" if new_stack else "UPDATE",
-            **template,  # TemplateBody or TemplateURL
-            Parameters=parameters,
-            Capabilities=CAPABILITIES,
-            Description="python -m deploy infra",
-            **({"RoleARN": role_arn} if role_arn else {}),
+            **_change_set_request(stack, template, parameters, new_stack, role_arn)
         )
     except ClientError as exc:
         if _says_no_change(exc.response.get("Error", {}).get("Message", "")):
@@ -195,6 +189,26 @@ def create(
         raise DeployError(f"CloudFormation rejected the change set for stack {stack}: {reason}")
     change_set.changes = _changes(cfn, change_set.arn)
     return change_set
+
+
+def _change_set_request(
+    stack: str,
+    template: dict[str, str],
+    parameters: list[dict[str, str]],
+    new_stack: bool,
+    role_arn: str | None,
+) -> dict:
+    """CreateChangeSet's arguments: a unique name, CREATE or UPDATE, the IAM capability."""
+    return {
+        "StackName": stack,
+        "ChangeSetName": f"deploy-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
+        "ChangeSetType": "CREATE" if new_stack else "UPDATE",
+        **template,  # TemplateBody or TemplateURL
+        "Parameters": parameters,
+        "Capabilities": CAPABILITIES,
+        "Description": "python -m deploy infra",
+        **({"RoleARN": role_arn} if role_arn else {}),
+    }
 
 
 def _says_no_change(message: str) -> bool:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -29,11 +32,31 @@ from deploy.errors import DeployError
 
 Say = Callable[[str], None]
 DEFAULT_STACK = "mwaa-pipelines"
-DEFAULT_TEMPLATE = Path("infra/pipelines.yaml")
 
 
-def add_parser(commands, region_default: str | None) -> None:
-    """The `infra` command and its three subcommands."""
+@dataclass
+class StackChange:
+    """One change set to plan or apply: what `infra plan|apply` and `deploy up` pass.
+    The defaults are the command line's."""
+
+    stack: str
+    template: Path = Path("infra/pipelines.yaml")
+    parameters: dict[str, str] = field(default_factory=dict)  # the given ones; others kept
+    execute: bool = False  # apply: execute the change set (plan: show it, then delete it)
+    allow_replacement: bool = False
+    role_arn: str | None = None
+    template_bucket: str | None = None
+    poll_interval: float = 5.0
+    timeout: float = 3600.0
+
+    @property
+    def parameter_list(self) -> list[dict[str, str]]:
+        return [
+            {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())
+        ]
+
+
+def _common_flags(region_default: str | None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--env",
@@ -47,10 +70,18 @@ def add_parser(commands, region_default: str | None) -> None:
     )
     common.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (cwd)")
     common.add_argument("--region", default=region_default, help="$AWS_REGION")
-    common.add_argument("--poll-interval", type=float, default=5.0, help="seconds (5)")
-    common.add_argument("--timeout", type=float, default=3600.0, help="stack wait, s (3600)")
+    common.add_argument(
+        "--poll-interval", type=float, default=StackChange.poll_interval, help="s (%(default)s)"
+    )
+    common.add_argument(
+        "--timeout", type=float, default=StackChange.timeout, help="stack wait, s (%(default)s)"
+    )
+    return common
+
+
+def _change_flags() -> argparse.ArgumentParser:
     change = argparse.ArgumentParser(add_help=False)
-    change.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE, help="(%(default)s)")
+    change.add_argument("--template", type=Path, default=StackChange.template, help="(%(default)s)")
     change.add_argument("--parameters", type=Path, help="JSON file: {Key: Value} or the CLI's list")
     change.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="repeatable; wins"
@@ -66,11 +97,20 @@ def add_parser(commands, region_default: str | None) -> None:
         default=os.environ.get("MWAA_INFRA_TEMPLATE_BUCKET"),
         help="upload templates over 51,200 bytes here ($MWAA_INFRA_TEMPLATE_BUCKET)",
     )
+    return change
+
+
+def add_parser(commands, region_default: str | None) -> None:
+    """The `infra` command and its three subcommands."""
+    common, change = _common_flags(region_default), _change_flags()
     infra_parser = commands.add_parser(
         "infra", help="CloudFormation stack: plan/apply its change set, Airflow settings"
     )
     sub = infra_parser.add_subparsers(dest="infra_command", required=True)
-    sub.add_parser("plan", parents=[common, change], help="show the change set, then delete it")
+    plan = sub.add_parser(
+        "plan", parents=[common, change], help="show the change set, then delete it"
+    )
+    plan.set_defaults(allow_replacement=StackChange.allow_replacement)
     apply = sub.add_parser("apply", parents=[common, change], help="execute the change set")
     apply.add_argument(
         "--allow-replacement",
@@ -101,98 +141,140 @@ def environment_parameters(args: argparse.Namespace) -> dict[str, str]:
     return env.parameters
 
 
+def change_from(args: argparse.Namespace, defaults: dict[str, str]) -> StackChange:
+    """`infra plan|apply`'s flags as a StackChange (the environment's parameters first)."""
+    given = read_parameters(args.parameters, args.parameter, defaults)
+    return StackChange(
+        stack=args.stack,
+        template=args.template,
+        parameters={p["ParameterKey"]: p["ParameterValue"] for p in given},
+        execute=args.infra_command == "apply",
+        allow_replacement=args.allow_replacement,
+        role_arn=args.role_arn,
+        template_bucket=args.template_bucket,
+        poll_interval=args.poll_interval,
+        timeout=args.timeout,
+    )
+
+
 def run(args: argparse.Namespace, clients: Clients, say: Say) -> int:
     """Dispatch; AWS errors become one line that names the stack."""
     defaults = environment_parameters(args)
-    try:
-        if args.infra_command == "settings":
+    if args.infra_command == "settings":
+        with errors_naming(args.stack):
             return run_settings(args, clients, say)
-        return run_change_set(args, clients, say, defaults)
+    return run_change_set(change_from(args, defaults), clients, say)
+
+
+@contextmanager
+def errors_naming(stack: str) -> Iterator[None]:
+    """An AWS error as one DeployError line that names the stack."""
+    try:
+        yield
     except ClientError as exc:
-        raise DeployError(_explain(exc, args.stack)) from None
+        raise DeployError(_explain(exc, stack)) from None
 
 
-def run_change_set(
-    args: argparse.Namespace, clients: Clients, say: Say, defaults: dict[str, str]
-) -> int:
+def run_change_set(change: StackChange, clients: Clients, say: Say) -> int:
     """plan: show and delete. apply: show, guard, execute, wait."""
+    with errors_naming(change.stack):
+        change_set = _create(change, clients, say)
+        status = _review_then_execute(change, clients.cloudformation, change_set, say)
+    if status:
+        say(f"stack {change.stack}: {status}")
+    return 0
+
+
+def _create(change: StackChange, clients: Clients, say: Say) -> change_sets.ChangeSet:
+    """The change set of the template and parameters; parameters not given keep their value."""
     cfn = clients.cloudformation
-    body = read_template(args.template)
-    described = change_sets.existing_stack(cfn, args.stack)
+    body = read_template(change.template)
+    described = change_sets.existing_stack(cfn, change.stack)
     parameters = change_sets.keep_previous_values(
-        described,
-        read_parameters(args.parameters, args.parameter, defaults),
-        template_parameters(body),
-        clients.mwaa,
+        described, change.parameter_list, template_parameters(body), clients.mwaa
     )
-    bucket = template_bucket(args, clients, body, described, say)
+    bucket = template_bucket(change, clients, body, described, say)
     template = template_source(
-        clients.s3, body, args.template, args.stack, bucket, cfn.meta.region_name
+        clients.s3, body, change.template, change.stack, bucket, cfn.meta.region_name
     )
-    role_arn = args.role_arn or change_sets.stack_role(described)
+    role_arn = change.role_arn or change_sets.stack_role(described)
     say(
-        f"change set for stack {args.stack} from {args.template}"
+        f"change set for stack {change.stack} from {change.template}"
         + (f" as {role_arn}" if role_arn else "")
         + " ..."
     )
-    change_set = change_sets.create(
+    return change_sets.create(
         cfn,
-        args.stack,
+        change.stack,
         template,
         parameters,
-        args.poll_interval,
-        min(args.timeout, 900.0),
-        role_arn,
+        poll_interval=change.poll_interval,
+        timeout=min(change.timeout, 900.0),
+        role_arn=role_arn,
     )
+
+
+def _review_then_execute(
+    change: StackChange, cfn, change_set: change_sets.ChangeSet, say: Say
+) -> str | None:
+    """Show the change set; with `execute`, guard and run it (the final status). Whatever
+    happens before execution, no change set (or empty stack) is left behind."""
     executing = False
-    try:  # whatever happens before execution, no change set (or empty stack) is left behind
+    try:
         say(change_sets.change_table(change_set))
         if change_set.up_to_date:
-            return 0
+            return None
         for removed in change_sets.stateful_removals(change_set):
             say(
                 f"note: {removed.logical_id} ({removed.resource_type}) is removed: deleted with "
                 "its data unless the template gives it DeletionPolicy: Retain"
             )
-        if args.infra_command == "plan":
-            return 0
-        if not args.allow_replacement:
+        if not change.execute:
+            return None
+        if not change.allow_replacement:
             change_sets.refuse_replacements(change_set)
         executing = True
-        say(f"executing the change set on stack {args.stack} ...")
-        status = change_sets.execute(cfn, change_set, say, args.poll_interval, args.timeout)
+        say(f"executing the change set on stack {change.stack} ...")
+        return change_sets.execute(cfn, change_set, say, change.poll_interval, change.timeout)
     finally:
         if not executing:
             change_sets.discard(cfn, change_set)
-    say(f"stack {args.stack}: {status}")
-    return 0
 
 
 # The template's bucket that holds the template itself when it is over the inline limit.
 TEMPLATE_HOLDER = "MwaaBucket"
 
 
-def template_bucket(args, clients: Clients, body: str, described: dict | None, say: Say):
+def template_bucket(
+    change: StackChange, clients: Clients, body: str, described: dict | None, say: Say
+) -> str | None:
     """Where a template over the inline limit goes: --template-bucket, else the stack's
     own MWAA bucket. A new stack first gets that bucket alone (`seed_template`), so the
     first create needs no bucket made by hand; `plan` never creates anything."""
-    if args.template_bucket or fits_inline(body, args.template):
-        return args.template_bucket
+    if change.template_bucket or fits_inline(body, change.template):
+        return change.template_bucket
     outputs = {o["OutputKey"]: o["OutputValue"] for o in (described or {}).get("Outputs", [])}
-    if outputs.get(TEMPLATE_HOLDER) or described is not None or args.infra_command == "plan":
+    if outputs.get(TEMPLATE_HOLDER) or described is not None or not change.execute:
         if outputs.get(TEMPLATE_HOLDER):
             return outputs[TEMPLATE_HOLDER]
         raise DeployError(
-            f"template {args.template} is over CloudFormation's inline limit and stack "
-            f"{args.stack} has no {TEMPLATE_HOLDER} output yet: pass --template-bucket "
+            f"template {change.template} is over CloudFormation's inline limit and stack "
+            f"{change.stack} has no {TEMPLATE_HOLDER} output yet: pass --template-bucket "
             "(`apply` of a new stack creates its bucket first)"
         )
-    say(f"over the inline limit: stack {args.stack} gets its {TEMPLATE_HOLDER} first, to hold it")
-    cfn = clients.cloudformation
-    seed = {"TemplateBody": seed_template(body, args.template, TEMPLATE_HOLDER)}
-    change_set = change_sets.create(cfn, args.stack, seed, [], args.poll_interval, args.timeout)
-    change_sets.execute(cfn, change_set, say, args.poll_interval, args.timeout)
-    seeded = change_sets.describe_stack(cfn, args.stack) or {}
+    return _seed_template_holder(change, clients, body, say)
+
+
+def _seed_template_holder(change: StackChange, clients: Clients, body: str, say: Say) -> str:
+    """A new stack's TEMPLATE_HOLDER, created alone by a first change set; its name."""
+    say(f"over the inline limit: stack {change.stack} gets its {TEMPLATE_HOLDER} first, to hold it")
+    cfn, poll, timeout = clients.cloudformation, change.poll_interval, change.timeout
+    seed = {"TemplateBody": seed_template(body, change.template, TEMPLATE_HOLDER)}
+    change_set = change_sets.create(
+        cfn, change.stack, seed, [], poll_interval=poll, timeout=timeout
+    )
+    change_sets.execute(cfn, change_set, say, poll, timeout)
+    seeded = change_sets.describe_stack(cfn, change.stack) or {}
     return {o["OutputKey"]: o["OutputValue"] for o in seeded.get("Outputs", [])}[TEMPLATE_HOLDER]
 
 

@@ -6,13 +6,12 @@ so `up` and CI make changes the same way: plan, replacement guard, execute.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Callable
 
 from deploy.cloudformation import change_sets
-from deploy.cloudformation import cli as infra_cli
+from deploy.cloudformation.cli import StackChange, run_change_set
 from deploy.errors import DeployError
 from deploy.up.preflight import retained_buckets
 
@@ -78,22 +77,19 @@ def continue_rollback(cfn, stack: str, say: Say, poll: float, timeout: float) ->
 
 
 def apply(clients, stack: str, template: Path, parameters: dict[str, str], options, say) -> None:
-    """`deploy infra apply` of one stack (nothing to change: nothing executed)."""
-    args = argparse.Namespace(
-        infra_command="apply",
+    """`deploy infra apply` of one stack (nothing to change: nothing executed). `deploy up`
+    resolved --env into the stack and parameters already."""
+    change = StackChange(
         stack=stack,
         template=template,
-        parameters=None,
-        parameter=[f"{k}={v}" for k, v in sorted(parameters.items())],
+        parameters=parameters,
+        execute=True,
         role_arn=options.role_arn,
         template_bucket=options.template_bucket,
         poll_interval=options.poll_interval,
         timeout=options.timeout,
-        allow_replacement=False,
-        env=None,  # `deploy up` resolved --env into the stack and parameters already
-        repo=options.repo,
     )
-    infra_cli.run(args, clients, say)
+    run_change_set(change, clients, say)
 
 
 def outputs(cfn, stack: str) -> dict[str, str]:
