@@ -186,7 +186,11 @@ def run(tmp: Path, s3_url: str, mwaa_url: str, fake: fake_mwaa.FakeMwaa) -> list
     rows = []
     for label, checkout in scenarios:
         settings = Settings(
-            repo=checkout, bucket="bench-deploy", environment="bench-deploy", poll_interval=0
+            repo=checkout,
+            bucket="bench-deploy",
+            environment="bench-deploy",
+            poll_interval=0,
+            confirm_timeout=0,
         )
         runner.run_deploy(
             settings, ours, lambda _m: None, lambda _repo, _command: (True, "skipped")

@@ -12,7 +12,8 @@ from deploy.validation import DEFAULT_COMMAND
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run needs to know; nothing is hard-coded."""
+    """Everything a run needs to know; the one place its defaults are written (the command
+    line's flags read them: deploy/__main__.py)."""
 
     repo: Path
     bucket: str
@@ -29,4 +30,4 @@ class Settings:
     promote_from: str | None = None  # that environment's: it deploys only exports of this one
     bundle: Path | None = None  # --from: what `export` wrote; deployed instead of the tree
     # After the upload, wait this long for MWAA to parse the DAGs (0: do not ask MWAA).
-    confirm_timeout: float = 0.0
+    confirm_timeout: float = 900.0

@@ -150,6 +150,7 @@ class World:
             region=REGION,
             poll_interval=0,
             timeout=30,
+            confirm_timeout=0,  # the tests of MWAA's confirmation ask for it
         )
         values.update(overrides)
         return Settings(**values)

@@ -107,3 +107,22 @@ def test_missing_bucket_setting(monkeypatch, capsys):
     monkeypatch.delenv("MWAA_BUCKET", raising=False)
     assert main(["plan"]) == 1
     assert "set MWAA_BUCKET" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["plan", "status", "deploy"])
+def test_every_command_takes_its_defaults_from_settings(command, monkeypatch, tmp_path):
+    """One place for the defaults: a flag a command lacks, or does not get, is Settings'."""
+    from deploy.__main__ import parser, settings_from
+    from deploy.config import Settings
+
+    for name in (
+        "MWAA_ENV",
+        "MWAA_ENVIRONMENT",
+        "MWAA_DEPLOY_VALIDATE_COMMAND",
+        "MWAA_DEPLOY_CONFIRM_TIMEOUT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    args = parser().parse_args([command, "--repo", str(tmp_path), "--bucket", "b"])
+    expected = Settings(repo=tmp_path.resolve(), bucket="b", region=REGION)
+    assert settings_from(args) == expected
