@@ -124,7 +124,9 @@ def mtime_sync(clients: Clients, bucket: str, environment: str, repo: Path) -> N
     env = env_mod.describe(clients.mwaa, environment)
     params = env_mod.decide_update(env, versions).params
     if params:
-        env_mod.update_and_wait(clients.mwaa, env, params, 0, 60, lambda _m: None)
+        env_mod.update_and_wait(
+            clients.mwaa, env, params, poll_interval=0, timeout=60, say=lambda _m: None
+        )
 
 
 def make_world(s3_url: str, mwaa_url: str, fake: fake_mwaa.FakeMwaa, name: str):

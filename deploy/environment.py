@@ -88,6 +88,7 @@ def update_and_wait(
     mwaa: Any,
     env: dict,
     params: dict[str, str],
+    *,
     poll_interval: float,
     timeout: float,
     say: Callable[[str], None],

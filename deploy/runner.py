@@ -22,7 +22,7 @@ from deploy import mwaa_confirm, promotion, references, s3sync
 from deploy.aws import Clients
 from deploy.config import Settings
 from deploy.errors import DeployError
-from deploy.plan import Plan, compute, delete_guard
+from deploy.plan import Change, Plan, compute, delete_guard
 from deploy.plugins_zip import plugins_object
 from deploy.sources import ARTIFACT_KEYS, ARTIFACTS, LocalObject, collect_dag_side, sha256_bytes
 from deploy.validation import run_validation
@@ -53,6 +53,19 @@ class Summary:
     environment_update: dict[str, str] = field(default_factory=dict)
     manifest_written: bool = False
     seconds: float = 0.0
+
+
+@dataclass
+class Deployment:
+    """One deploy in progress: what it was told and read, and what it has written so far."""
+
+    settings: Settings
+    clients: Clients
+    say: Say
+    sleep: Callable[[float], None]
+    state: State
+    summary: Summary
+    written: dict[str, s3sync.RemoteObject] = field(default_factory=dict)
 
 
 def collect_local(repo: Path) -> dict[str, LocalObject]:
@@ -151,6 +164,29 @@ def run_deploy(
 ) -> Summary:
     """Validate, then converge bucket and environment onto the working tree."""
     started = time.monotonic()
+    _refuse_without_a_target(settings)
+    validation = _validate(settings, say, validate)
+    state = read_state(settings, clients, say, require_versioning=True)
+    assert state.env is not None
+    env_mod.check_ready(state.env, settings.bucket, say)
+    plan = _checked_plan(settings, state, say)
+    run = Deployment(settings, clients, say, sleep, state, Summary(unchanged=len(plan.unchanged)))
+    since = datetime.now(timezone.utc)
+    # MWAA reads the constraints from dags/ while it installs the new requirements.txt.
+    _upload(run, plan.prerequisite_uploads)
+    _upload(run, plan.artifact_uploads)
+    _update_environment(run)
+    _upload(run, plan.uploads)
+    run.summary.deleted = [c.key for c in plan.deletes]
+    s3sync.delete(clients.s3, settings.bucket, run.summary.deleted, say)
+    run.summary.manifest_written = _write_manifest(run, validation)
+    _confirm(run, since)
+    run.summary.seconds = time.monotonic() - started
+    return run.summary
+
+
+def _refuse_without_a_target(settings: Settings) -> None:
+    """No environment to update, or a promoted environment given the tree instead of --from."""
     if not settings.environment:
         raise DeployError("no environment: set MWAA_ENVIRONMENT or pass --environment")
     if settings.promote_from and settings.bundle is None:
@@ -160,44 +196,26 @@ def run_deploy(
             f"{settings.promote_from} --out DIR` with {settings.promote_from}'s role, then "
             "pass --from DIR"
         )
-    validation = _validate(settings, say, validate)
-    state = read_state(settings, clients, say, require_versioning=True)
-    assert state.env is not None
-    env_mod.check_ready(state.env, settings.bucket, say)
-    plan = _checked_plan(settings, state, say)
-    summary = Summary(unchanged=len(plan.unchanged))
-    since = datetime.now(timezone.utc)
-    written: dict[str, s3sync.RemoteObject] = {}
-    # MWAA reads the constraints from dags/ while it installs the new requirements.txt.
-    _upload(plan.prerequisite_uploads, settings, clients, state, written, summary, say)
-    _upload(plan.artifact_uploads, settings, clients, state, written, summary, say)
-    _update_environment(settings, clients, state, written, summary, say, sleep)
-    _upload(plan.uploads, settings, clients, state, written, summary, say)
-    summary.deleted = [c.key for c in plan.deletes]
-    s3sync.delete(clients.s3, settings.bucket, summary.deleted, say)
-    summary.manifest_written = _write_manifest(settings, clients, state, written, validation)
-    _confirm(settings, clients, state, summary, since, say, sleep)
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
-def _confirm(settings, clients, state, summary, since, say, sleep) -> None:
+def _confirm(run: Deployment, since: datetime) -> None:
     """MWAA parsed what was shipped, without import errors (deploy/mwaa_confirm.py)."""
+    settings = run.settings
     if settings.confirm_timeout <= 0:
-        say("warning: MWAA's parse of the DAGs not confirmed (--confirm-timeout 0)")
+        run.say("warning: MWAA's parse of the DAGs not confirmed (--confirm-timeout 0)")
         return
-    expected = mwaa_confirm.shipped_dag_ids(state.local)
-    fresh = expected & mwaa_confirm.shipped_dag_ids(summary.uploaded)
+    expected = mwaa_confirm.shipped_dag_ids(run.state.local)
+    fresh = expected & mwaa_confirm.shipped_dag_ids(run.summary.uploaded)
     mwaa_confirm.confirm(
-        clients.mwaa,
+        run.clients.mwaa,
         settings.environment,
         expected,
         fresh,
         since,
-        say,
-        min(settings.poll_interval, 15.0),
-        settings.confirm_timeout,
-        sleep,
+        say=run.say,
+        poll_interval=min(settings.poll_interval, 15.0),
+        timeout=settings.confirm_timeout,
+        sleep=run.sleep,
     )
 
 
@@ -228,44 +246,47 @@ def _warn_prerequisite_changed_in_place(plan: Plan, say: Say) -> None:
             )
 
 
-def _upload(changes, settings, clients, state, written, summary, say) -> None:
+def _upload(run: Deployment, changes: list[Change]) -> None:
     for change in changes:
-        written[change.key] = s3sync.upload(clients.s3, settings.bucket, state.local[change.key])
-        summary.uploaded.append(change.key)
-        say(f"  uploaded  {change.key} ({change.reason})")
+        local = run.state.local[change.key]
+        run.written[change.key] = s3sync.upload(run.clients.s3, run.settings.bucket, local)
+        run.summary.uploaded.append(change.key)
+        run.say(f"  uploaded  {change.key} ({change.reason})")
 
 
-def _update_environment(settings, clients, state, written, summary, say, sleep) -> None:
+def _update_environment(run: Deployment) -> None:
     """UpdateEnvironment when the environment runs other artifact versions than the bucket."""
-    params = env_mod.decide_update(state.env, bucket_versions(state, written)).params
+    state, settings = run.state, run.settings
+    params = env_mod.decide_update(state.env, bucket_versions(state, run.written)).params
     if not params:
         return
     env_mod.update_and_wait(
-        clients.mwaa,
+        run.clients.mwaa,
         state.env,
         params,
-        settings.poll_interval,
-        settings.timeout,
-        say,
-        settings.worker_replacement,
-        sleep,
+        poll_interval=settings.poll_interval,
+        timeout=settings.timeout,
+        say=run.say,
+        worker_replacement=settings.worker_replacement,
+        sleep=run.sleep,
     )
-    summary.environment_update = params
+    run.summary.environment_update = params
 
 
-def _write_manifest(settings, clients, state, written, validation: str) -> bool:
-    objects = _manifest_objects(state, written)
-    if objects == manifest_mod.entries(state.manifest):
+def _write_manifest(run: Deployment, validation: str) -> bool:
+    objects = _manifest_objects(run.state, run.written)
+    if objects == manifest_mod.entries(run.state.manifest):
         return False
+    settings = run.settings
     document = manifest_mod.build(
         settings.repo,
         objects,
-        settings.environment,
-        validation,
-        settings.env,
-        settings.promote_from if settings.bundle else None,
+        environment=settings.environment,
+        validation=validation,
+        env=settings.env,
+        promoted_from=settings.promote_from if settings.bundle else None,
     )
-    s3sync.write_manifest(clients.s3, settings.bucket, document)
+    s3sync.write_manifest(run.clients.s3, settings.bucket, document)
     return True
 
 
