@@ -126,3 +126,22 @@ def test_every_command_takes_its_defaults_from_settings(command, monkeypatch, tm
     args = parser().parse_args([command, "--repo", str(tmp_path), "--bucket", "b"])
     expected = Settings(repo=tmp_path.resolve(), bucket="b", region=REGION)
     assert settings_from(args) == expected
+
+
+def test_infra_and_up_take_their_defaults_from_their_dataclasses(monkeypatch, tmp_path):
+    """`infra plan|apply` -> StackChange, `up` -> Options: the flags add no default of their own."""
+    from deploy.__main__ import parser
+    from deploy.cloudformation.cli import StackChange, change_from
+    from deploy.up.cli import options_from
+    from deploy.up.run import Options
+
+    for name in ("MWAA_ENV", "MWAA_INFRA_ROLE_ARN", "MWAA_INFRA_TEMPLATE_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    repo = ["--repo", str(tmp_path), "--stack", "s"]
+    assert change_from(parser().parse_args(["infra", "plan", *repo]), {}) == StackChange("s")
+    apply = parser().parse_args(["infra", "apply", *repo, "--parameter", "A=1"])
+    assert change_from(apply, {"A": "0", "B": "2"}) == StackChange(
+        "s", parameters={"A": "1", "B": "2"}, execute=True
+    )
+    up = parser().parse_args(["up", *repo, "--region", REGION])
+    assert options_from(up) == Options(repo=tmp_path.resolve(), stack="s", region=REGION)
