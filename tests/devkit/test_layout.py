@@ -25,9 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "devkit.sample_data",
         "devkit.mwaa",
         "devkit.airflow.output",
-        "devkit.airflow.render",
         "devkit.airflow.dag_files",
-        "devkit.airflow.dag_catalog",
     ),
     ("devkit.patches",),  # routes task output with devkit.airflow.output
     ("devkit.airflow",),  # settings and metadata DB, one DagRun (applies the patches)
