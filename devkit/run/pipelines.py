@@ -23,8 +23,8 @@ from datetime import date, timedelta
 from typing import Iterator
 
 from devkit.airflow.dagrun import DagRunResult
-from devkit.airflow.output import output_to
 from devkit.airflow.settings import airflow_settings, logs_dir
+from devkit.output import output_to
 from devkit.paths import AIRFLOW_HOME, DAGS_DIR, LOCAL_PG_DATA, REPO
 from devkit.run.console import Console, run_header
 from devkit.run.summary import summarise

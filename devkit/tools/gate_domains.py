@@ -170,6 +170,7 @@ FULL_GATE_UNLESS_CHANGED: dict[str, tuple[str, ...]] = {
     "tests/dags/test_unpatched_tickit_night.py": (
         "devkit/patches/**",
         "devkit/airflow/**",
+        "devkit/output.py",
         "requirements/lock.txt",
         "tests/dags/test_unpatched_tickit_night.py",
     ),
