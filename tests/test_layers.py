@@ -5,7 +5,8 @@ Each top-level package, and each folder of devkit/, sits in exactly one layer of
 other. Every import counts, also the lazy ones inside functions and those under
 TYPE_CHECKING, and so does running a module by name (`[python, "-m", name]`, or a
 module's dotted name kept in a string for `-m` or importlib): a subprocess is still
-a dependency. No module keeps a Python program in a string (`python -c`).
+a dependency. No module of lakehouse, deploy or devkit keeps a Python program in a
+string (`python -c`); bench's DAG templates are what it measures.
 """
 
 from __future__ import annotations
