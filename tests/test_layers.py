@@ -197,6 +197,26 @@ def loops(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def folder_of(module: str) -> str:
+    """The unit LAYERS places: a devkit folder, else the top-level package."""
+    parts = module.split(".")
+    if parts[0] == "devkit" and len(parts) > 1 and (ROOTS["devkit"] / parts[1]).is_dir():
+        return ".".join(parts[:2])
+    return parts[0]
+
+
+def folders_graph(graph: dict[str, set[str]], folder=folder_of) -> dict[str, set[str]]:
+    """Folder -> the other folders its modules import."""
+    folders: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        found = folders.setdefault(folder(module), set())
+        found |= {folder(t) for t in targets if folder(t) != folder(module)}
+    for targets in list(folders.values()):
+        for target in targets:
+            folders.setdefault(target, set())
+    return folders
+
+
 def programs_in_strings(path: Path) -> list[int]:
     """Lines of strings that hold a Python program of more than one line with an import."""
     tree = ast.parse(path.read_text(), str(path))
@@ -244,6 +264,11 @@ def test_no_module_imports_from_a_layer_above_it():
 
 def test_no_import_loops():
     assert loops(GRAPH) == []
+
+
+def test_no_loops_between_folders():
+    """Two folders of one layer (run and tools) may not lean on each other either."""
+    assert loops(folders_graph(GRAPH)) == []
 
 
 @pytest.mark.parametrize("package", ["lakehouse", "deploy", "devkit"])
@@ -311,6 +336,22 @@ def test_a_loop_between_two_modules_fails(tmp_path):
     )
     assert upward(graph, SYNTHETIC_LAYERS) == []
     assert loops(graph) == [["low.a", "low.b"]]
+
+
+def test_a_loop_between_two_folders_fails_without_a_loop_between_modules(tmp_path):
+    graph = synthetic(
+        tmp_path,
+        {
+            "low/__init__.py": "",
+            "low/a.py": "import high.b\n",
+            "low/c.py": "",
+            "high/__init__.py": "",
+            "high/b.py": "",
+            "high/d.py": "import low.c\n",
+        },
+    )
+    assert loops(graph) == []
+    assert loops(folders_graph(graph, lambda m: m.split(".")[0])) == [["high", "low"]]
 
 
 def test_a_program_in_a_string_fails_and_sql_or_a_message_does_not(tmp_path):
