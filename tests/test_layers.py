@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("dags",),  # the DAG files: lakehouse and Airflow only
     ("deploy",),  # the deploy tool, and what both it and devkit need (deploy.dags)
     ("devkit", "devkit.paths", "devkit.output"),  # where things are, where output goes
-    # devkit's foundations: each imports only the layers above and its own package.
+    # devkit's foundations: each imports only the layers before it and its own package.
     ("devkit.iam", "devkit.datahub", "devkit.mwaa"),
     ("devkit.patches",),  # the local speed-ups (route task output with devkit.output)
     ("devkit.airflow",),  # settings and metadata DB, one DagRun (applies the patches)
