@@ -1,6 +1,6 @@
 """Synthea gold jobs: local Spark (the real job files) vs DuckDB, same input, same layout.
 
-For each scale: generate the Synthea CSV (devkit.sample_data.synthea), turn it into silver
+For each scale: generate the Synthea CSV (deploy.sample_data.synthea), turn it into silver
 Parquet once with the silver job, then run each gold job in local Spark (spark/jobs/*.py,
 `main([...])`, local[2]) and the same transformation in DuckDB (SQL below) on that
 silver Parquet, writing the same layout (Snappy Parquet, hive year/month/day partitions
@@ -37,8 +37,8 @@ import duckdb
 import pyarrow.dataset as ds
 from units import cold_import_airflow_seconds
 
+from deploy.sample_data import synthea
 from devkit.paths import REPO
-from devkit.sample_data import synthea
 
 SPARK_CONF = {
     "spark.ui.enabled": "false",

@@ -18,18 +18,17 @@ from typing import Callable
 
 from deploy import environment as env_mod
 from deploy import manifest as manifest_mod
-from deploy import mwaa_confirm, promotion, references, s3sync
+from deploy import mwaa_confirm, promotion, s3sync
 from deploy.aws import Clients
 from deploy.config import Settings
 from deploy.errors import DeployError
 from deploy.plan import Change, Plan, compute, delete_guard
-from deploy.plugins_zip import plugins_object
-from deploy.sources import ARTIFACT_KEYS, ARTIFACTS, LocalObject, collect_dag_side, sha256_bytes
+from deploy.shipment import REQUIREMENTS, collect_local, prerequisite_keys
+from deploy.sources import ARTIFACT_KEYS, LocalObject
 from deploy.validation import run_validation
 
 Say = Callable[[str], None]
 Validator = Callable[[Path, str], "tuple[bool, str]"]
-REQUIREMENTS = next(a for a in ARTIFACTS if a.param == "Requirements")
 
 
 @dataclass
@@ -66,36 +65,6 @@ class Deployment:
     state: State
     summary: Summary
     written: dict[str, s3sync.RemoteObject] = field(default_factory=dict)
-
-
-def collect_local(repo: Path) -> dict[str, LocalObject]:
-    """Every object the bucket should hold, built from the working tree."""
-    objects = collect_dag_side(repo)
-    for artifact in ARTIFACTS:
-        if artifact.local is None:
-            built = plugins_object(repo)
-            if built is not None:
-                objects[built.key] = built
-            continue
-        path = repo / artifact.local
-        if path.is_file():
-            objects[artifact.key] = LocalObject(artifact.key, sha256_bytes(path.read_bytes()), path)
-    return objects
-
-
-def prerequisite_keys(local: dict[str, LocalObject]) -> list[str]:
-    """DAG-side keys requirements.txt reads on install; refuses a name the deploy never writes."""
-    requirements = local.get(REQUIREMENTS.key)
-    if requirements is None:
-        return []
-    keys = references.dag_side_keys(requirements.read().decode())
-    for key in keys:
-        if key not in local:
-            raise DeployError(
-                f"{REQUIREMENTS.local} names {references.MWAA_HOME}{key}, but the deploy writes "
-                f"no {key}: map that file in SOURCES (deploy/sources.py) or fix the line"
-            )
-    return keys
 
 
 def local_objects(settings: Settings, say: Say) -> dict[str, LocalObject]:

@@ -13,8 +13,8 @@ from pathlib import Path
 from deploy.environment import decide_update
 from deploy.plan import compute
 from deploy.review.section import Section, code, plural
-from deploy.runner import collect_local
 from deploy.s3sync import RemoteObject
+from deploy.shipment import collect_local
 from deploy.sources import ARTIFACTS
 
 EFFECTS = {

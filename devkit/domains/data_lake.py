@@ -14,11 +14,11 @@ from functools import cache
 
 import pyarrow.parquet as pq
 
+from deploy.sample_data import synthea
 from devkit.domains import LocalDomain
 from devkit.emulator import local_spark, s3store
 from devkit.iam.policies import template_name
 from devkit.paths import SPARK_DIR, SQL_DIR
-from devkit.sample_data import synthea
 from lakehouse.athena import result_rows
 from lakehouse.conventions import Var
 from lakehouse.data_lake import EMR_RELEASE, GOLD_TABLES, SOURCE_TABLES, SYNTHEA_TABLES

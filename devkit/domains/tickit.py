@@ -6,12 +6,12 @@ from datetime import date
 from functools import cache
 from types import SimpleNamespace
 
+from deploy.sample_data.tickit import TickitData, extract_objects, generate
 from devkit.domains import LocalDomain
 from devkit.domains.house import MWAA_ROLE
 from devkit.emulator import REDSHIFT_ROLE_ARN, cfn_resources
 from devkit.iam import recorder
 from devkit.iam.policies import template_name
-from devkit.sample_data.tickit import TickitData, extract_objects, generate
 from lakehouse.conventions import Conn, Var
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
 

@@ -49,6 +49,12 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("deploy/redshift_bootstrap.py", ("tickit", "data_lake", "datahub")),
     ("sql/redshift_bootstrap/**", ("tickit", "data_lake", "datahub")),
     ("devkit/emulator/redshift_users.py", ("tickit", "data_lake", "datahub")),
+    # The sample data: the domains land it locally, deploy up --sample-night on AWS.
+    ("deploy/sample_data/tickit.py", ("tickit", "data_lake")),
+    ("deploy/sample_data/synthea.py", ("data_lake",)),
+    ("deploy/sample_data/night.py", CORE_ONLY),  # deploy up --sample-night
+    # The DAG catalogue and SQL rendering: the run command and the SQL tests read them.
+    ("deploy/dags/**", EVERYTHING),
     # The deploy tool and the IAM policies: their unit tests are in the core.
     ("deploy/**", CORE_ONLY),
     ("devkit/tools/iam_lint.py", CORE_ONLY),
@@ -60,14 +66,12 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/tools/templates/**", CORE_ONLY),
     ("sqlfluff_libs/**", CORE_ONLY),
     ("tests/dags/new_dags/**", CORE_ONLY),  # read by tests/dags/test_new_dags_access.py only
-    ("devkit/sample_data/night.py", CORE_ONLY),  # deploy up --sample-night
     # TICKIT: the Redshift load and its gold. Its extracts feed the data lake's bronze.
     ("dags/tickit__*", ("tickit",)),
     ("sql/tickit/ddl/**", ("tickit", "datahub")),  # DataHub's reader grants are tested on it
     ("sql/tickit/**", ("tickit",)),
     ("dags/lakehouse/tickit.py", ("tickit", "data_lake", "datahub")),
     ("devkit/domains/tickit.py", ("tickit", "data_lake")),
-    ("devkit/sample_data/tickit.py", ("tickit", "data_lake")),
     ("devkit/emulator/redshift_sql.py", ("tickit",)),
     ("devkit/emulator/copy_load.py", ("tickit",)),
     ("devkit/emulator/redshift_data.py", ("tickit",)),
@@ -85,7 +89,6 @@ PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("devkit/domains/data_lake.py", ("data_lake",)),
     ("spark/**", ("data_lake",)),
     ("devkit/emulator/local_spark.py", ("data_lake",)),
-    ("devkit/sample_data/synthea.py", ("data_lake",)),
     ("devkit/emulator/emr_serverless.py", ("data_lake",)),
     # DataHub: recipes on ECS, the CLI's own venv; lineage is recorded in TICKIT's tests too.
     ("dags/datahub__*", ("datahub",)),
@@ -115,12 +118,12 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/emulator/test_redshift_data.py", "tickit"),
     ("tests/devkit/emulator/test_unload.py", "tickit"),
     ("tests/devkit/emulator/test_redshift_sql.py", "tickit"),
-    ("tests/devkit/sample_data/test_tickit.py", "tickit"),
+    ("tests/deploy/sample_data/test_tickit.py", "tickit"),
     ("tests/dags/test_data_lake__*.py", "data_lake"),
     ("tests/spark/**", "data_lake"),
     ("tests/devkit/emulator/test_emr_serverless.py", "data_lake"),
     ("tests/devkit/emulator/test_local_spark.py", "data_lake"),
-    ("tests/devkit/sample_data/test_synthea.py", "data_lake"),
+    ("tests/deploy/sample_data/test_synthea.py", "data_lake"),
     ("tests/dags/test_datahub__*.py", "datahub"),
     ("tests/devkit/datahub/**", "datahub"),
     ("tests/recipes/**", "datahub"),
@@ -144,11 +147,12 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/emulator/test_athena_metadata.py", "core"),
     ("tests/devkit/emulator/test_cfn_resources.py", "core"),
     ("tests/devkit/emulator/test_fake_mwaa_rest_api.py", "core"),
-    ("tests/devkit/sample_data/test_night.py", "core"),
+    ("tests/deploy/sample_data/test_night.py", "core"),
     ("tests/infra/**", "core"),
     ("tests/devkit/tools/test_gate_domains.py", "core"),
     ("tests/devkit/tools/test_gate_cache.py", "core"),
     ("tests/devkit/test_layout.py", "core"),
+    ("tests/test_layers.py", "core"),
     ("tests/test_doc_references.py", "core"),
     ("tests/devkit/airflow/test_dagrun.py", "core"),
     ("tests/devkit/emulator/test_postgres.py", "core"),
@@ -168,6 +172,7 @@ FULL_GATE_UNLESS_CHANGED: dict[str, tuple[str, ...]] = {
     "tests/dags/test_unpatched_tickit_night.py": (
         "devkit/patches/**",
         "devkit/airflow/**",
+        "devkit/output.py",
         "requirements/lock.txt",
         "tests/dags/test_unpatched_tickit_night.py",
     ),

@@ -17,9 +17,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from deploy.sample_data import synthea
 from devkit.emulator import local_spark
 from devkit.paths import REPO
-from devkit.sample_data import synthea
 
 JOBS = REPO / "spark" / "jobs"
 JOB_NAMES = sorted(path.stem for path in JOBS.glob("*.py"))

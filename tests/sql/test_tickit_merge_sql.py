@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from psycopg2.extras import execute_values
 
+from deploy.dags.render import task_sql
+from deploy.sample_data.tickit import generate
 from devkit.airflow.dagrun import load_dag
-from devkit.airflow.render import task_sql
 from devkit.emulator.redshift_sql import split_statements, to_postgres
-from devkit.sample_data.tickit import generate
 from lakehouse.tickit import TABLES
 
 DAY = date(2008, 1, 2)

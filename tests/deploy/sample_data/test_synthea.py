@@ -1,4 +1,4 @@
-"""devkit.sample_data.synthea: deterministic, Synthea-shaped, with flaws the jobs must handle."""
+"""deploy.sample_data.synthea: deterministic, Synthea-shaped, with flaws the jobs must handle."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from devkit.sample_data import synthea
+from deploy.sample_data import synthea
 
 SCALE = 0.002
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

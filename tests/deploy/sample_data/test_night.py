@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from datetime import date, datetime
 
-from devkit.sample_data.night import night_objects
+from deploy.sample_data.night import night_objects
 
 DAY = date(2026, 12, 6)
 

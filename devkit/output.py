@@ -1,7 +1,8 @@
 """Where output goes while Airflow runs: every byte of a task into its own log file.
 
-Below the patches (devkit/patches/for_airflow.py routes each task's output with
-these) and the DagRun runner, so neither has to import the other.
+Beside paths.py, below both the patches (devkit/patches/for_airflow.py routes each
+task's output with these) and the DagRun runner (devkit/airflow/dagrun.py), so the
+runner may apply the patches without the patches importing the runner's package.
 """
 
 from __future__ import annotations

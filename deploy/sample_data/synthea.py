@@ -43,7 +43,7 @@ Determinism: every random value is a counter-based hash (splitmix64) of (seed, s
 row index) computed with pyarrow.compute, so the same seed and scale give the same bytes
 on every machine, and no row is built in a Python loop.
 
-    .venv/bin/python -m devkit.sample_data.synthea --scale 1 --out /tmp/synthea
+    .venv/bin/python -m deploy.sample_data.synthea --scale 1 --out /tmp/synthea
 """
 
 from __future__ import annotations

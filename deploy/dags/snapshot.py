@@ -1,12 +1,12 @@
 """What the DAGs of one tree are, as plain JSON a review can compare between two commits.
 
-`python -m deploy review` runs this in a subprocess (the deploy tool imports nothing
-from devkit/): Airflow and the operator modules are imported once, then one forked
+`python -m deploy review` runs this in a subprocess (the deploy tool's own process
+never imports Airflow): Airflow and the operator modules are imported once, then one forked
 child per tree parses that tree's dags/ with its own `lakehouse` first on sys.path,
 renders each task's templated SQL for one representative day and writes JSON. A DAG
 file that does not import is reported with its error, never raised.
 
-    python -m devkit.airflow.dag_snapshot OUT.json TREE [TREE ...]  # OUT.json: list per TREE
+    python -m deploy.dags.snapshot OUT.json TREE [TREE ...]  # OUT.json: list per TREE
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from datetime import date, timedelta
 from enum import Enum
 from pathlib import Path
 
-from devkit.airflow.dag_catalog import asset_names, describe
-from devkit.airflow.render import interval_context
+from deploy.dags.catalog import asset_names, describe
+from deploy.dags.render import interval_context
 
 # The first night the local run covers (devkit/run: --first-day): SQL is rendered for it.
 REPRESENTATIVE_DAY = date(2008, 1, 1)

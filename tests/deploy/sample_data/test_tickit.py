@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from datetime import date, datetime, timedelta
 
-from devkit.sample_data.tickit import extract_objects, generate, to_pipe_gzip
+from deploy.sample_data.tickit import extract_objects, generate, to_pipe_gzip
 from lakehouse.tickit import TABLES
 
 DAY = date(2008, 1, 5)

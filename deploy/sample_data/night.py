@@ -1,13 +1,12 @@
 """One night of sample extracts as files: what `python -m deploy up --sample-night` lands.
 
-The deploy tool imports nothing from devkit/ (lakehouse <- deploy <- devkit), so
-it runs this module in a subprocess, as it runs the DAG catalog
-(deploy/dag_usage.py), and uploads the files it wrote: the directory's tree is
-the landing bucket's keys. The night is generated *for* the given day (the TICKIT
+deploy up runs this module in a subprocess in the repository it deploys (--repo), so
+the night matches that tree's DAGs, and uploads the files it wrote: the directory's
+tree is the landing bucket's keys. The night is generated *for* the given day (the TICKIT
 facts moved there), because the nightly DAGs check that each extract's event
 times lie inside their data interval.
 
-    python -m devkit.sample_data.night --out DIR --day 2026-12-06 [--scale 1]
+    python -m deploy.sample_data.night --out DIR --day 2026-12-06 [--scale 1]
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from devkit.sample_data import synthea, tickit
+from deploy.sample_data import synthea, tickit
 
 SYNTHEA_TABLES = ("patients", "encounters", "conditions", "observations")
 

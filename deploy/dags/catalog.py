@@ -1,4 +1,4 @@
-"""What the DAGs in dags/ are, as the run command needs to know them before it starts.
+"""What the DAGs in dags/ are, as the run command and the deploy tool need to know them.
 
 One DagBag over the DAGs folder (the same discovery as the validation tests),
 described per DAG: its schedule, the Assets it waits for and updates, and the
@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from devkit.paths import DAGS_DIR
 
 VARIABLE_IN_TEMPLATE = re.compile(r"var\.value(?:\.([A-Za-z_]\w*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
 
@@ -41,7 +39,7 @@ class DagDiscoveryError(RuntimeError):
     """A DAG file does not import; the message names the file and the error."""
 
 
-def discover(dags_dir: Path = DAGS_DIR) -> dict[str, DagInfo]:
+def discover(dags_dir: Path) -> dict[str, DagInfo]:
     """Parse every DAG file once; refuse to go on if any file has an import error."""
     from airflow.dag_processing.dagbag import DagBag
 
