@@ -56,7 +56,7 @@ def embedded_postgres():
     In a temporary directory of its own, not under pytest's: run as root, the server runs
     as a `pgserver` user that must traverse the path, and every pytest session (another
     worker, a test's own pytest process) resets pytest's root folder to owner-only."""
-    from devkit.emulator.postgres import EmbeddedPostgres
+    from devkit.emulator.redshift.postgres import EmbeddedPostgres
 
     with EmbeddedPostgres() as server:
         yield server
@@ -78,8 +78,8 @@ def local_aws(embedded_postgres):
 SHARED_WORKER = {
     "spark": (
         "tests/spark/",
-        "tests/devkit/emulator/test_emr_serverless.py",
-        "tests/devkit/emulator/test_local_spark.py",
+        "tests/devkit/emulator/emr_serverless/test_job_runs.py",
+        "tests/devkit/emulator/emr_serverless/test_local_spark.py",
         "tests/dags/test_data_lake__pipeline.py",
     ),
     "tickit": ("tests/dags/test_tickit__",),

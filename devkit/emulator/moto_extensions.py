@@ -20,7 +20,7 @@ MOTO_VERSION = "5.2.5"
 
 EXTENSIONS: dict[str, str] = {
     "CloudFormation resource types": (
-        "devkit/emulator/cfn_resources.py: S3::BucketPolicy, SecretsManager::Secret, "
+        "devkit/emulator/cloudformation/resources.py: S3::BucketPolicy, SecretsManager::Secret, "
         "IAM::OIDCProvider, Glue::Database, Glue::Crawler, Athena::WorkGroup, "
         "EMRServerless::Application, RedshiftServerless::Namespace and ::Workgroup, "
         "MWAA::Environment as CloudFormationModel subclasses (moto.cloudformation.parsing "
@@ -73,7 +73,7 @@ def install() -> None:
 def _install_cfn_models() -> None:
     from moto.cloudformation import parsing
 
-    from devkit.emulator import cfn_resources  # noqa: F401  (defining them registers them)
+    from devkit.emulator.cloudformation import resources  # noqa: F401  (defining registers)
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
@@ -141,7 +141,7 @@ def _install_redshift_serverless_api() -> None:
 
     if "moto.redshiftserverless" in sys.modules:
         return
-    from devkit.emulator import redshift_serverless_api
+    from devkit.emulator.redshift import serverless_api as redshift_serverless_api
 
     module = types.ModuleType("moto.redshiftserverless")
     module.redshiftserverless_backends = redshift_serverless_api.backends()

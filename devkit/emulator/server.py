@@ -9,18 +9,16 @@ from typing import Iterator
 
 import boto3
 
-from devkit.emulator import (
-    athena,
-    ecs_ingestion,
-    emr_serverless,
-    glue_crawler,
-    moto_extensions,
-    redshift_data,
-    redshift_serverless,
-)
+from devkit.emulator import moto_extensions
+from devkit.emulator.athena import queries as athena
+from devkit.emulator.ecs import ingestion as ecs_ingestion
+from devkit.emulator.emr_serverless import job_runs as emr_serverless
+from devkit.emulator.glue import crawler as glue_crawler
 from devkit.emulator.moto_server import QuickStoppingMotoServer
-from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
-from devkit.emulator.s3store import ACCOUNT_ID
+from devkit.emulator.redshift import data_api as redshift_data
+from devkit.emulator.redshift import serverless as redshift_serverless
+from devkit.emulator.redshift.data_api import RedshiftDataService, StatementRecord
+from devkit.emulator.s3.store import ACCOUNT_ID
 from devkit.iam import recorder
 
 FAKE_KEY = "testing"  # moto's documented dummy credentials, not a secret

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from deploy.aws import Clients
 from deploy.settings import Settings
-from devkit.emulator import fake_mwaa
 from devkit.emulator.moto_server import QuickStoppingMotoServer
+from devkit.emulator.standins import fake_mwaa
 from devkit.iam import recorder as iam_recorder
 from devkit.iam.check import check
 from devkit.iam.policies import policies_for, stack_resources

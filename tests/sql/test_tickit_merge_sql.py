@@ -2,7 +2,7 @@
 
 SQL is rendered through the DAG's own tasks for a data interval, so these
 tests see exactly what Redshift receives; Redshift-only syntax (DISTKEY,
-SORTKEY) is transpiled by devkit.emulator.redshift_sql before it reaches Postgres.
+SORTKEY) is transpiled by devkit.emulator.redshift.sql before it reaches Postgres.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from psycopg2.extras import execute_values
 
 from devkit.airflow.dagrun import load_dag
 from devkit.airflow.render import task_sql
-from devkit.emulator.redshift_sql import split_statements, to_postgres
+from devkit.emulator.redshift.sql import split_statements, to_postgres
 from devkit.sample_data.tickit import generate
 from lakehouse.tickit import TABLES
 

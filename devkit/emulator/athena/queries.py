@@ -23,8 +23,9 @@ from moto.athena.responses import AthenaResponse
 from moto.glue.models import glue_backends
 from sqlglot import exp
 
-from devkit.emulator import parquet_catalog, s3store
-from devkit.emulator.redshift_sql import strip_comments
+from devkit.emulator.glue import parquet_catalog
+from devkit.emulator.redshift.sql import strip_comments
+from devkit.emulator.s3 import store as s3store
 from devkit.iam import emulated
 from devkit.iam.recorder import Denied, current_principal
 
@@ -266,7 +267,7 @@ def get_query_execution(self: AthenaResponse) -> str:
 
 
 def install() -> None:
-    from devkit.emulator import athena_metadata
+    from devkit.emulator.athena import table_metadata as athena_metadata
 
     athena_metadata.install()  # GetTableMetadata from Glue, as Athena's AwsDataCatalog does
     AthenaBackend.start_query_execution = start_query_execution

@@ -13,7 +13,8 @@ from moto.glue.exceptions import CrawlerRunningException, EntityNotFoundExceptio
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
 
-from devkit.emulator import parquet_catalog, s3store
+from devkit.emulator.glue import parquet_catalog
+from devkit.emulator.s3 import store as s3store
 from devkit.iam import emulated
 
 CRAWLER_LOG_GROUP = "/aws-glue/crawlers"

@@ -17,8 +17,9 @@ from typing import Any, Callable
 from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationException
 from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
 
-from devkit.emulator import pgtypes, redshift_users
-from devkit.emulator.redshift_engine import Outcome, run_batch
+from devkit.emulator.redshift import pgtypes
+from devkit.emulator.redshift import users as redshift_users
+from devkit.emulator.redshift.engine import Outcome, run_batch
 from devkit.iam import recorder
 
 

@@ -12,7 +12,7 @@ from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import BaseResponse
 
-from devkit.emulator import redshift_serverless as rs
+from devkit.emulator.redshift import serverless as rs
 
 _URL_BASES = [r"https?://redshift-serverless\.(.+)\.amazonaws\.com"]
 
@@ -41,7 +41,7 @@ class RedshiftServerlessResponse(BaseResponse):
 
 
 class RedshiftServerlessBackend(BaseBackend):
-    """Holds nothing itself: the state is devkit/emulator/redshift_serverless.py's."""
+    """Holds nothing itself: the state is devkit/emulator/redshift/serverless.py's."""
 
     @property
     def _url_module(self):
