@@ -71,6 +71,14 @@ def local_aws(embedded_postgres):
         yield aws
 
 
+@pytest.fixture(scope="session")
+def running_pipelines():
+    """The local pipelines of this process and their IAM check (devkit/run/running.py)."""
+    from devkit.run.running import RUNNING
+
+    return RUNNING
+
+
 # The gate runs with --dist loadgroup: each test file is one group (module fixtures run
 # once), except files that share costly session fixtures, which must share a worker:
 # every file that starts Spark (one JVM per gate, not per worker), and the TICKIT files

@@ -39,7 +39,6 @@ class LocalAws:
         self.account_id = ACCOUNT_ID
         self._server: QuickStoppingMotoServer | None = None
         self._redshift: RedshiftDataService | None = None
-        self.pipelines: list = []  # LocalPipelines on this emulation (`check_iam`)
 
     def __enter__(self) -> "LocalAws":
         self.start()
@@ -117,18 +116,6 @@ class LocalAws:
             aws_access_key_id=_key(principal),
             aws_secret_access_key=FAKE_KEY,
         )
-
-    def check_iam(self):
-        """Each pipeline's accesses since its last check, against that pipeline's policies.
-
-        Returns one devkit.iam.check.Report; the caller fails when `report.ok` is false.
-        """
-        from devkit.iam.check import Report
-
-        report = Report()
-        for pipeline in self.pipelines:
-            report.merge(pipeline.check_iam())
-        return report
 
     def s3_client(self):
         return self.client("s3")
