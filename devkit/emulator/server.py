@@ -1,4 +1,4 @@
-"""LocalAws: a moto server on loopback plus the patches that make our services behave."""
+"""LocalAws: a moto server on loopback, with the extensions that make our services behave."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from typing import Iterator
 import boto3
 
 from devkit.emulator import moto_extensions
-from devkit.emulator.athena import queries as athena
 from devkit.emulator.ecs import ingestion as ecs_ingestion
-from devkit.emulator.emr_serverless import job_runs as emr_serverless
-from devkit.emulator.glue import crawler as glue_crawler
 from devkit.emulator.moto_server import QuickStoppingMotoServer
 from devkit.emulator.redshift import data_api as redshift_data
 from devkit.emulator.redshift import serverless as redshift_serverless
@@ -23,13 +20,14 @@ from devkit.iam import recorder
 
 FAKE_KEY = "testing"  # moto's documented dummy credentials, not a secret
 REDSHIFT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/local-redshift-s3"
-_active: "LocalAws | None" = None
+_running: list["LocalAws"] = []  # moto's backends are process-global: one at a time
 
 
 class LocalAws:
     """Emulated AWS on ``127.0.0.1:<free port>``; Redshift runs on the given EmbeddedPostgres.
 
-    Only one instance may run per process: moto's backends are process-global.
+    Only one instance may run per process: moto's backends are process-global. Starting
+    applies moto_extensions.py (refused on another moto version), stopping removes them.
     """
 
     def __init__(self, postgres, region: str = "us-east-1", port: int = 0):
@@ -48,40 +46,44 @@ class LocalAws:
         self.stop()
 
     def start(self) -> None:
-        global _active
-        if _active is not None:
+        moto_extensions.install()  # first: on another moto version nothing starts
+        if _running:
+            moto_extensions.remove()
             raise RuntimeError("a LocalAws is already running in this process")
-        self._redshift = RedshiftDataService(self.postgres.connect)
-        redshift_data.install(self._redshift)
-        glue_crawler.install()
-        athena.install()
-        emr_serverless.install()
-        recorder.install()
-        moto_extensions.install()
-        redshift_serverless.on_namespace = self._create_namespace_database
-        recorder.LOOKUPS[("redshift-serverless", "workgroup-id")] = self.workgroup_id
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
-        self._server = QuickStoppingMotoServer(
-            ip_address="127.0.0.1", port=self.port, verbose=False
-        )
-        self._server.start()
-        ecs_ingestion.install(self.endpoint_url, FAKE_KEY)  # before any request reaches ECS
-        _active = self
+        try:
+            self._redshift = RedshiftDataService(self.postgres.connect)
+            redshift_data.serve(self._redshift)
+            redshift_serverless.on_namespace = self._create_namespace_database
+            recorder.LOOKUPS[("redshift-serverless", "workgroup-id")] = self.workgroup_id
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
+            self._server = QuickStoppingMotoServer(
+                ip_address="127.0.0.1", port=self.port, verbose=False
+            )
+            self._server.start()
+            ecs_ingestion.serve(self.endpoint_url, FAKE_KEY)  # before any request reaches ECS
+        except BaseException:
+            self._release()
+            raise
+        _running.append(self)
 
     def _create_namespace_database(self, namespace) -> None:
         """A Redshift Serverless namespace's database is a PostgreSQL database."""
         self.postgres.create_database(namespace.db_name, exist_ok=True)
 
     def stop(self) -> None:
-        global _active
+        if self in _running:
+            _running.remove(self)
+            self._release()
+
+    def _release(self) -> None:
+        """Stop the server, forget this emulation's state, remove moto's extensions."""
         if self._server is not None:
             self._server.stop()
             self._server = None
-        redshift_data.install(None)
+        redshift_data.serve(None)
         redshift_serverless.on_namespace = None
         ecs_ingestion.stop()
-        if _active is self:
-            _active = None
+        moto_extensions.remove()
 
     @property
     def endpoint_url(self) -> str:

@@ -157,6 +157,7 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     ("tests/devkit/run/test_ui.py", "core"),
     ("tests/devkit/run/test_local_up.py", "core"),  # deploy up's steps on the emulation
     ("tests/devkit/emulator/test_secrets_backend.py", "core"),
+    ("tests/devkit/emulator/test_moto_extensions.py", "core"),
 )
 
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of

@@ -74,7 +74,6 @@ def _free_port() -> int:
 def endpoints():
     """moto S3 in server mode plus the fake MWAA endpoint, shared by all tests."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
-    iam_recorder.install()
     port = _free_port()
     moto = QuickStoppingMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
@@ -267,7 +266,9 @@ def passed(_repo: Path, _command: str) -> tuple[bool, str]:
 def moto_as_the_emulation_extends_it():
     """The emulation's moto extensions (devkit/emulator/moto_extensions.py): stack outputs
     after a change set, bucket versioning from CloudFormation, the resource types the real
-    template uses. LocalAws installs them too; the deploy tests' moto server needs them."""
+    template uses, the IAM recorder. LocalAws installs them too; the deploy tests' moto
+    server needs them."""
     from devkit.emulator import moto_extensions
 
-    moto_extensions.install()
+    with moto_extensions.installed():
+        yield

@@ -264,11 +264,3 @@ def get_query_execution(self: AthenaResponse) -> str:
             "ErrorMessage": error,
         }
     return json.dumps(body)
-
-
-def install() -> None:
-    from devkit.emulator.athena import table_metadata as athena_metadata
-
-    athena_metadata.install()  # GetTableMetadata from Glue, as Athena's AwsDataCatalog does
-    AthenaBackend.start_query_execution = start_query_execution
-    AthenaResponse.get_query_execution = get_query_execution

@@ -1,6 +1,6 @@
 """EMR Serverless job runs that really run: the job file in local Spark on the emulated S3.
 
-moto 5.1 marks every job run SUCCESS at once. Here StartJobRun queues the run for two
+moto marks every job run SUCCESS at once. Here StartJobRun queues the run for two
 worker threads (two runs at a time, as on an application that runs jobs side by side),
 which, in the process's one SparkSession from
 devkit/emulator/emr_serverless/local_spark.py (one JVM start per run command):
@@ -259,10 +259,3 @@ def _ensure_worker() -> None:
             worker = threading.Thread(target=_work, name="emr-serverless-runs", daemon=True)
             worker.start()
             _workers.append(worker)
-
-
-def install() -> None:
-    EMRServerlessBackend.start_job_run = start_job_run
-    EMRServerlessBackend.get_job_run = get_job_run
-    EMRServerlessBackend.cancel_job_run = cancel_job_run
-    EMRServerlessBackend.list_job_runs = list_job_runs

@@ -1,6 +1,6 @@
 """Redshift Data API that really runs SQL: moto's responses rerouted to PostgreSQL.
 
-moto 5.1 only records statements (status STARTED forever, canned results) and has no
+moto only records statements (status STARTED forever, canned results) and has no
 BatchExecuteStatement, so the four calls the Airflow hook uses are replaced here. Statements
 run synchronously, so the first DescribeStatement already sees FINISHED or FAILED.
 """
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationException
-from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
 
 from devkit.emulator.redshift import pgtypes
 from devkit.emulator.redshift import users as redshift_users
@@ -189,14 +188,8 @@ def get_statement_result(self) -> tuple[int, dict, str]:
     return 200, {}, json.dumps(body)
 
 
-def install(service: RedshiftDataService | None) -> None:
-    """Route moto's redshift-data responses to ``service`` (None restores nothing-running)."""
+def serve(service: RedshiftDataService | None) -> None:
+    """The service the replaced responses (moto_extensions.py) run statements on; None
+    while no emulation runs."""
     global _service
     _service = service
-    for handler in (
-        execute_statement,
-        batch_execute_statement,
-        describe_statement,
-        get_statement_result,
-    ):
-        setattr(RedshiftDataAPIServiceResponse, handler.__name__, handler)
