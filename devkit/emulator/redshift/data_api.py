@@ -1,8 +1,9 @@
 """Redshift Data API that really runs SQL: moto's responses rerouted to PostgreSQL.
 
 moto only records statements (status STARTED forever, canned results) and has no
-BatchExecuteStatement, so the four calls the Airflow hook uses are replaced here. Statements
-run synchronously, so the first DescribeStatement already sees FINISHED or FAILED.
+BatchExecuteStatement, so the four calls the Airflow hook uses are replaced (declared in
+devkit/emulator/moto_extensions.py). Statements run synchronously, so the first
+DescribeStatement already sees FINISHED or FAILED.
 """
 
 from __future__ import annotations
