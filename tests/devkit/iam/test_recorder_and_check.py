@@ -149,9 +149,7 @@ def _request(action, resource):
     return Request(action, resource)
 
 
-def test_the_emulation_checks_each_pipeline_against_its_own_policies(
-    local_aws, running_pipelines
-):
+def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws, running_pipelines):
     from devkit.run.local_env import LocalPipeline
 
     pipeline = LocalPipeline(local_aws, domains=())  # unique names, nothing provisioned
