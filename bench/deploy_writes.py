@@ -33,7 +33,7 @@ from deploy.aws import Clients
 from deploy.config import Settings
 from deploy.plugins_zip import build_plugins_zip
 from deploy.sources import ARTIFACTS, MANIFEST_KEY, SOURCES, collect_dag_side
-from devkit.emulator import fake_mwaa
+from devkit.emulator.standins import fake_mwaa
 from devkit.paths import REPO
 
 COPIED = [s.folder for s in SOURCES] + ["plugins", "requirements", "startup"]

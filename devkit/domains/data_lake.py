@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 
 from deploy.sample_data import synthea
 from devkit.domains import LocalDomain
-from devkit.emulator import local_spark, s3store
+from devkit.emulator.emr_serverless import local_spark
+from devkit.emulator.s3 import store as s3store
 from devkit.iam.policies import template_name
 from devkit.paths import SPARK_DIR, SQL_DIR
 from lakehouse.athena import result_rows

@@ -1,4 +1,4 @@
-"""DataHub: the ECS ingestion task (run for real by devkit/emulator/ecs_ingestion.py), lineage.
+"""DataHub: the ECS ingestion task (run for real by devkit/emulator/ecs/ingestion.py), lineage.
 
 Provisions what the infrastructure creates on AWS: the ECS cluster, the
 ingestion task definition (the pinned image, entry point `/bin/sh -c`, awslogs),
@@ -137,7 +137,7 @@ class DataHub(LocalDomain):
         self._network: dict[str, tuple[str, str]] = {}  # per pipeline: (subnet, group)
 
     def provision(self, env) -> None:
-        from devkit.emulator import ecs_ingestion
+        from devkit.emulator.ecs import ingestion as ecs_ingestion
 
         ecs_ingestion.warm_up()  # the DataHub CLI imports in the background, meanwhile
         shutil.rmtree(output_dir(env), ignore_errors=True)

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 from deploy.sample_data.tickit import TickitData, extract_objects, generate
 from devkit.domains import LocalDomain
 from devkit.domains.house import MWAA_ROLE
-from devkit.emulator import REDSHIFT_ROLE_ARN, cfn_resources
+from devkit.emulator import REDSHIFT_ROLE_ARN
+from devkit.emulator.cloudformation import resources as cfn_resources
 from devkit.iam import recorder
 from devkit.iam.policies import template_name
 from lakehouse.conventions import Conn, Var
@@ -94,7 +95,8 @@ def pipeline_user() -> str:
 def warehouse_outputs(env) -> dict[str, str]:
     """The stack's Redshift part as the emulation creates it: the namespace (with its
     managed admin secret) and workgroup, the DataHub user's secret, from the template's
-    resource types (devkit/emulator/cfn_resources.py); the outputs the bootstrap reads."""
+    resource types (devkit/emulator/cloudformation/resources.py); the outputs the bootstrap reads.
+    """
     aws, project = env.aws, env.names.project
     database = env.names.database(WAREHOUSE)
     where = (aws.account_id, aws.region)

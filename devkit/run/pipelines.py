@@ -132,7 +132,7 @@ def run_selected(args, console: Console, catalog, selection) -> int:
     """Provision, check settings, land, run, summarise; then the UI if asked."""
     from devkit.airflow.settings import migrate_metadata_db
     from devkit.emulator import LocalAws
-    from devkit.emulator.postgres import EmbeddedPostgres
+    from devkit.emulator.redshift.postgres import EmbeddedPostgres
 
     started = time.monotonic()
     days = [args.first_day + timedelta(days=n) for n in range(args.days)]

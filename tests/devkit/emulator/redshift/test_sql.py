@@ -2,7 +2,7 @@
 
 import pytest
 
-from devkit.emulator import redshift_sql as rs
+from devkit.emulator.redshift import sql as rs
 
 TICKIT_DATE = """
 create table tickit.date(

@@ -71,7 +71,3 @@ def get_table_metadata(self: AthenaResponse) -> str:
         self._get_param("TableName"),
     )
     return json.dumps({"TableMetadata": metadata})
-
-
-def install() -> None:
-    AthenaResponse.get_table_metadata = get_table_metadata

@@ -1,7 +1,7 @@
 """Run Redshift statements on PostgreSQL: one transaction per submission, like Redshift.
 
 COPY and UNLOAD are executed against moto's S3; everything else is translated by
-devkit.emulator.redshift_sql and run as is.
+devkit.emulator.redshift.sql and run as is.
 """
 
 from __future__ import annotations
@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from devkit.emulator import copy_load, redshift_sql, redshift_users, unload
-from devkit.emulator.errors import RedshiftError
+from devkit.emulator.redshift import copy_load
+from devkit.emulator.redshift import sql as redshift_sql
+from devkit.emulator.redshift import unload
+from devkit.emulator.redshift import users as redshift_users
+from devkit.emulator.redshift.errors import RedshiftError
 from devkit.iam import emulated, recorder
 
 
@@ -70,7 +73,7 @@ def _run_one(cur, sql: str, outcome: Outcome) -> None:
 
 
 def _connect_as(connect: Callable[[], Any], user: str | None):
-    """A connection whose session runs as `user` (devkit/emulator/redshift_users.py)."""
+    """A connection whose session runs as `user` (devkit/emulator/redshift/users.py)."""
     conn = connect()
     if user is not None:
         try:

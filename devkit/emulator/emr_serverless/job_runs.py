@@ -1,9 +1,9 @@
 """EMR Serverless job runs that really run: the job file in local Spark on the emulated S3.
 
-moto 5.1 marks every job run SUCCESS at once. Here StartJobRun queues the run for two
+moto marks every job run SUCCESS at once. Here StartJobRun queues the run for two
 worker threads (two runs at a time, as on an application that runs jobs side by side),
-which, in the process's one SparkSession from devkit/emulator/local_spark.py (one JVM start per
-run command):
+which, in the process's one SparkSession from
+devkit/emulator/emr_serverless/local_spark.py (one JVM start per run command):
 
 1. fetches the entry point (`s3://<mwaa bucket>/dags/spark/jobs/<job>.py`) from moto's S3;
 2. rewrites every `s3://bucket/key` argument to `<tmp>/bucket/key` and copies the objects
@@ -32,7 +32,8 @@ from pathlib import Path
 
 from moto.emrserverless.models import EMRServerlessBackend, JobRun
 
-from devkit.emulator import local_spark, s3store
+from devkit.emulator.emr_serverless import local_spark
+from devkit.emulator.s3 import store as s3store
 from devkit.iam import emulated
 
 GET_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
@@ -258,10 +259,3 @@ def _ensure_worker() -> None:
             worker = threading.Thread(target=_work, name="emr-serverless-runs", daemon=True)
             worker.start()
             _workers.append(worker)
-
-
-def install() -> None:
-    EMRServerlessBackend.start_job_run = start_job_run
-    EMRServerlessBackend.get_job_run = get_job_run
-    EMRServerlessBackend.cancel_job_run = cancel_job_run
-    EMRServerlessBackend.list_job_runs = list_job_runs

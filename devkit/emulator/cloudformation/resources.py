@@ -4,7 +4,7 @@ Each is a moto `CloudFormationModel` (moto finds them as direct subclasses once 
 module is imported) that creates the resource in the backend the rest of the
 emulation uses: moto's own where moto has the service (Glue, Athena, EMR
 Serverless, Secrets Manager, IAM), devkit's where it has not (Redshift Serverless:
-devkit/emulator/redshift_serverless.py; MWAA: devkit/emulator/fake_mwaa.py). So
+devkit/emulator/redshift/serverless.py; MWAA: devkit/emulator/standins/fake_mwaa.py). So
 `CreateStack` with the real template creates every resource, and the outputs
 (`Ref`, `Fn::GetAtt`) have AWS's shape. Declared in devkit/emulator/moto_extensions.py.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
-from devkit.emulator import fake_mwaa
-from devkit.emulator import redshift_serverless as rs
+from devkit.emulator.redshift import serverless as rs
+from devkit.emulator.standins import fake_mwaa
 
 
 class _Resource:

@@ -1,8 +1,9 @@
 """Redshift Data API that really runs SQL: moto's responses rerouted to PostgreSQL.
 
-moto 5.1 only records statements (status STARTED forever, canned results) and has no
-BatchExecuteStatement, so the four calls the Airflow hook uses are replaced here. Statements
-run synchronously, so the first DescribeStatement already sees FINISHED or FAILED.
+moto only records statements (status STARTED forever, canned results) and has no
+BatchExecuteStatement, so the four calls the Airflow hook uses are replaced (declared in
+devkit/emulator/moto_extensions.py). Statements run synchronously, so the first
+DescribeStatement already sees FINISHED or FAILED.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationException
-from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
 
-from devkit.emulator import pgtypes, redshift_users
-from devkit.emulator.redshift_engine import Outcome, run_batch
+from devkit.emulator.redshift import pgtypes
+from devkit.emulator.redshift import users as redshift_users
+from devkit.emulator.redshift.engine import Outcome, run_batch
 from devkit.iam import recorder
 
 
@@ -188,14 +189,8 @@ def get_statement_result(self) -> tuple[int, dict, str]:
     return 200, {}, json.dumps(body)
 
 
-def install(service: RedshiftDataService | None) -> None:
-    """Route moto's redshift-data responses to ``service`` (None restores nothing-running)."""
+def serve(service: RedshiftDataService | None) -> None:
+    """The service the replaced responses (moto_extensions.py) run statements on; None
+    while no emulation runs."""
     global _service
     _service = service
-    for handler in (
-        execute_statement,
-        batch_execute_statement,
-        describe_statement,
-        get_statement_result,
-    ):
-        setattr(RedshiftDataAPIServiceResponse, handler.__name__, handler)

@@ -11,9 +11,9 @@ import gzip
 import io
 import re
 
-from devkit.emulator import s3store
-from devkit.emulator.errors import RedshiftError
-from devkit.emulator.redshift_sql import CopyCommand
+from devkit.emulator.redshift.errors import RedshiftError
+from devkit.emulator.redshift.sql import CopyCommand
+from devkit.emulator.s3 import store as s3store
 from devkit.iam import emulated
 from devkit.iam.recorder import current_principal
 

@@ -1,6 +1,6 @@
 """Redshift Serverless namespaces and workgroups, which moto has no backend for.
 
-The stack creates them (devkit/emulator/cfn_resources.py); the Data API's
+The stack creates them (devkit/emulator/cloudformation/resources.py); the Data API's
 statements then run on the namespace's database, which is a PostgreSQL database
 of the same name (`on_namespace`, set by LocalAws, creates it). Workgroups get a
 UUID WorkgroupId as on AWS, so code that resolves ids from names meets the same

@@ -1,11 +1,12 @@
-"""devkit/emulator/local_spark.py: one small session per process, and a warm-up that cleans up."""
+"""devkit/emulator/emr_serverless/local_spark.py: one small session per process, and a
+warm-up that cleans up."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from devkit.emulator import local_spark
+from devkit.emulator.emr_serverless import local_spark
 
 
 def test_one_session_per_process_with_the_small_settings():

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from devkit.emulator import fake_mwaa
+from devkit.emulator.standins import fake_mwaa
 from devkit.iam.actions import Where, iam_requests
 
 GOOD = '''"""A DAG that parses."""

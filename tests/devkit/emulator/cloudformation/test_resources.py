@@ -1,6 +1,6 @@
 """infra/pipelines.yaml through moto's CloudFormation creates every resource it declares.
 
-moto lacks ten of its resource types; devkit/emulator/cfn_resources.py adds them,
+moto lacks ten of its resource types; devkit/emulator/cloudformation/resources.py adds them,
 backed by the emulation's own services, so each check reads the resource back from
 the service's API (not from CloudFormation's record of it).
 """
@@ -15,7 +15,8 @@ import pytest
 from cfnlint.decode import decode_str
 
 from deploy.up.preflight import oidc_parameter
-from devkit.emulator import cfn_resources, fake_mwaa
+from devkit.emulator.cloudformation import resources as cfn_resources
+from devkit.emulator.standins import fake_mwaa
 from devkit.iam.infra_policies import INFRA_DIR
 
 TEMPLATE_TEXT = (INFRA_DIR / "pipelines.yaml").read_text()

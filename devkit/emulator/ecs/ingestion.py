@@ -45,11 +45,10 @@ if TYPE_CHECKING:
 INGESTION_IMAGE_REPOSITORY = "acryldata/datahub-ingestion"
 VALIDATE_ONLY_SOURCES = ("redshift", "athena")
 DESCRIBE_WAIT_SECONDS = 40.0  # below botocore's 60 s read timeout
-_original: dict[str, object] = {}  # moto's RunTask and DescribeTasks, once patched
 _exited: dict[str, threading.Event] = {}  # task ARN and id -> set when its container exits
 _zygotes: zygote.Zygotes | None = None
-_lock = threading.Lock()  # guards the moto patch and the warm processes
-# Where the containers' AWS SDK goes and the key it signs with: given by `install`.
+_lock = threading.Lock()  # guards the warm processes
+# Where the containers' AWS SDK goes and the key it signs with: given by `serve`.
 _emulation: dict[str, str] = {"endpoint_url": "", "key": ""}
 
 SHIM = '''#!{python}
@@ -85,46 +84,16 @@ run(REAL, args)
 '''
 
 
-def install(endpoint_url: str, key: str) -> None:
-    """Patch moto's RunTask and DescribeTasks when moto first loads its ECS backend.
-
-    Containers then call the emulation at `endpoint_url`, signing with `key` (or
-    with their task role's own key). Idempotent. Deferred because importing moto's
-    ECS models (and the EC2 models they use) costs ~1.3 s, which a run or test
-    process without ECS need not pay.
-    Private API (`moto.backends.get_backend`, which the server calls per service).
-    """
-    from moto import backends
-
+def serve(endpoint_url: str, key: str) -> None:
+    """Containers call the emulation at `endpoint_url`, signing with `key` (or with their
+    task role's own key). RunTask and DescribeTasks are replaced by moto_extensions.py."""
     _emulation.update(endpoint_url=endpoint_url, key=key)
-    if getattr(backends.get_backend, "_devkit_ecs", False):
-        return
-    load_backend = backends.get_backend
-
-    def get_backend(name):
-        if name == "ecs":
-            _patch_moto_ecs()
-        return load_backend(name)
-
-    get_backend._devkit_ecs = True
-    backends.get_backend = get_backend
 
 
-def _patch_moto_ecs() -> None:
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
-    from moto.ecs.models import EC2ContainerServiceBackend as Backend
-
-    with _lock:  # server threads may load the backend at once: patch once
-        if _original:
-            return
-        _original.update(run_task=Backend.run_task, describe_tasks=Backend.describe_tasks)
-        Backend.run_task = run_task
-        Backend.describe_tasks = describe_tasks
-    if not hasattr(NetworkInterface, "private_dns_name"):
-        # moto 5.2's awsvpc RunTask reads an attribute its ENI model lacks.
-        NetworkInterface.private_dns_name = property(
-            lambda eni: "ip-%s.ec2.internal" % eni.private_ip_address.replace(".", "-")
-        )
+# moto 5.2's awsvpc RunTask reads an attribute its ENI model lacks.
+eni_private_dns_name = property(
+    lambda eni: "ip-%s.ec2.internal" % eni.private_ip_address.replace(".", "-")
+)
 
 
 def warm_up() -> zygote.Zygotes:
@@ -154,8 +123,18 @@ def _interpreter() -> Path:
     return Path(cli_venv.datahub_cli().read_text().split("\n", 1)[0].removeprefix("#!"))
 
 
-def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):
-    tasks = _original["run_task"](self, *args, **kwargs)
+def running_ingestion(moto_run_task):
+    """RunTask that also runs a DataHub ingestion container's command (moto only records it)."""
+
+    def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):
+        tasks = moto_run_task(self, *args, **kwargs)
+        _start_ingestion(self, tasks)
+        return tasks
+
+    return run_task
+
+
+def _start_ingestion(self: EC2ContainerServiceBackend, tasks) -> None:
     for task in tasks:
         definition = self.describe_task_definition(task.task_definition_arn)
         container = definition.container_definitions[0]
@@ -168,14 +147,18 @@ def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):
                 name=f"ecs-task-{task.id}",
                 daemon=True,
             ).start()
-    return tasks
 
 
-def describe_tasks(self: EC2ContainerServiceBackend, cluster_str: str, tasks: list[str]):
-    for task in tasks:
-        if task in _exited:
-            _exited[task].wait(DESCRIBE_WAIT_SECONDS)
-    return _original["describe_tasks"](self, cluster_str, tasks)
+def waiting_for_exit(moto_describe_tasks):
+    """DescribeTasks that waits (up to DESCRIBE_WAIT_SECONDS) for a running container."""
+
+    def describe_tasks(self: EC2ContainerServiceBackend, cluster_str: str, tasks: list[str]):
+        for task in tasks:
+            if task in _exited:
+                _exited[task].wait(DESCRIBE_WAIT_SECONDS)
+        return moto_describe_tasks(self, cluster_str, tasks)
+
+    return describe_tasks
 
 
 def _run_in_background(backend, task, definition, container: dict, exited) -> None:

@@ -23,8 +23,9 @@ from moto.athena.responses import AthenaResponse
 from moto.glue.models import glue_backends
 from sqlglot import exp
 
-from devkit.emulator import parquet_catalog, s3store
-from devkit.emulator.redshift_sql import strip_comments
+from devkit.emulator.glue import parquet_catalog
+from devkit.emulator.redshift.sql import strip_comments
+from devkit.emulator.s3 import store as s3store
 from devkit.iam import emulated
 from devkit.iam.recorder import Denied, current_principal
 
@@ -263,11 +264,3 @@ def get_query_execution(self: AthenaResponse) -> str:
             "ErrorMessage": error,
         }
     return json.dumps(body)
-
-
-def install() -> None:
-    from devkit.emulator import athena_metadata
-
-    athena_metadata.install()  # GetTableMetadata from Glue, as Athena's AwsDataCatalog does
-    AthenaBackend.start_query_execution = start_query_execution
-    AthenaResponse.get_query_execution = get_query_execution

@@ -16,10 +16,11 @@ from urllib.parse import quote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from devkit.emulator import redshift_sql, s3store
-from devkit.emulator.errors import RedshiftError
-from devkit.emulator.pgtypes import arrow_table
-from devkit.emulator.redshift_sql import UnloadCommand
+from devkit.emulator.redshift import sql as redshift_sql
+from devkit.emulator.redshift.errors import RedshiftError
+from devkit.emulator.redshift.pgtypes import arrow_table
+from devkit.emulator.redshift.sql import UnloadCommand
+from devkit.emulator.s3 import store as s3store
 from devkit.iam import emulated
 from devkit.iam.recorder import current_principal
 

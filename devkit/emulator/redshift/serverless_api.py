@@ -1,18 +1,20 @@
 """The Redshift Serverless API's read calls on the moto server, from redshift_serverless.
 
-Registered by devkit/emulator/moto_extensions.py; the stack creates what they read.
+Registered by devkit/emulator/moto_extensions.py (moto_module, with_service_url); the
+stack creates what they read.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import types
 
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import BaseResponse
 
-from devkit.emulator import redshift_serverless as rs
+from devkit.emulator.redshift import serverless as rs
 
 _URL_BASES = [r"https?://redshift-serverless\.(.+)\.amazonaws\.com"]
 
@@ -41,7 +43,7 @@ class RedshiftServerlessResponse(BaseResponse):
 
 
 class RedshiftServerlessBackend(BaseBackend):
-    """Holds nothing itself: the state is devkit/emulator/redshift_serverless.py's."""
+    """Holds nothing itself: the state is devkit/emulator/redshift/serverless.py's."""
 
     @property
     def _url_module(self):
@@ -50,5 +52,15 @@ class RedshiftServerlessBackend(BaseBackend):
         )
 
 
-def backends() -> BackendDict:
-    return BackendDict(RedshiftServerlessBackend, "redshift-serverless")
+def moto_module() -> types.ModuleType:
+    """The module moto imports for a backend (moto.backends._import_backend)."""
+    module = types.ModuleType("moto.redshiftserverless")
+    module.redshiftserverless_backends = BackendDict(
+        RedshiftServerlessBackend, "redshift-serverless"
+    )
+    return module
+
+
+def with_service_url(patterns: list) -> list:
+    """moto's backend_url_patterns, Redshift Serverless's endpoint first."""
+    return [("redshiftserverless", re.compile(_URL_BASES[0])), *patterns]
