@@ -150,9 +150,9 @@ def _request(action, resource):
 
 
 def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
-    from devkit.run.local_env import LocalPipeline
+    from devkit.run.local_up import new_stack_name, pipeline_on_stack
 
-    pipeline = LocalPipeline(local_aws, domains=())  # unique names, nothing provisioned
+    pipeline = pipeline_on_stack(local_aws, new_stack_name(), domains=())  # its stack only
     lake = pipeline.names.lake_bucket
     for bucket in (lake, "lake-t"):
         local_aws.create_bucket(bucket)  # idempotent in us-east-1
