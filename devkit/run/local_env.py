@@ -170,11 +170,11 @@ class LocalPipeline:
         scale: float = 1.0,
         domains: tuple[LocalDomain, ...] | None = None,
     ):
-        from devkit.run.local_stack import stack_resources
+        from devkit.run.local_stack import resources_of
 
         self.aws, self.names, self.settings, self.scale = aws, names, settings, scale
         self.roles = roles  # logical id -> the name CloudFormation gave the role
-        self.resources = stack_resources(aws, names.project)  # for the roles' policies
+        self.resources = resources_of(aws, names.project)  # for the roles' policies
         aws.pipelines.append(self)  # its roles' policies now apply on the emulation
         self.accesses: list = []  # every AWS access of its DAG runs (devkit/iam/recorder.py)
         self._checked = 0  # how many of them `check_iam` has seen

@@ -4,7 +4,7 @@ emulated CloudFormation itself.
 `deploy up`'s own steps create the stack (devkit/run/local_up.py); every local pipeline,
 the run command's and each test's, then takes its names from it: logical id -> physical
 id from ListStackResources and each `Fn::GetAtt` the template uses from the stack's
-resources (`stack_resources`), as the IAM check resolves the roles' policies with it.
+resources (`resources_of`), as the IAM check resolves the roles' policies with it.
 Nothing here names a resource by hand. Airflow reads the Variables and Connections the
 settings step wrote through the secrets backend the template configures on MWAA
 (`secrets_backend`).
@@ -150,7 +150,7 @@ def stack_attributes(aws, stack: str, made) -> dict[str, str]:
     return found
 
 
-def stack_resources(aws, stack: str) -> dict[str, str]:
+def resources_of(aws, stack: str) -> dict[str, str]:
     """What `devkit.iam.policies.policies_for` takes, from the stack itself: its pseudo
     parameters and parameters, each resource's name (logical id -> name) and each
     attribute the template reads."""
