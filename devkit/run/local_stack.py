@@ -146,8 +146,18 @@ def stack_attributes(aws, stack: str, made) -> dict[str, str]:
         if attribute == "RoleId":
             found[f"{logical_id}.RoleId"] = recorder.role_id(logical_id)
         else:
-            found[f"{logical_id}.{attribute}"] = resources[logical_id].get_cfn_attribute(attribute)
+            value = resources[logical_id].get_cfn_attribute(attribute)
+            found[f"{logical_id}.{attribute}"] = as_cloudformation(made[logical_id][0], value)
     return found
+
+
+def as_cloudformation(kind: str, arn):
+    """What CloudFormation answers where moto answers otherwise: a log group's `Arn` ends
+    with `:*` (AWS::Logs::LogGroup return values, CloudFormation User Guide); moto 5's
+    does not, which would deny every log stream the template grants."""
+    if kind == "AWS::Logs::LogGroup" and not str(arn).endswith(":*"):
+        return f"{arn}:*"
+    return arn
 
 
 def resources_of(aws, stack: str) -> dict[str, str]:
