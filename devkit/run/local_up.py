@@ -157,16 +157,20 @@ def stack_settings(aws, outputs: dict[str, str]):
 
 
 def written(secrets, prefix: str) -> dict[str, str]:
-    """The secrets under `<prefix>/`: name without the prefix -> value."""
-    found = {}
-    for page in secrets.get_paginator("list_secrets").paginate(
-        Filters=[{"Key": "name", "Values": [prefix + "/"]}]
-    ):
-        for secret in page["SecretList"]:
+    """The secrets under `<prefix>/`: name without the prefix -> value (BatchGetSecretValue:
+    twenty per call rather than a call per secret)."""
+    found: dict[str, str] = {}
+    more: dict[str, str] = {}
+    while True:
+        page = secrets.batch_get_secret_value(
+            Filters=[{"Key": "name", "Values": [prefix + "/"]}], MaxResults=20, **more
+        )
+        for secret in page["SecretValues"]:
             if secret["Name"].startswith(prefix + "/"):
-                value = secrets.get_secret_value(SecretId=secret["Name"])["SecretString"]
-                found[secret["Name"][len(prefix) + 1 :]] = value
-    return found
+                found[secret["Name"][len(prefix) + 1 :]] = secret["SecretString"]
+        if not page.get("NextToken"):
+            return found
+        more = {"NextToken": page["NextToken"]}
 
 
 def new_stack_name() -> str:
