@@ -80,12 +80,12 @@ def dag_usage():
     return DagUsage.from_report({"dags": dags, "declared": declared})
 
 
-def physical_ids(aws, stack: str) -> dict[str, tuple[str, str]]:
+def physical_ids(aws, stack: str, cfn=None) -> dict[str, tuple[str, str]]:
     """Logical id -> (type, physical id) of every resource CloudFormation made.
     (ListStackResources: moto's DescribeStackResources drops the logical id of resources
     an update added.)"""
     found = {}
-    pages = aws.client("cloudformation").get_paginator("list_stack_resources")
+    pages = (cfn or aws.client("cloudformation")).get_paginator("list_stack_resources")
     for page in pages.paginate(StackName=stack):
         for resource in page["StackResourceSummaries"]:
             if resource.get("PhysicalResourceId"):
@@ -164,14 +164,15 @@ def resources_of(aws, stack: str) -> dict[str, str]:
     """What `devkit.iam.policies.policies_for` takes, from the stack itself: its pseudo
     parameters and parameters, each resource's name (logical id -> name) and each
     attribute the template reads."""
-    made = physical_ids(aws, stack)
-    described = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    cfn = aws.client("cloudformation")
+    made = physical_ids(aws, stack, cfn)
+    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     return {
         "AWS::AccountId": aws.account_id,
         "AWS::Region": aws.region,
         "AWS::StackName": stack,
         **{p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])},
-        **stack_names(aws, stack),
+        **_names(made),
         **stack_attributes(aws, stack, made),
     }
 
@@ -180,19 +181,14 @@ def stack_names(aws, stack: str) -> dict[str, str]:
     """Logical id -> name of every resource the stack made (roles, buckets, databases,
     crawlers, ...): what the access record writes as `${LogicalId}`. Types with no name
     of their own (a bucket policy is its bucket's) are left out."""
+    return _names(physical_ids(aws, stack))
+
+
+def _names(made: dict[str, tuple[str, str]]) -> dict[str, str]:
     return {
         logical: name_in(kind, physical)
-        for logical, (kind, physical) in physical_ids(aws, stack).items()
+        for logical, (kind, physical) in made.items()
         if kind in NAME_PROPERTY
-    }
-
-
-def role_names(aws, stack: str) -> dict[str, str]:
-    """The stack's roles: logical id -> the name CloudFormation gave it."""
-    return {
-        logical: physical
-        for logical, (kind, physical) in physical_ids(aws, stack).items()
-        if kind == "AWS::IAM::Role"
     }
 
 
