@@ -95,7 +95,6 @@ def up(
     from deploy.__main__ import parser
     from deploy.up import cli, command
     from deploy.up.run import Run
-
     from devkit.run.local_stack import dag_usage
 
     args = parser().parse_args(argv(aws, stack, parameters or {}))

@@ -19,6 +19,7 @@ import pytest
 from devkit.domains import datahub
 from devkit.domains.data_lake import parquet_counts
 from devkit.iam.policies import denials_without
+from lakehouse.conventions import Var
 from lakehouse.data_lake import (
     GOLD_TABLES,
     SOURCE_TABLES,
@@ -27,7 +28,6 @@ from lakehouse.data_lake import (
     gold_jobs,
     silver_jobs,
 )
-from lakehouse.conventions import Var
 from tests.spark.conftest import load_job
 
 pytestmark = pytest.mark.integration
