@@ -1,8 +1,12 @@
 """Test-wide Airflow settings: a throw-away home, no examples, the repo's folders.
 
 Set before anything imports Airflow, so every test (and every subprocess a
-test starts) sees the same configuration. Variables and Connections are
-faked with AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, never a DB.
+test starts) sees the same configuration. A test pipeline's Variables and
+Connections are what `deploy up`'s settings step wrote for its own stack, read
+through the template's secrets backend (devkit/run/local_env.py); what no stack
+writes is an AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variable, never a DB.
+No secrets backend may be configured when Airflow is imported: Airflow would keep
+it for the whole process, and each pipeline points it at its own stack.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ for name in list(os.environ):
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
+        "AIRFLOW__SECRETS__BACKEND",
+        "AIRFLOW__SECRETS__BACKEND_KWARGS",
     ):
         del os.environ[name]
 # Then the local settings (including the DataHub plugin's kill switch, a Variable).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -82,6 +83,13 @@ def seed_template(body: str, path: Path, resource: str) -> str:
 def minified(body: str, path: Path) -> str:
     """The same template as JSON without comments or layout: CloudFormation reads both
     forms, and infra/pipelines.yaml fits the inline limit only this way."""
+    return _minified(body, str(path))
+
+
+# Parsing the YAML template is the slowest part of an apply on the emulation, and one
+# process applies the same text again and again (a stack per test): parsed once per text.
+@lru_cache(maxsize=4)
+def _minified(body: str, path: str) -> str:
     from cfnlint.decode import decode_str  # the gate's own template parser, in .venv
 
     template, problems = decode_str(body)
@@ -93,7 +101,11 @@ def minified(body: str, path: Path) -> str:
 
 def template_parameters(body: str) -> set[str]:
     """The parameter names a template declares (its `!Ref`-style tags are not needed)."""
+    return set(_parameters(body))
 
+
+@lru_cache(maxsize=4)
+def _parameters(body: str) -> frozenset[str]:
     class Loader(yaml.SafeLoader):
         pass
 
@@ -102,7 +114,7 @@ def template_parameters(body: str) -> set[str]:
         parsed = yaml.load(body, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         raise DeployError(f"the template is not valid YAML: {exc}") from None
-    return set((parsed or {}).get("Parameters") or {})
+    return frozenset((parsed or {}).get("Parameters") or {})
 
 
 def read_parameters(

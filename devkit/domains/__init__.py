@@ -20,7 +20,7 @@ class Pipeline(Protocol):
     """What the hooks get: one local environment on the emulation (`LocalPipeline`)."""
 
     aws: Any  # the LocalAws (devkit/emulator/server.py) it runs on
-    names: Any  # its LocalNames: `names.bucket("lake")`, `names.database("dev")`, ...
+    names: Any  # its stack's names: `names.bucket("lake")`, `names.database("dev")`, ...
     scale: float  # the sample data's scale factor
     variables: dict[str, str]  # the Variables every domain gave (once all are provisioned)
 
@@ -42,7 +42,8 @@ class LocalDomain:
         return {}
 
     def provision(self, env: Pipeline) -> None:
-        """Create what the one-time AWS set-up creates (buckets, databases, topics)."""
+        """Create what the pipeline needs and its stack does not make (the stack makes
+        the buckets, databases, topic, crawlers: devkit/run/local_up.py)."""
 
     def land(self, env: Pipeline, days: list[date]) -> int:
         """Land sample source data for these nights; returns the number of objects."""

@@ -1,9 +1,9 @@
 """The data lake: job files in the MWAA bucket, the EMR Serverless application, Synthea CSV.
 
-Provisions what the environment's one-time set-up creates outside the DAGs (the
-application, the Glue databases, the deploy tool's copy of spark/ under the MWAA
-bucket's dags/spark/), and starts the local SparkSession in the background so its JVM
-start overlaps the rest of the set-up. TICKIT extracts are landed by the tickit domain.
+Provisions what the deploy puts outside the stack (its copy of spark/ under the MWAA
+bucket's dags/spark/; the stack made the application and the Glue databases), and
+starts the local SparkSession in the background so its JVM start overlaps the rest of
+the set-up. TICKIT extracts are landed by the tickit domain.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from devkit.iam.policies import template_name
 from devkit.paths import SPARK_DIR, SQL_DIR
 from lakehouse.athena import result_rows
 from lakehouse.conventions import Var
-from lakehouse.data_lake import EMR_RELEASE, GOLD_TABLES, SOURCE_TABLES, SYNTHEA_TABLES
+from lakehouse.data_lake import GOLD_TABLES, SOURCE_TABLES, SYNTHEA_TABLES
 
 DATABASES = {"bronze": "lake_bronze", "silver": "lake_silver", "gold": "lake_gold"}
 # Synthea rows relative to the generator's default (0.002 of the reference: ~2,500
@@ -48,40 +48,24 @@ class DataLake(LocalDomain):
     name = "data_lake"
     needs = ("tickit",)  # bronze copies the TICKIT extracts the tickit domain lands
 
-    def __init__(self):
-        self._applications: dict[object, str] = {}
-
     def provision(self, env) -> None:
+        """The deploy's copy of spark/ in the stack's MWAA bucket (the stack made the
+        bucket, the EMR Serverless application and the Glue databases)."""
         local_spark.warm_up()
-        aws = env.aws
         mwaa = env.names.bucket("mwaa")
-        aws.create_bucket(mwaa)
         for key, body in spark_files().items():
-            aws.put_object(mwaa, key, body)
-        glue = aws.client("glue")
-        for role in DATABASES.values():
-            if not env.names.stack_made:  # else the stack's
-                glue.create_database(DatabaseInput={"Name": env.names.database(role)})
-        app = aws.client("emr-serverless").create_application(
-            name=env.names.bucket("data-lake-spark"),
-            releaseLabel=EMR_RELEASE,
-            type="SPARK",
-            autoStartConfiguration={"enabled": True},
-            autoStopConfiguration={"enabled": True, "idleTimeoutMinutes": 15},
-        )
-        self._applications[env.names] = app["applicationId"]
+            env.aws.put_object(mwaa, key, body)
 
     def variables(self, env) -> dict[str, str]:
         aws, names = env.aws, env.names
         return {
             Var.MWAA_BUCKET: names.bucket("mwaa"),
-            Var.EMR_SERVERLESS_APPLICATION_ID: self._applications[names],
             Var.EMR_JOB_ROLE_ARN: f"arn:aws:iam::{aws.account_id}:role/local-emr-serverless-job",
             Var.EMR_LOG_URI: f"s3://{names.lake_bucket}/emr-serverless-logs/",
             Var.LAKE_BRONZE_DATABASE: names.database(DATABASES["bronze"]),
             Var.LAKE_SILVER_DATABASE: names.database(DATABASES["silver"]),
             Var.LAKE_GOLD_DATABASE: names.database(DATABASES["gold"]),
-            # The stack's crawlers (devkit/run/local_stack.py creates them from the template).
+            # The stack's crawlers.
             Var.LAKE_BRONZE_CRAWLER: template_name("LakeBronzeCrawler", names.project),
             Var.LAKE_SILVER_CRAWLER: template_name("LakeSilverCrawler", names.project),
             Var.LAKE_GOLD_CRAWLER: template_name("LakeGoldCrawler", names.project),
@@ -133,7 +117,7 @@ def parquet_counts(bucket: str, prefix: str) -> tuple[int, int] | None:
 
 
 def job_run_states(env) -> dict[str, int]:
-    app = DOMAIN._applications.get(env.names)
+    app = env.variables.get(Var.EMR_SERVERLESS_APPLICATION_ID)  # the stack's application
     if not app:
         return {}
     runs = env.aws.client("emr-serverless").list_job_runs(applicationId=app)["jobRuns"]

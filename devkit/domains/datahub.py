@@ -77,7 +77,6 @@ def create_network(env) -> tuple[str, str]:
 
 def container_environment(env, bucket: str) -> dict[str, str]:
     """The ingestion container's environment, as the stack's task definition sets it."""
-    suffix = f"_{env.names.tag}" if env.names.tag else ""
     return {
         RECIPES_URI_ENV: f"s3://{bucket}/dags/recipes",
         "DATAHUB_GMS_URL": LOCAL_GMS_URL,
@@ -85,7 +84,8 @@ def container_environment(env, bucket: str) -> dict[str, str]:
         "AWS_ACCOUNT_ID": env.aws.account_id,
         "DEPLOY_ENV": "local",
         "LAKE_BUCKET": env.names.lake_bucket,
-        "LAKEHOUSE_GLUE_DATABASE_SUFFIX": suffix,
+        # As the stack's task definition: its Glue databases are `<stack>_...`.
+        "LAKEHOUSE_GLUE_DATABASE_PREFIX": env.names.project.replace("-", "_") + "_",
         # Local only: the one switch the recipes read; PATCH needs a DataHub server.
         "DATAHUB_TRANSFORMER_SEMANTICS": "OVERWRITE",
         "DATAHUB_LOCAL_OUTPUT_DIR": str(output_dir(env)),

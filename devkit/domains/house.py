@@ -1,4 +1,9 @@
-"""What every pipeline shares: the AWS connection, landing and lake buckets, alerts."""
+"""What every pipeline shares: the AWS connection, landing and lake buckets, alerts.
+
+The stack makes the buckets and the topic; the settings step writes these Variables
+and `aws_default`: a pipeline reads those through the secrets backend
+(devkit/run/local_env.py), these values stand only where no stack wrote one.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,6 @@ MWAA_ROLE = "MwaaExecutionRole"  # infra/pipelines.yaml logical id
 
 class House(LocalDomain):
     name = "house"
-
-    def provision(self, env) -> None:
-        for bucket in (env.names.landing_bucket, env.names.lake_bucket):
-            env.aws.create_bucket(bucket)
-        env.aws.client("sns").create_topic(Name=env.names.bucket("airflow-alerts"))
 
     def variables(self, env) -> dict[str, str]:
         aws = env.aws

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
-from types import SimpleNamespace
 
 from deploy.sample_data.tickit import TickitData, extract_objects, generate
 from devkit.domains import LocalDomain
 from devkit.domains.house import MWAA_ROLE
 from devkit.emulator import REDSHIFT_ROLE_ARN
-from devkit.emulator.cloudformation import resources as cfn_resources
 from devkit.iam import recorder
 from devkit.iam.policies import template_name
 from lakehouse.conventions import Conn, Var
@@ -29,13 +27,8 @@ class Tickit(LocalDomain):
     name = "tickit"
 
     def provision(self, env) -> None:
-        if not env.names.stack_made:  # else the stack and deploy up's bootstrap did
-            bootstrap_warehouse(env)
-        # The stack creates the gold Glue database; the crawler only adds tables to it.
-        glue = env.aws.client("glue")
-        gold = env.names.database(GOLD_DATABASE)
-        if not _has_database(glue, gold):
-            glue.create_database(DatabaseInput={"Name": gold})
+        """The stack made the warehouse, the gold Glue database and its crawler, and deploy
+        up's bootstrap the database users: nothing is left to provision."""
 
     def variables(self, env) -> dict[str, str]:
         return {
@@ -90,47 +83,6 @@ def pipeline_user() -> str:
     from deploy.redshift_bootstrap import pipeline_user as of_role
 
     return of_role(recorder.role_arn(MWAA_ROLE))
-
-
-def warehouse_outputs(env) -> dict[str, str]:
-    """The stack's Redshift part as the emulation creates it: the namespace (with its
-    managed admin secret) and workgroup, the DataHub user's secret, from the template's
-    resource types (devkit/emulator/cloudformation/resources.py); the outputs the bootstrap reads.
-    """
-    aws, project = env.aws, env.names.project
-    database = env.names.database(WAREHOUSE)
-    where = (aws.account_id, aws.region)
-    namespace = {"DbName": database, "AdminUsername": "admin", "ManageAdminPassword": True}
-    cfn_resources.RedshiftNamespace.create(project, namespace, *where)
-    cfn_resources.RedshiftWorkgroup.create(project, {"NamespaceName": project}, *where)
-    secret = {
-        "GenerateSecretString": {
-            "SecretStringTemplate": '{"username": "datahub_ingestion"}',
-            "GenerateStringKey": "password",
-            "PasswordLength": 32,
-            "ExcludeCharacters": "\"'@/\\ ",
-        }
-    }
-    datahub_secret, _ = cfn_resources.Secret.create(f"{project}/datahub/redshift", secret, *where)
-    return {
-        "RedshiftWorkgroup": project,
-        "RedshiftDatabase": database,
-        "RedshiftAdminSecretName": f"redshift!{project}-admin",
-        "MwaaExecutionRoleArn": recorder.role_arn(MWAA_ROLE),
-        "DataHubRedshiftSecretArn": datahub_secret,
-    }
-
-
-def bootstrap_warehouse(env) -> list[str]:
-    """The warehouse, then the database bootstrap as `python -m deploy up` runs it."""
-    from deploy.redshift_bootstrap import run_bootstrap
-
-    outputs = warehouse_outputs(env)
-    clients = SimpleNamespace(
-        secretsmanager=env.aws.client("secretsmanager"),
-        redshift_data=env.aws.client("redshift-data"),
-    )
-    return run_bootstrap(clients, outputs)
 
 
 def _has_database(glue, name: str) -> bool:

@@ -2,8 +2,8 @@
 
 `policies_for(resources)` returns role logical id -> its identity policy documents,
 read from the template (the one source of IAM) with `resources` standing in for
-what the stack would create (`stack_resources`; for a local pipeline,
-devkit/run/local_stack.py `local_resources`).
+what the stack would create (`stack_resources`, for tests of the policies alone; for
+a local pipeline, the stack itself: devkit/run/local_stack.py `resources_of`).
 """
 
 from __future__ import annotations

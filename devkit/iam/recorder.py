@@ -55,6 +55,19 @@ def use_stack_roles(physical: Mapping[str, str]) -> None:
     _BY_ROLE_NAME.update({name: logical for logical, name in ROLE_NAMES.items()})
 
 
+@contextmanager
+def stack_roles(physical: Mapping[str, str]) -> Iterator[None]:
+    """The roles named as one stack named them (logical id -> name) for a block, then
+    as before: each local pipeline has a stack of its own, and one process may hold
+    several (a test worker), each acting in turn (devkit/run/local_env.py)."""
+    saved = dict(ROLE_NAMES)
+    use_stack_roles(physical)
+    try:
+        yield
+    finally:
+        use_stack_roles(saved)
+
+
 def access_key(principal: str) -> str:
     """The fake access key id a principal signs with: its logical id, readable in logs."""
     if principal not in PRINCIPAL_NAMES:

@@ -1,20 +1,21 @@
 """The local stand-in for an MWAA environment: Airflow on SQLite, AWS emulated.
 
-A `LocalPipeline` is one isolated environment on the emulation. The run command's
-stands on the `local` stack that `deploy up`'s steps made (devkit/run/local_up.py):
-its names are the stack's outputs (`StackNames`) and Airflow reads the Variables
-the settings step wrote through the template's secrets backend (`StackSettings`).
-Each integration-test module gets unique `LocalNames` instead, the resources every
-registered domain (devkit/domains/) provisions and the Variables and Connections
-they provide as AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, so tests
-never see each other's data. Both run DAGs
-through `devkit.airflow.dagrun.run_dag`: one runner.
+A `LocalPipeline` is one isolated environment on the emulation, standing on a stack of
+infra/pipelines.yaml that `deploy up`'s own steps made (devkit/run/local_up.py): the run
+command's on the `local` environment's stack, each integration test's on a stack of its
+own (its name is the test's tag), so tests never see each other's data and are
+provisioned by the same code as the run. Its names are the stack's outputs
+(`StackNames`), its roles the ones CloudFormation named, and Airflow reads every
+Variable and Connection the settings step wrote through the template's secrets backend
+(`StackSettings`); the domains (devkit/domains/) add only what no stack writes. Both
+run DAGs through `devkit.airflow.dagrun.run_dag`: one runner.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -35,49 +36,21 @@ def local_stack_name() -> str:
 
 
 @dataclass(frozen=True)
-class LocalNames:
-    """Resource names: `local-<role>` for the run command, `<role>-<tag>` in tests."""
+class StackNames:
+    """The names a stack's outputs give. `tag` tells a test's stack (its name) from the
+    run command's (empty: the `local` environment's stack)."""
 
+    outputs: tuple[tuple[str, str], ...] = ()
     tag: str = ""
-    stack_made = False  # LocalNames: each domain provisions what the stack would
 
     @classmethod
-    def unique(cls) -> "LocalNames":
-        return cls(uuid.uuid4().hex[:10])
-
-    def bucket(self, role: str) -> str:
-        return f"{role}-{self.tag}" if self.tag else f"local-{role}"
-
-    def database(self, role: str) -> str:
-        """A database name (Postgres, Glue): underscores only."""
-        return f"{role}_{self.tag}" if self.tag else role
+    def of(cls, outputs: dict[str, str], tag: str = "") -> "StackNames":
+        return cls(outputs=tuple(sorted(outputs.items())), tag=tag)
 
     @property
     def project(self) -> str:
-        """The stack name these names stand for: the `local` environment's
-        (infra/environments/local.json), or the test's tag."""
-        return self.tag or local_stack_name()
-
-    @property
-    def landing_bucket(self) -> str:
-        return self.bucket("landing")
-
-    @property
-    def lake_bucket(self) -> str:
-        return self.bucket("lake")
-
-
-@dataclass(frozen=True)
-class StackNames(LocalNames):
-    """The names a stack's outputs give (the run command's: the `local` environment's
-    stack, made by `deploy up`'s steps, devkit/run/local_up.py)."""
-
-    outputs: tuple[tuple[str, str], ...] = ()
-    stack_made = True  # the stack made the buckets, databases, workgroup: domains don't
-
-    @classmethod
-    def of(cls, outputs: dict[str, str]) -> "StackNames":
-        return cls(outputs=tuple(sorted(outputs.items())))
+        """The stack's name (the MWAA environment is named after it)."""
+        return dict(self.outputs)["MwaaEnvironmentName"]
 
     def bucket(self, role: str) -> str:
         o = dict(self.outputs)
@@ -90,6 +63,7 @@ class StackNames(LocalNames):
         )
 
     def database(self, role: str) -> str:
+        """A database name (Postgres, Glue): the stack's, or one of its own for `role`."""
         o = dict(self.outputs)
         made = {
             "dev": "RedshiftDatabase",
@@ -100,14 +74,71 @@ class StackNames(LocalNames):
         }
         return o[made[role]] if role in made else f"{self.project}_{role}"
 
+    @property
+    def landing_bucket(self) -> str:
+        return self.bucket("landing")
+
+    @property
+    def lake_bucket(self) -> str:
+        return self.bucket("lake")
+
+
+# Connections the emulation answers its own way, so Airflow must not take the stack's:
+# the SQL check operators' Redshift connection is PostgreSQL, not IAM authentication
+# to a workgroup endpoint (redshift_connector speaks Redshift's dialect of the protocol).
+EMULATION_CONNECTIONS = ("redshift_default",)
+
+
+def _exactly(names) -> str:
+    return "^(" + "|".join(re.escape(n) for n in sorted(names)) + ")$"
+
 
 @dataclass(frozen=True)
 class StackSettings:
     """What `deploy infra settings` wrote for a stack, and Airflow's secrets backend
-    configured as the template configures MWAA's, reading it (devkit/run/local_up.py)."""
+    configured as the template configures MWAA's, reading it (devkit/run/local_up.py).
 
-    variables: dict[str, str]
-    backend_env: dict[str, str]  # AIRFLOW__SECRETS__BACKEND(_KWARGS)
+    Airflow builds its secrets backends from `[secrets] backend` and `backend_kwargs` at
+    every look-up (airflow.sdk.configuration.ensure_secrets_loaded; the core's
+    `airflow.configuration.ensure_secrets_loaded` too, as long as no custom backend was
+    configured when `airflow.configuration` was imported: then it keeps that one for the
+    process). So each pipeline sets the two as environment variables around its runs
+    (`LocalPipeline.environment`), and pipelines on several stacks in one process each
+    read their own prefixes; `backend_is_read_per_lookup` guards the condition.
+    """
+
+    variables: dict[str, str]  # name -> value
+    connections: dict[str, dict]  # conn_id -> Airflow's JSON form, parsed
+    backend: str  # the class path
+    kwargs: dict  # its kwargs (the stack's prefixes; the emulation's endpoint and role key)
+
+    def backend_env(self, hidden=frozenset()) -> dict[str, str]:
+        """AIRFLOW__SECRETS__BACKEND(_KWARGS), asking only for what the settings step
+        wrote (what else a task looks up, e.g. the lineage switch, no stack writes:
+        asking would only miss, on MWAA too), less the `hidden` names."""
+        variables = set(self.variables) - set(hidden)
+        connections = set(self.connections) - set(EMULATION_CONNECTIONS) - set(hidden)
+        kwargs = {
+            **self.kwargs,
+            "variables_lookup_pattern": _exactly(variables),
+            "connections_lookup_pattern": _exactly(connections),
+        }
+        return {
+            "AIRFLOW__SECRETS__BACKEND": self.backend,
+            "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(kwargs),
+        }
+
+
+def backend_is_read_per_lookup() -> None:
+    """Fail, naming the cause, when Airflow holds one secrets backend for the process."""
+    from airflow import configuration
+
+    if len(configuration.secrets_backend_list) != 2:  # the two default backends only
+        raise RuntimeError(
+            "Airflow was imported with AIRFLOW__SECRETS__BACKEND set, so it keeps that "
+            "backend for the whole process (airflow.configuration.secrets_backend_list): "
+            "unset it before Airflow is imported; each local pipeline sets its own"
+        )
 
 
 class SettingConflict(ValueError):
@@ -129,41 +160,61 @@ def _merge(kind: str, parts: list[tuple[str, dict]]) -> dict:
 
 
 class LocalPipeline:
-    """Provision every domain on `aws`, then run DAGs with their settings."""
+    """A stack's names, roles and settings, then what every domain adds; runs DAGs."""
 
     def __init__(
         self,
         aws,
-        names: LocalNames | None = None,
+        names: StackNames,
+        settings: StackSettings,
+        roles: dict[str, str],
         scale: float = 1.0,
         domains: tuple[LocalDomain, ...] | None = None,
-        stack: "StackSettings | None" = None,
     ):
-        self.aws, self.names, self.scale = aws, names or LocalNames.unique(), scale
+        from devkit.run.local_stack import resources_of
+
+        self.aws, self.names, self.settings, self.scale = aws, names, settings, scale
+        self.roles = roles  # logical id -> the name CloudFormation gave the role
+        self.resources = resources_of(aws, names.project)  # for the roles' policies
         RUNNING.add(self)  # its roles' policies now apply on the emulation
         self.accesses: list = []  # every AWS access of its DAG runs (devkit/iam/recorder.py)
         self._checked = 0  # how many of them `check_iam` has seen
         self.domains = domains if domains is not None else registered()
-        for domain in self.domains:
-            domain.provision(self)
-        self.variables = _merge("Variable", [(d.name, d.variables(self)) for d in self.domains])
-        self.connections = _merge(
-            "Connection", [(d.name, d.connections(self)) for d in self.domains]
-        )
-        if self.domains:
-            from devkit.run.local_stack import create_crawlers
+        with self.acting():
+            for domain in self.domains:
+                domain.provision(self)
+            variables = _merge("Variable", [(d.name, d.variables(self)) for d in self.domains])
+            connections = _merge(
+                "Connection", [(d.name, d.connections(self)) for d in self.domains]
+            )
+        self._settle(variables, connections)
 
-            create_crawlers(self)  # the stack's own, so the DAGs never create one
-        own = dict(self.variables)  # what no stack writes (e.g. the lineage switch)
-        if stack is not None:
-            self.variables.update(stack.variables)
-            own = {k: v for k, v in own.items() if k not in stack.variables}
-        self.env = {
-            **aws.environment(principal=MWAA_ROLE),  # bare boto3 in a task: the MWAA role
-            **{f"AIRFLOW_VAR_{k.upper()}": str(v) for k, v in own.items()},
-            **{f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in self.connections.items()},
-            **(stack.backend_env if stack is not None else {}),
+    def _settle(self, variables: dict, connections: dict) -> None:
+        """What the settings step wrote is read through the secrets backend only; the
+        domains' own values stand for what no stack writes (e.g. the lineage switch)."""
+        settings = self.settings
+        own = {k: v for k, v in variables.items() if k not in settings.variables}
+        own_connections = {
+            k: v
+            for k, v in connections.items()
+            if k not in settings.connections or k in EMULATION_CONNECTIONS
         }
+        self.variables = {**own, **settings.variables}
+        self.connections = {**settings.connections, **own_connections}
+        self.env = {
+            **self.aws.environment(principal=MWAA_ROLE),  # bare boto3 in a task: the MWAA role
+            **{f"AIRFLOW_VAR_{k.upper()}": str(v) for k, v in own.items()},
+            **{f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in own_connections.items()},
+            **settings.backend_env(),
+        }
+
+    @contextmanager
+    def acting(self):
+        """Its stack's role names for a block (one process may hold several stacks)."""
+        from devkit.iam.recorder import stack_roles
+
+        with stack_roles(self.roles):
+            yield
 
     def check_iam(self, everything: bool = False):
         """Its runs' accesses (since the last check, or all) against its roles' policies.
@@ -176,15 +227,28 @@ class LocalPipeline:
         start = 0 if everything else self._checked
         records = self.accesses[start:]
         self._checked = len(self.accesses)
-        return check(records, self.policies(), principals=ROLE_NAMES if everything else ())
+        with self.acting():
+            return check(records, self.policies(), principals=ROLE_NAMES if everything else ())
 
     def policies(self) -> dict[str, list[dict]]:
-        """Each role's policies in infra/pipelines.yaml, for this pipeline's resources."""
+        """Each role's policies in infra/pipelines.yaml, resolved with its stack's resources."""
         from devkit.iam.policies import policies_for
         from devkit.iam.recorder import ROLE_NAMES
-        from devkit.run.local_stack import local_resources
 
-        return policies_for(local_resources(self), principals=ROLE_NAMES)
+        return policies_for(self.resources, principals=ROLE_NAMES)
+
+    @contextmanager
+    def variable_written(self, name: str, value: str):
+        """A Variable as the settings step would write it (e.g. `datahub_gms_url` "none",
+        what the stack outputs while DataHubGmsUrl is empty), for a block."""
+        secrets = self.aws.client("secretsmanager")
+        secret = f"{self.settings.kwargs['variables_prefix']}/{name}"
+        saved = secrets.get_secret_value(SecretId=secret)["SecretString"]
+        secrets.put_secret_value(SecretId=secret, SecretString=value)
+        try:
+            yield
+        finally:
+            secrets.put_secret_value(SecretId=secret, SecretString=saved)
 
     def domain(self, name: str) -> LocalDomain:
         return next(d for d in self.domains if d.name == name)
@@ -226,11 +290,22 @@ class LocalPipeline:
         finally:
             self.accesses.extend(LOG.since(mark))
 
+    @contextmanager
     def environment(self, without: tuple[str, ...] = ()):
-        """This pipeline's settings as env vars for a block; `without` unsets some."""
+        """This pipeline's settings for a block: the secrets backend's and what no stack
+        writes, as env vars, with its roles' names. `without` hides some, named as
+        AIRFLOW_VAR_X / AIRFLOW_CONN_Y (from the backend too)."""
         from devkit.emulator import patched_environ
 
-        return patched_environ({**self.env, **dict.fromkeys(without)})
+        backend_is_read_per_lookup()
+        hidden = {
+            name.split("_", 2)[2].lower()
+            for name in without
+            if name.startswith(("AIRFLOW_VAR_", "AIRFLOW_CONN_"))
+        }
+        env = {**self.env, **self.settings.backend_env(hidden), **dict.fromkeys(without)}
+        with patched_environ(env), self.acting():
+            yield
 
     def effects(self) -> dict[str, object]:
         effects: dict[str, object] = {}

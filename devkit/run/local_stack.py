@@ -1,20 +1,22 @@
-"""The stack of infra/pipelines.yaml as the local emulation names it.
+"""What a stack of infra/pipelines.yaml on the emulation is made of, asked of the
+emulated CloudFormation itself.
 
-The template is the one definition of the AWS resources. Locally they get local names
-(`LocalNames`: `local-lake`, or `lake-<tag>` in tests); `local_resources(pipeline)`
-maps each logical id to that name (its Ref and ARN follow from it) plus the few values
-that are ids rather than names (the EMR Serverless application, the workgroup id).
-The IAM check resolves the roles' policies with it, and resources whose shape the
-DAGs rely on (the Glue crawlers) are created locally from the template's own
-properties (`create_crawlers`).
+`deploy up`'s own steps create the stack (devkit/run/local_up.py); every local pipeline,
+the run command's and each test's, then takes its names from it: logical id -> physical
+id from ListStackResources and each `Fn::GetAtt` the template uses from the stack's
+resources (`resources_of`), as the IAM check resolves the roles' policies with it.
+Nothing here names a resource by hand. Airflow reads the Variables and Connections the
+settings step wrote through the secrets backend the template configures on MWAA
+(`secrets_backend`).
 """
 
 from __future__ import annotations
 
-from devkit.domains import Pipeline, datahub
+from functools import cache
+
 from devkit.iam import recorder
-from devkit.iam.infra_policies import INFRA_DIR, Resolver
-from devkit.iam.policies import split_resources, stack_resources, template
+from devkit.iam.infra_policies import INFRA_DIR, NAME_PROPERTY, SUB_PLACEHOLDER, Resolver
+from devkit.iam.policies import template
 from devkit.paths import REPO
 
 # Parameters the template needs that have no meaning on the emulation.
@@ -58,72 +60,128 @@ def apply_stack(aws, stack: str, parameters: dict[str, str]) -> dict[str, str]:
     return airflow_settings.stack_outputs(clients.cloudformation, stack)
 
 
-def local_resources(pipeline: Pipeline) -> dict[str, str]:
-    """The template's resources as this local pipeline names them."""
-    from lakehouse.conventions import Var
+@cache
+def dag_usage():
+    """What the settings step asks of the DAGs (deploy.dag_usage), found in this process:
+    the same probe its subprocess runs, parsed once per process instead of once per
+    stack (a cold Airflow start each)."""
+    from deploy.dag_usage import DagUsage
+    from deploy.dags.usage import usage
+    from devkit.paths import REPO
 
-    names, aws, variables = pipeline.names, pipeline.aws, pipeline.variables
-    application = str(variables.get(Var.EMR_SERVERLESS_APPLICATION_ID, "no-application"))
-    workgroup = str(variables.get(Var.REDSHIFT_WORKGROUP, "local"))
-    workgroup_arn = f"arn:aws:redshift-serverless:{aws.region}:{aws.account_id}:workgroup/"
-    workgroup_id = aws.workgroup_id({"workgroupName": workgroup})  # as the IAM check has it
-    return stack_resources(
-        aws.account_id,
-        aws.region,
-        names.project,
-        names={
-            "MwaaBucket": names.bucket("mwaa"),
-            "LandingBucket": names.landing_bucket,
-            "LakeBucket": names.lake_bucket,
-            "AlertsTopic": names.bucket("airflow-alerts"),
-            "AthenaWorkgroup": str(variables.get(Var.ATHENA_WORKGROUP, "primary")),
-            "TickitGoldDatabase": names.database("tickit_gold"),
-            "LakeBronzeDatabase": names.database("lake_bronze"),
-            "LakeSilverDatabase": names.database("lake_silver"),
-            "LakeGoldDatabase": names.database("lake_gold"),
-            "DataHubCluster": datahub.cluster(names),
-            "DataHubLogGroup": datahub.log_group(names),
-            "MwaaEnvironment": "local",
-            "RedshiftWorkgroup": workgroup,
-        },
-        ids={
-            "SparkApplication.ApplicationId": application,
-            "SparkApplication.Arn": (
-                f"arn:aws:emr-serverless:{aws.region}:{aws.account_id}:/applications/{application}"
-            ),
-            "RedshiftWorkgroup.Workgroup.WorkgroupId": workgroup_id,
-            "RedshiftWorkgroup.Workgroup.WorkgroupArn": workgroup_arn + workgroup_id,
-        },
-    )
+    return DagUsage.from_report(usage(REPO / "dags"))
 
 
-def stack_names(pipeline: Pipeline) -> dict[str, str]:
-    """Logical id -> local physical name of every named resource of the template (roles,
-    buckets, databases, crawlers, ...): what the access record writes as `${LogicalId}`."""
-    names, values = split_resources(local_resources(pipeline))
-    resolver = Resolver(template(), values=values, names=names)
-    found = dict(recorder.ROLE_NAMES)
-    for logical_id in template()["Resources"]:
-        name = resolver.name_of(logical_id)
-        if not name.endswith("-SAMPLE"):  # no name of its own: CloudFormation makes one
-            found[logical_id] = name
+def physical_ids(aws, stack: str, cfn=None) -> dict[str, tuple[str, str]]:
+    """Logical id -> (type, physical id) of every resource CloudFormation made.
+    (ListStackResources: moto's DescribeStackResources drops the logical id of resources
+    an update added.)"""
+    found = {}
+    pages = (cfn or aws.client("cloudformation")).get_paginator("list_stack_resources")
+    for page in pages.paginate(StackName=stack):
+        for resource in page["StackResourceSummaries"]:
+            if resource.get("PhysicalResourceId"):
+                found[resource["LogicalResourceId"]] = (
+                    resource["ResourceType"],
+                    resource["PhysicalResourceId"],
+                )
     return found
 
 
-def create_crawlers(pipeline: Pipeline) -> None:
-    """The template's crawlers, as CloudFormation would create them (set-up principal);
-    the DAGs' operators then only get, update and start them, as on AWS. Crawler names
-    derive from the stack's name (LocalNames.project): each pipeline has its own."""
-    names, values = split_resources(local_resources(pipeline))
-    resolver = Resolver(template(), values=values, names=names)
-    glue = pipeline.aws.client("glue")
-    existing = set(glue.list_crawlers().get("CrawlerNames", []))
-    for resource in template()["Resources"].values():
-        if resource["Type"] != "AWS::Glue::Crawler":
-            continue
-        properties = resolver.resolve(resource["Properties"])
-        if properties["Name"] not in existing:
-            glue.create_crawler(**properties)
+def name_in(kind: str, physical_id: str) -> str:
+    """A resource's name from its physical id (Ref), for the types whose Ref is an ARN."""
+    if kind == "AWS::SecretsManager::Secret":  # `...:secret:<name>-<6 random characters>`
+        return physical_id.split(":secret:", 1)[1][:-7]
+    if kind == "AWS::ECS::TaskDefinition":  # `...:task-definition/<family>:<revision>`
+        return physical_id.rsplit("/", 1)[1].rsplit(":", 1)[0]
+    if kind in ("AWS::SNS::Topic", "AWS::IAM::ManagedPolicy"):
+        return physical_id.rsplit(":", 1)[1].rsplit("/", 1)[-1]
+    return physical_id
+
+
+def attributes_used() -> set[tuple[str, str]]:
+    """(logical id, attribute) of every `Fn::GetAtt` and `${X.Attr}` in the template."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Fn::GetAtt":
+                    parts = value.split(".", 1) if isinstance(value, str) else value
+                    if isinstance(parts[1], str):
+                        found.add((parts[0], parts[1]))
+                elif key == "Fn::Sub":
+                    text = value if isinstance(value, str) else value[0]
+                    for literal, name in SUB_PLACEHOLDER.findall(text):
+                        if not literal and "." in name and "::" not in name:
+                            found.add(tuple(name.split(".", 1)))  # type: ignore[arg-type]
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(template()["Resources"])
+    return found
+
+
+def stack_attributes(aws, stack: str, made) -> dict[str, str]:
+    """`X.Attr` -> what `Fn::GetAtt` answers on the emulated stack. The API has no
+    GetAtt: the stack's own resource objects (moto's CloudFormation) answer it. A role's
+    `RoleId` is the recorder's (the sessions it records claim it: devkit/iam/recorder.py)."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    resources = cloudformation_backends[aws.account_id][aws.region].get_stack(stack).resource_map
+    found = {}
+    for logical_id, attribute in attributes_used():
+        if logical_id not in made:
+            continue  # a type moto's CloudFormation skips: the resolver's sample stands
+        if attribute == "RoleId":
+            found[f"{logical_id}.RoleId"] = recorder.role_id(logical_id)
+        else:
+            value = resources[logical_id].get_cfn_attribute(attribute)
+            found[f"{logical_id}.{attribute}"] = as_cloudformation(made[logical_id][0], value)
+    return found
+
+
+def as_cloudformation(kind: str, arn):
+    """What CloudFormation answers where moto answers otherwise: a log group's `Arn` ends
+    with `:*` (AWS::Logs::LogGroup return values, CloudFormation User Guide); moto 5's
+    does not, which would deny every log stream the template grants."""
+    if kind == "AWS::Logs::LogGroup" and not str(arn).endswith(":*"):
+        return f"{arn}:*"
+    return arn
+
+
+def resources_of(aws, stack: str) -> dict[str, str]:
+    """What `devkit.iam.policies.policies_for` takes, from the stack itself: its pseudo
+    parameters and parameters, each resource's name (logical id -> name) and each
+    attribute the template reads."""
+    cfn = aws.client("cloudformation")
+    made = physical_ids(aws, stack, cfn)
+    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    return {
+        "AWS::AccountId": aws.account_id,
+        "AWS::Region": aws.region,
+        "AWS::StackName": stack,
+        **{p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])},
+        **_names(made),
+        **stack_attributes(aws, stack, made),
+    }
+
+
+def stack_names(aws, stack: str) -> dict[str, str]:
+    """Logical id -> name of every resource the stack made (roles, buckets, databases,
+    crawlers, ...): what the access record writes as `${LogicalId}`. Types with no name
+    of their own (a bucket policy is its bucket's) are left out."""
+    return _names(physical_ids(aws, stack))
+
+
+def _names(made: dict[str, tuple[str, str]]) -> dict[str, str]:
+    return {
+        logical: name_in(kind, physical)
+        for logical, (kind, physical) in made.items()
+        if kind in NAME_PROPERTY
+    }
 
 
 def secrets_backend(aws, stack: str, principal: str = "MwaaExecutionRole") -> tuple[str, dict]:

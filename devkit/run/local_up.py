@@ -95,11 +95,13 @@ def up(
     Idempotent, as deploy up is: a second call changes nothing."""
     from deploy.up import cli, command
     from deploy.up.run import Run
+    from devkit.run.local_stack import dag_usage
 
     top = argparse.ArgumentParser(prog="python -m deploy")  # deploy up's flags alone
     cli.add_parser(top.add_subparsers(dest="command", required=True), aws.region)
     args = top.parse_args(argv(aws, stack, parameters or {}))
-    run = Run(cli.options_from(args), clients(aws), say)
+    usage = lambda repo: dag_usage()  # noqa: E731 - the DAGs of this checkout, parsed once
+    run = Run(cli.options_from(args), clients(aws), say, usage=usage)
     order = tuple(step for step in command.STEPS if step[0] not in SKIPPED_LOCALLY)
     command.up(run, order)
     for name, why in SKIPPED_LOCALLY.items():
@@ -139,15 +141,9 @@ def check_administrator(records):
     return check(mine, {ADMINISTRATOR: [ADMINISTRATOR_ACCESS]}, principals=[ADMINISTRATOR])
 
 
-# Connections the emulation answers its own way, so Airflow must not take the stack's:
-# the SQL check operators' Redshift connection is PostgreSQL, not IAM authentication
-# to a workgroup endpoint (redshift_connector speaks Redshift's dialect of the protocol).
-EMULATION_CONNECTIONS = ("redshift_default",)
-
-
 def stack_settings(aws, outputs: dict[str, str]):
-    """The Variables `deploy infra settings` wrote for the stack, and the environment
-    that points Airflow's secrets backend at them (devkit/run/local_stack.py)."""
+    """The Variables and Connections `deploy infra settings` wrote for the stack, and
+    Airflow's secrets backend as the template configures it (devkit/run/local_stack.py)."""
     import json
 
     from devkit.run.local_env import StackSettings
@@ -155,50 +151,56 @@ def stack_settings(aws, outputs: dict[str, str]):
 
     secrets = aws.client("secretsmanager")
     variables = written(secrets, outputs["AirflowVariablesPrefix"])
-    connections = set(written(secrets, outputs["AirflowConnectionsPrefix"]))
-    path, kwargs = secrets_backend(aws, outputs["RedshiftWorkgroup"])
-    # Only what the settings step wrote is asked for (what else a task looks up, e.g.
-    # the lineage switch, no stack writes: asking would only miss, on MWAA too).
-    kwargs["variables_lookup_pattern"] = _exactly(variables)
-    kwargs["connections_lookup_pattern"] = _exactly(connections - set(EMULATION_CONNECTIONS))
-    backend = {
-        "AIRFLOW__SECRETS__BACKEND": path,
-        "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(kwargs),
-    }
-    return StackSettings(variables, backend)
+    connections = written(secrets, outputs["AirflowConnectionsPrefix"])
+    path, kwargs = secrets_backend(aws, outputs["MwaaEnvironmentName"])
+    parsed = {conn_id: json.loads(value) for conn_id, value in connections.items()}
+    return StackSettings(variables, parsed, path, kwargs)
 
 
 def written(secrets, prefix: str) -> dict[str, str]:
-    """The secrets under `<prefix>/`: name without the prefix -> value."""
-    found = {}
-    for page in secrets.get_paginator("list_secrets").paginate(
-        Filters=[{"Key": "name", "Values": [prefix + "/"]}]
-    ):
-        for secret in page["SecretList"]:
+    """The secrets under `<prefix>/`: name without the prefix -> value (BatchGetSecretValue:
+    twenty per call rather than a call per secret)."""
+    found: dict[str, str] = {}
+    more: dict[str, str] = {}
+    while True:
+        page = secrets.batch_get_secret_value(
+            Filters=[{"Key": "name", "Values": [prefix + "/"]}], MaxResults=20, **more
+        )
+        for secret in page["SecretValues"]:
             if secret["Name"].startswith(prefix + "/"):
-                value = secrets.get_secret_value(SecretId=secret["Name"])["SecretString"]
-                found[secret["Name"][len(prefix) + 1 :]] = value
-    return found
+                found[secret["Name"][len(prefix) + 1 :]] = secret["SecretString"]
+        if not page.get("NextToken"):
+            return found
+        more = {"NextToken": page["NextToken"]}
 
 
-def _exactly(names) -> str:
-    import re
+def new_stack_name() -> str:
+    """A test's own stack: unique in the emulated account, a valid workgroup name."""
+    import uuid
 
-    return "^(" + "|".join(re.escape(n) for n in sorted(names)) + ")$"
+    return f"t{uuid.uuid4().hex[:10]}"
 
 
-def pipeline_on_stack(aws, scale: float = 1.0, domains=None):
-    """The `local` environment's stack by `deploy up`'s own steps, then a LocalPipeline
-    on it: the stack's names, roles and settings, and what the domains add."""
+def pipeline_on_stack(aws, stack: str | None = None, scale: float = 1.0, domains=None):
+    """A stack by `deploy up`'s own steps (the `local` environment's, or a test's own
+    `stack` with its own Redshift database), then a LocalPipeline on it: the stack's
+    names, roles and settings, and what the domains add."""
     from devkit.iam.recorder import LOG, use_stack_roles
     from devkit.run.local_env import LocalPipeline, StackNames
 
     mark = LOG.mark()
-    outputs = up(aws)  # its progress lines go to the run's log
+    parameters = {"RedshiftDatabaseName": f"dev_{stack}"} if stack else {}
+    outputs = up(aws, stack, parameters, say=_quiet if stack else print)
     checked = check_administrator(LOG.since(mark))
     if not checked.ok:  # every call of the administrator is a named, allowed IAM action
         raise RuntimeError("deploy up's administrator: " + "; ".join(checked.problems()))
-    roles = role_logical_ids(aws, outputs["RedshiftWorkgroup"])
-    use_stack_roles({logical: name for name, logical in roles.items()})
-    settings = stack_settings(aws, outputs)
-    return LocalPipeline(aws, StackNames.of(outputs), scale, domains, settings)
+    name = outputs["MwaaEnvironmentName"]
+    roles = {logical: role for role, logical in role_logical_ids(aws, name).items()}
+    if stack is None:  # the run command's (and serve's) one stack: for the whole process,
+        use_stack_roles(roles)  # `--ui`'s and a shell's runs included
+    names = StackNames.of(outputs, tag=stack or "")
+    return LocalPipeline(aws, names, stack_settings(aws, outputs), roles, scale, domains)
+
+
+def _quiet(line: str) -> None:
+    """A test's stack: deploy up's progress lines would only fill the test's output."""

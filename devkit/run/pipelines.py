@@ -161,7 +161,8 @@ def record_accesses(console: Console, pipeline, dag_ids: list[str], complete: bo
     from devkit.iam.access_record import write
     from devkit.run.local_stack import stack_names
 
-    path = write(pipeline.accesses, stack_names(pipeline), dag_ids, complete)
+    names = stack_names(pipeline.aws, pipeline.names.project)
+    path = write(pipeline.accesses, names, dag_ids, complete)
     console.say(f"Access record (for `make review`): {path.relative_to(REPO)}")
 
 
@@ -170,7 +171,7 @@ def provision(aws, scale: float, dag_ids: list[str]):
     from devkit.domains import for_dags
     from devkit.run.local_up import pipeline_on_stack
 
-    return pipeline_on_stack(aws, scale, for_dags(dag_ids))
+    return pipeline_on_stack(aws, scale=scale, domains=for_dags(dag_ids))
 
 
 def settings_provided(console: Console, catalog, dag_ids: list[str], pipeline) -> bool:

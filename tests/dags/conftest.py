@@ -8,7 +8,7 @@ import pytest
 
 from devkit.airflow.settings import migrate_metadata_db
 from devkit.domains import for_dags
-from devkit.run.local_env import LocalPipeline
+from devkit.run.local_up import new_stack_name, pipeline_on_stack
 
 
 @pytest.fixture(autouse=True)
@@ -39,12 +39,15 @@ def airflow_db():
 
 @pytest.fixture(scope="module")
 def new_pipeline(local_aws, airflow_db):
-    """A factory of isolated pipelines (unique buckets, databases, topic) on the emulation.
+    """A factory of isolated pipelines on the emulation, each on a stack of its own made
+    by `deploy up`'s steps as the run command's is (devkit/run/local_up.py).
 
-    `new_pipeline("tickit__redshift_load")` provisions only what those DAGs need
-    (their domains' registrations), so a test pays for no other domain's set-up.
+    `new_pipeline("tickit__redshift_load")` adds only what those DAGs' domains register,
+    so a test pays for no other domain's set-up.
     """
-    return lambda *dag_ids: LocalPipeline(local_aws, domains=for_dags(dag_ids) if dag_ids else None)
+    return lambda *dag_ids: pipeline_on_stack(
+        local_aws, new_stack_name(), domains=for_dags(dag_ids) if dag_ids else None
+    )
 
 
 TICKIT_NIGHTS = (date(2008, 1, 2), date(2008, 1, 3))
@@ -59,8 +62,10 @@ def tickit_two_nights(local_aws, airflow_db):
     keeps both files on one xdist worker); the lineage domain makes the plugin record
     the lineage test_tickit__sales_by_category.py asserts.
     """
-    pipeline = LocalPipeline(
-        local_aws, domains=for_dags(("tickit__sales_by_category",), also=("lineage",))
+    pipeline = pipeline_on_stack(
+        local_aws,
+        new_stack_name(),
+        domains=for_dags(("tickit__sales_by_category",), also=("lineage",)),
     )
     pipeline.land(*TICKIT_NIGHTS)
     mark = len(pipeline.aws.statements)

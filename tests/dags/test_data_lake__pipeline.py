@@ -17,9 +17,9 @@ from datetime import date
 import pytest
 
 from devkit.domains import datahub
-from devkit.domains.data_lake import DOMAIN, parquet_counts
-from devkit.iam.policies import denials_without, policies_for
-from devkit.run.local_stack import local_resources
+from devkit.domains.data_lake import parquet_counts
+from devkit.iam.policies import denials_without
+from lakehouse.conventions import Var
 from lakehouse.data_lake import (
     GOLD_TABLES,
     SOURCE_TABLES,
@@ -49,7 +49,7 @@ def lake(new_pipeline):
 
 def job_runs(pipeline) -> list[dict]:
     client = pipeline.aws.client("emr-serverless")
-    app = DOMAIN._applications[pipeline.names]
+    app = pipeline.variables[Var.EMR_SERVERLESS_APPLICATION_ID]
     return [
         client.get_job_run(applicationId=app, jobRunId=run["id"])["jobRun"]
         for run in client.list_job_runs(applicationId=app)["jobRuns"]
@@ -118,7 +118,7 @@ def test_every_job_run_carries_emr_serverless_own_timeout_backstop(lake):
     backend = emrserverless_backends[pipeline.aws.account_id][pipeline.aws.region]
     sent = {
         run.name.split(".")[0]: run.execution_timeout_minutes
-        for run in backend.job_runs[DOMAIN._applications[pipeline.names]]
+        for run in backend.job_runs[pipeline.variables[Var.EMR_SERVERLESS_APPLICATION_ID]]
     }
     expected = {job.task_id: job for job in silver_jobs() + gold_jobs()}
     assert set(sent) == set(expected)
@@ -278,14 +278,12 @@ def test_removing_a_permission_the_lake_uses_fails_naming_role_action_and_resour
     lake, role, action, resource
 ):
     pipeline, _ = lake
-    lines = denials_without(
-        pipeline.accesses, policies_for(local_resources(pipeline)), role, action
-    )
+    lines = denials_without(pipeline.accesses, pipeline.policies(), role, action)
     expected = resource.format(
         lake=pipeline.names.lake_bucket,
         region=pipeline.aws.region,
         account=pipeline.aws.account_id,
-        app=DOMAIN._applications[pipeline.names],
+        app=pipeline.variables[Var.EMR_SERVERLESS_APPLICATION_ID],
     )
     assert lines and all(line.startswith(f"DENIED {role}: {action} on ") for line in lines)
     assert any(f"{action} on {expected}" in line for line in lines), lines

@@ -19,9 +19,8 @@ import pytest
 from devkit.domains import datahub
 from devkit.domains.tickit import GOLD_DATABASE
 from devkit.emulator import FAKE_KEY
-from devkit.iam.policies import denials_without, policies_for
+from devkit.iam.policies import denials_without
 from devkit.paths import REPO as ROOT
-from devkit.run.local_stack import local_resources
 from lakehouse.conventions import Team, Var
 from lakehouse.datahub import CONTAINER_NAME, GLOSSARY_RECIPE, ingest_command
 
@@ -50,13 +49,10 @@ def _lake_table(glue, database: str, table: str, columns: list[str], zone="silve
 def ingested(new_pipeline):
     pipeline = new_pipeline("datahub__ingest_metadata")
     glue = pipeline.aws.client("glue")
-    gold = pipeline.names.database(GOLD_DATABASE)
-    glue.create_database(DatabaseInput={"Name": gold})
+    gold = pipeline.names.database(GOLD_DATABASE)  # the stack's, as its silver below
     _lake_table(glue, gold, "sales_by_category", SALES_BY_CATEGORY_COLUMNS, "gold/tickit")
     # The stack's silver database: the ingestion role reads this stack's databases only.
     silver = pipeline.names.database("lake_silver")
-    if silver not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
-        glue.create_database(DatabaseInput={"Name": silver})
     _lake_table(glue, silver, "patients", ["id", "first", "last", "address"])
     _lake_table(glue, silver, "claims_summary", ["id", "amount"])
     scratch = pipeline.names.database("scratch")  # matches no lakehouse pattern
@@ -160,7 +156,7 @@ def test_glossary_output_defines_every_term_used(ingested):
     [
         # ECS: the task starting the ingestion container, and passing it its roles.
         ("MwaaExecutionRole", "ecs:RunTask", "task-definition/{family}:"),
-        ("MwaaExecutionRole", "iam:PassRole", "role/datahub-ingestion-task"),
+        ("MwaaExecutionRole", "iam:PassRole", "role/{task_role}"),
         # The container, as the task role: its recipes from the MWAA bucket, the catalog.
         ("DataHubTaskRole", "s3:GetObject", "arn:aws:s3:::{mwaa}/dags/recipes/"),
         ("DataHubTaskRole", "glue:GetTables", "table/{gold}/*"),
@@ -170,11 +166,10 @@ def test_removing_a_permission_the_ingestion_uses_fails_naming_role_action_and_r
     ingested, role, action, resource
 ):
     pipeline, _ = ingested
-    lines = denials_without(
-        pipeline.accesses, policies_for(local_resources(pipeline)), role, action
-    )
+    lines = denials_without(pipeline.accesses, pipeline.policies(), role, action)
     expected = resource.format(
         family=pipeline.variables[Var.DATAHUB_TASK_DEFINITION],
+        task_role=pipeline.roles["DataHubTaskRole"],  # as CloudFormation named it
         mwaa=pipeline.names.bucket("mwaa"),
         gold=pipeline.names.database(GOLD_DATABASE),
     )
@@ -185,15 +180,11 @@ def test_removing_a_permission_the_ingestion_uses_fails_naming_role_action_and_r
 
 def test_without_a_datahub_server_the_ingestion_skips_with_one_reason(ingested):
     pipeline, _ = ingested
-    name = f"AIRFLOW_VAR_{Var.DATAHUB_GMS_URL.value.upper()}"
-    saved = pipeline.env[name]
-    pipeline.env[name] = "none"  # what the stack outputs while DataHubGmsUrl is empty
-    try:
+    # What the settings step writes while the stack's DataHubGmsUrl is empty.
+    with pipeline.variable_written(Var.DATAHUB_GMS_URL, "none"):
         result = pipeline.run(
             "datahub__ingest_metadata", date(2008, 1, 4), only="datahub_configured|ingest_glossary"
         )
-    finally:
-        pipeline.env[name] = saved
     assert result.state == "success"
     states = {t.task_id: t.state for t in result.tasks}
     assert states == {"datahub_configured": "success", "ingest_glossary": "skipped"}

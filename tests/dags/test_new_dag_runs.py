@@ -16,7 +16,7 @@ import pytest
 
 from devkit.airflow.dagrun import interval_end, run_dag
 from devkit.domains import for_dags
-from devkit.run.local_env import LocalPipeline
+from devkit.run.local_up import new_stack_name, pipeline_on_stack
 from devkit.tools.new_dag import write
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ def test_the_scaffold_dag_lands_its_night_using_only_the_house_resources(
     dags.mkdir()
     tests.mkdir()
     _, test_file = write(DAG_ID, dags_dir=dags, tests_dir=tests)
-    pipeline = LocalPipeline(local_aws, domains=for_dags(()))  # the house only, as promised
+    pipeline = pipeline_on_stack(local_aws, new_stack_name(), domains=for_dags(()))  # house only
 
     with pipeline.environment():
         result = run_dag(DAG_ID, interval_end(DAY), dag=_parsed_and_serialized(dags))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from devkit.domains import for_dags
-from devkit.run.local_env import LocalPipeline
+from devkit.run.local_up import new_stack_name, pipeline_on_stack
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ def new_dags(airflow_db):
 
 @pytest.fixture(scope="module")
 def pipeline(local_aws, airflow_db):
-    return LocalPipeline(local_aws, domains=for_dags(()))  # the house's resources only
+    return pipeline_on_stack(local_aws, new_stack_name(), domains=for_dags(()))  # the house's
 
 
 def run(pipeline, new_dags, dag_id: str):

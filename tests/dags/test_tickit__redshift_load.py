@@ -112,10 +112,16 @@ def failure_log(result, task_id: str) -> str:
     return task.log.read_text()
 
 
-def test_a_missing_variable_fails_naming_it(new_pipeline):
+@pytest.fixture(scope="module")
+def one_night(new_pipeline):
+    """A pipeline of its own (its own stack) with one night landed: the failure tests'."""
     pipeline = new_pipeline(DAG_ID)
     pipeline.land(DAY1)
+    return pipeline
 
+
+def test_a_missing_variable_fails_naming_it(one_night):
+    pipeline = one_night
     result = pipeline.run(
         DAG_ID, DAY1, without=("AIRFLOW_VAR_LANDING_BUCKET",), only="wait_for_extracts"
     )
@@ -125,10 +131,8 @@ def test_a_missing_variable_fails_naming_it(new_pipeline):
     assert "Variable landing_bucket not found" in failure_log(result, "wait_for_extracts")
 
 
-def test_a_missing_connection_fails_naming_it(new_pipeline):
-    pipeline = new_pipeline(DAG_ID)
-    pipeline.land(DAY1)
-
+def test_a_missing_connection_fails_naming_it(one_night):
+    pipeline = one_night
     result = pipeline.run(
         DAG_ID, DAY1, without=("AIRFLOW_CONN_REDSHIFT_DEFAULT",), only=r"users\.check_staging_keys"
     )

@@ -102,7 +102,7 @@ def test_crawler_is_configured_run_and_catalogs_the_partitions(unloaded):
     assert crawler["Targets"]["S3Targets"] == [
         {"Path": f"s3://{pipeline.names.lake_bucket}/{GOLD_SALES_BY_CATEGORY_PREFIX}"}
     ]
-    assert crawler["Role"].endswith(":role/local-glue-crawler")
+    assert crawler["Role"].endswith(":role/" + pipeline.roles["GlueCrawlerRole"])  # the stack's
     assert [run["State"] for run in new_crawls] == ["COMPLETED"], "crawled exactly once"
     table = glue.get_table(DatabaseName=gold_database(pipeline), Name="sales_by_category")
     assert [k["Name"] for k in table["Table"]["PartitionKeys"]] == ["catgroup", "catname"]

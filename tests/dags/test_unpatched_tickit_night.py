@@ -107,7 +107,7 @@ def run_unpatched_lane() -> dict:
     from devkit.domains.tickit import sample_data
     from devkit.emulator import LocalAws
     from devkit.emulator.redshift.postgres import EmbeddedPostgres
-    from devkit.run.local_env import LocalPipeline
+    from devkit.run.local_up import new_stack_name, pipeline_on_stack
     from lakehouse.tickit import TABLES
 
     migrate_metadata_db()
@@ -117,7 +117,8 @@ def run_unpatched_lane() -> dict:
     with tempfile.TemporaryDirectory() as pg_dir:
         with EmbeddedPostgres(data_dir=Path(pg_dir) / "data") as postgres:
             with LocalAws(postgres=postgres, region="us-east-1") as aws:
-                pipeline = LocalPipeline(aws, domains=for_dags((DAG_ID,), also=("lineage",)))
+                domains = for_dags((DAG_ID,), also=("lineage",))
+                pipeline = pipeline_on_stack(aws, new_stack_name(), domains=domains)
                 pipeline.land(NIGHT)
                 threading.setprofile(observe)
                 sys.setprofile(observe)

@@ -70,10 +70,9 @@ def test_the_environments_are_staging_production_and_local():
 
 
 def test_the_local_run_is_the_local_environment():
-    from devkit.run.local_env import LocalNames
+    from devkit.run.local_env import local_stack_name
 
-    assert LocalNames().project == ENVIRONMENTS["local"].stack == "local"
-    assert LocalNames("t1").project == "t1"  # each test module: a stack of its own
+    assert local_stack_name() == ENVIRONMENTS["local"].stack == "local"
 
 
 @pytest.mark.parametrize("first,second", list(itertools.combinations(sorted(ENVIRONMENTS), 2)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from airflow.sdk._shared.module_loading import import_string
 
 from deploy.airflow_settings import AirflowSettings, write_secrets
@@ -47,3 +48,51 @@ def test_the_templates_backend_reads_what_the_settings_command_wrote(local_aws):
         and f"{stack}/airflow/variables/{name}" in a.resource  # this stack's prefix
         for a in reads
     )
+
+
+def _settings_of(local_aws, stack: str, value: str):
+    """A stack's settings as the settings step writes them, and the pipeline's view."""
+    from devkit.run.local_env import StackSettings
+
+    prefix = f"{stack}/airflow"
+    connection = {"conn_type": "aws", "extra": {"role_arn": f"arn:aws:iam::1:role/{stack}"}}
+    written = AirflowSettings(
+        {"landing_bucket": value},
+        {"aws_x": connection},
+        f"{prefix}/variables",
+        f"{prefix}/connections",
+    )
+    write_secrets(local_aws.client("secretsmanager"), written, lambda line: None)
+    path, kwargs = secrets_backend(local_aws, stack)
+    return StackSettings({"landing_bucket": value}, {"aws_x": connection}, path, kwargs)
+
+
+def test_pipelines_on_two_stacks_in_one_process_each_read_their_own(local_aws):
+    """Airflow builds its backend from the environment at every look-up (unless one was
+    configured when it was imported): each pipeline's own prefixes, in turn."""
+    from airflow.sdk import Connection, Variable
+
+    from devkit.emulator import patched_environ
+    from devkit.run.local_env import backend_is_read_per_lookup
+
+    first, second = (f"t{uuid.uuid4().hex[:8]}" for _ in range(2))
+    stacks = {
+        stack: _settings_of(local_aws, stack, f"landing-{stack}") for stack in (first, second)
+    }
+    backend_is_read_per_lookup()
+    for stack in (first, second, first):
+        with patched_environ(stacks[stack].backend_env()):
+            assert Variable.get("landing_bucket") == f"landing-{stack}"
+            assert Connection.get("aws_x").extra_dejson["role_arn"].endswith(f"/{stack}")
+        with patched_environ(stacks[stack].backend_env(hidden={"landing_bucket"})):
+            assert Variable.get("landing_bucket", default=None) is None  # hidden: not asked
+
+
+def test_a_backend_airflow_holds_for_the_process_is_refused_by_name(monkeypatch):
+    from airflow import configuration
+
+    from devkit.run.local_env import backend_is_read_per_lookup
+
+    monkeypatch.setattr(configuration, "secrets_backend_list", [object()] * 3)
+    with pytest.raises(RuntimeError, match="AIRFLOW__SECRETS__BACKEND"):
+        backend_is_read_per_lookup()

@@ -16,7 +16,6 @@ from deploy.redshift_bootstrap import pipeline_user
 from devkit.iam import recorder
 from devkit.paths import REPO
 from devkit.run import local_up
-from devkit.run.local_env import LocalNames
 from devkit.run.local_stack import secrets_backend
 
 
@@ -97,7 +96,7 @@ def test_the_runs_names_are_the_stacks_outputs(made):
 
     _, outputs, _, _ = made
     names = StackNames.of(outputs)
-    assert names.stack_made and not LocalNames().stack_made
+    assert names.project == made[0] and not names.tag  # the run's own stack has no tag
     assert (names.landing_bucket, names.lake_bucket, names.bucket("mwaa")) == (
         outputs["LandingBucket"],
         outputs["LakeBucket"],
@@ -116,7 +115,7 @@ def test_the_runs_settings_are_what_the_settings_step_wrote(made, local_aws):
     settings = local_up.stack_settings(local_aws, outputs)
     assert settings.variables["landing_bucket"] == outputs["LandingBucket"]
     assert settings.variables["lake_gold_database"] == outputs["LakeGoldDatabase"]
-    kwargs = json.loads(settings.backend_env["AIRFLOW__SECRETS__BACKEND_KWARGS"])
+    kwargs = json.loads(settings.backend_env()["AIRFLOW__SECRETS__BACKEND_KWARGS"])
     assert kwargs["variables_prefix"] == outputs["AirflowVariablesPrefix"]
     pattern = kwargs["connections_lookup_pattern"]
     assert not re.match(pattern, "redshift_default")  # the emulation's PostgreSQL
