@@ -81,6 +81,7 @@ SHARED_WORKER = {
         "tests/devkit/emulator/test_emr_serverless.py",
         "tests/devkit/emulator/test_local_spark.py",
         "tests/dags/test_data_lake__pipeline.py",
+        "tests/devkit/run/test_local_up.py",  # the first night runs the data lake's jobs
     ),
     "tickit": ("tests/dags/test_tickit__",),
 }

@@ -78,6 +78,11 @@ class StackNames(LocalNames):
     def of(cls, outputs: dict[str, str]) -> "StackNames":
         return cls(outputs=tuple(sorted(outputs.items())))
 
+    @property
+    def project(self) -> str:
+        """The stack's name: its MWAA environment is named after it (infra/pipelines.yaml)."""
+        return dict(self.outputs)["MwaaEnvironmentName"]
+
     def bucket(self, role: str) -> str:
         o = dict(self.outputs)
         topic = o["AlertsSnsTopicArn"].rsplit(":", 1)[-1]
