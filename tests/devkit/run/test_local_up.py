@@ -84,6 +84,11 @@ def test_every_step_of_deploy_up_ran_in_order(night):
         printed
     )
     assert "Ready: MWAA environment" in printed and "deploy: 0 uploaded" not in printed
+    # infra/pipelines.yaml is over the inline limit: the new stack gets its MwaaBucket
+    # first, then the template goes through that bucket (an update of the new stack).
+    assert "gets its MwaaBucket first, to hold it" in printed
+    assert f"pipelines stack: stack {night[0]}: UPDATE_COMPLETE" in printed
+    assert "validating DAGs (the run's own parse of dags/: 6 DAG(s))" in printed
 
 
 def test_every_dag_ran_and_succeeded_on_the_first_night(night):
@@ -151,16 +156,19 @@ def test_airflow_reads_every_variable_through_the_templates_backend(night, local
         assert backend.get_variable(name) == outputs[output_key(name)], name
 
 
-def test_the_bootstrap_made_the_pipeline_user_no_superuser(night, local_aws):
+def test_the_bootstrap_made_the_pipeline_and_datahub_users_no_superusers(night, local_aws):
     outputs = dict(night[1].names.outputs)
-    user = pipeline_user(outputs["MwaaExecutionRoleArn"])
+    users = (pipeline_user(outputs["MwaaExecutionRoleArn"]), "datahub_ingestion")
     conn = local_aws.postgres.connect(outputs["RedshiftDatabase"])
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (user,))
-            assert cur.fetchall() == [(False,)]
+            cur.execute(
+                "SELECT rolname, rolsuper FROM pg_roles WHERE rolname = ANY(%s)", (list(users),)
+            )
+            assert sorted(cur.fetchall()) == sorted((user, False) for user in users)
     finally:
         conn.close()
+    assert "database bootstrap: 3 SQL file(s) applied" in night[3]
 
 
 def test_the_roles_map_to_their_logical_ids(night, local_aws):
@@ -195,6 +203,11 @@ def test_the_runs_settings_are_what_the_settings_step_wrote(night, local_aws):
     pattern = kwargs["connections_lookup_pattern"]
     assert not re.match(pattern, "redshift_default")  # the emulation's PostgreSQL
     assert re.match(pattern, "aws_default") and re.match(pattern, "aws_redshift_iam_role")
+    secrets = local_aws.client("secretsmanager")
+    written = secrets.get_secret_value(
+        SecretId=f"{outputs['AirflowConnectionsPrefix']}/redshift_default"
+    )  # the stack's, for MWAA: IAM authentication to the workgroup
+    assert json.loads(written["SecretString"])["extra"]["is_serverless"] is True
 
 
 def test_a_second_up_changes_nothing(night, local_aws):
