@@ -148,6 +148,7 @@ def run_selected(args, console: Console, catalog, selection) -> int:
             if night is None:
                 return 2
             pipeline, results = night
+            os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess
             status = summarise(console, results, pipeline, time.monotonic() - started)
             selected = selection.timed + selection.on_assets
             record_accesses(console, pipeline, selected, complete=selected == sorted(catalog))
@@ -219,9 +220,7 @@ def settings_provided(console: Console, catalog, dag_ids: list[str], pipeline) -
 
 
 def land(console: Console, pipeline, days: list[date]) -> None:
-    """The nights after deploy up's sample night into the landing bucket; the settings
-    into os.environ."""
-    os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess
+    """The nights after deploy up's sample night into the landing bucket."""
     objects = pipeline.land(*days) if days else 0
     console.say(
         f"Emulated AWS at {pipeline.aws.endpoint_url}; deploy up landed the first night, "

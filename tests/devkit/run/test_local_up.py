@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import uuid
 from datetime import date
 
@@ -59,7 +60,7 @@ def night(local_aws):
     roles = dict(recorder.ROLE_NAMES)  # the stack's role names are this module's only
     catalog = discover()
     args = pipelines.parse_args(["--days", "1", "--first-day", NIGHT.isoformat()])
-    printed, mark = io.StringIO(), recorder.LOG.mark()
+    printed, mark, environ = io.StringIO(), recorder.LOG.mark(), dict(os.environ)
     with contextlib.redirect_stdout(printed):  # deploy up's lines; the runs' go to Console
         found = pipelines.nights(
             local_aws, args, Console(printed), catalog, select(catalog, None, False), stack
@@ -73,6 +74,7 @@ def night(local_aws):
         local_aws.pipelines.remove(pipeline)
         recorder.use_stack_roles(roles)
         local_aws.client("cloudformation").delete_stack(StackName=stack)
+    assert dict(os.environ) == environ, "the night left its settings in os.environ"
 
 
 def test_every_step_of_deploy_up_ran_in_order(night):
