@@ -86,6 +86,10 @@ def container_environment(env, bucket: str) -> dict[str, str]:
         "DEPLOY_ENV": "local",
         "LAKE_BUCKET": env.names.lake_bucket,
         "LAKEHOUSE_GLUE_DATABASE_SUFFIX": suffix,
+        # The template's: the stack's name, '-' -> '_', then '_' (only its databases).
+        "LAKEHOUSE_GLUE_DATABASE_PREFIX": (
+            env.names.project.replace("-", "_") + "_" if env.names.stack_made else ""
+        ),
         # Local only: the one switch the recipes read; PATCH needs a DataHub server.
         "DATAHUB_TRANSFORMER_SEMANTICS": "OVERWRITE",
         "DATAHUB_LOCAL_OUTPUT_DIR": str(output_dir(env)),
