@@ -73,9 +73,18 @@ def unpause(mwaa, environment: str, dag_id: str) -> None:
     invoke(mwaa, environment, "PATCH", f"/dags/{dag_id}", body={"is_paused": False})
 
 
-def trigger(mwaa, environment: str, dag_id: str, logical_date: str) -> str | None:
+def trigger(
+    mwaa, environment: str, dag_id: str, logical_date: str, interval: tuple[str, str] | None = None
+) -> str | None:
     """POST /dags/{dag_id}/dagRuns for `logical_date` (ISO); the run id, or None when a
-    run of that date exists already (409: the scheduler, or an earlier `up`, made it)."""
+    run of that date exists already (409: the scheduler, or an earlier `up`, made it).
+
+    `interval` (start, end) is the run's data interval. Without it Airflow infers the
+    interval that *ends* at `logical_date` (`infer_manual_data_interval`): the night
+    before the one meant, whose extracts are not there."""
+    body = {"logical_date": logical_date}
+    if interval is not None:
+        body.update(data_interval_start=interval[0], data_interval_end=interval[1])
     path = f"/dags/{dag_id}/dagRuns"
-    run = invoke(mwaa, environment, "POST", path, body={"logical_date": logical_date}, allow=(409,))
+    run = invoke(mwaa, environment, "POST", path, body=body, allow=(409,))
     return None if run.get("status") == 409 else str(run.get("dag_run_id", "?"))

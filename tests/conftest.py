@@ -95,6 +95,7 @@ SHARED_WORKER = {
         "tests/devkit/emulator/emr_serverless/test_job_runs.py",
         "tests/devkit/emulator/emr_serverless/test_local_spark.py",
         "tests/dags/test_data_lake__pipeline.py",
+        "tests/devkit/run/test_local_up.py",  # the first night runs the data lake's jobs
     ),
     "tickit": ("tests/dags/test_tickit__",),
 }

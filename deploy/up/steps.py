@@ -4,7 +4,7 @@ missing and returns one line saying what it did (or why it had nothing to do).""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from deploy import airflow_settings, mwaa_rest, runner
 from deploy.cloudformation import change_sets
@@ -197,17 +197,21 @@ def is_clock_scheduled(dag: dict) -> bool:
 
 def step_first_runs(run: Run) -> str:
     """With --sample-night: the clock-scheduled DAGs' run of that night (the Asset-
-    scheduled ones follow their Assets). A run that exists already is left alone."""
+    scheduled ones follow their Assets). A run that exists already is left alone.
+
+    The run is the one the scheduler makes for the night: logical date the night's
+    midnight, data interval the whole night, given explicitly (mwaa_rest.trigger)."""
     o = run.options
     if not o.sample_night:
         return "skipped (the first runs come at the schedule: see the readiness report)"
     mwaa, env = run.clients.mwaa, _outputs(run)["MwaaEnvironmentName"]
     day = o.sample_day or sample_night.first_night()
-    logical = datetime.combine(day, time(), tzinfo=timezone.utc).isoformat()
+    start = datetime.combine(day, time(), tzinfo=timezone.utc)
+    night = (start.isoformat(), (start + timedelta(days=1)).isoformat())
     started, existing = [], []
     for dag_id, dag in sorted(mwaa_rest.dags(mwaa, env).items()):
         if is_clock_scheduled(dag):
-            made = mwaa_rest.trigger(mwaa, env, dag_id, logical)
+            made = mwaa_rest.trigger(mwaa, env, dag_id, night[0], night)
             (started if made else existing).append(dag_id)
     return f"night {day}: started {', '.join(started) or 'none'}; already there: " + (
         ", ".join(existing) or "none"

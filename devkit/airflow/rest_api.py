@@ -9,8 +9,9 @@ deploy and `deploy up` make, in the API's shapes:
   `last_parsed_time` and `timetable_summary`;
 - GET /importErrors: each file that failed to parse, with its traceback;
 - PATCH /dags/{dag_id} {"is_paused": bool};
-- POST /dags/{dag_id}/dagRuns {"logical_date": ..., "conf": {...}}: queued, and
-  handed to `on_trigger` (a caller may run it); 409 for a logical date that has a run.
+- POST /dags/{dag_id}/dagRuns {"logical_date": ..., "data_interval_start"/"_end": ...,
+  "conf": {...}}: queued (`runs`), and handed to `on_trigger`; 409 for a logical date
+  that has a run. The local run executes the queued runs (devkit/run/local_up.py).
 
 New DAGs start paused, as with Airflow's (and MWAA's) `dags_are_paused_at_creation`.
 The folder is parsed again whenever a file in it changed.
@@ -139,10 +140,15 @@ class LocalAirflowApi:
             r["dag_id"] == dag_id and r["logical_date"] == logical_date for r in self.runs
         ):  # Airflow's unique (dag_id, logical_date)
             return 409, {"detail": f"DAG Run of {dag_id} at {logical_date} already exists"}
+        start, end = body.get("data_interval_start"), body.get("data_interval_end")
+        if (start is None) != (end is None):  # Airflow's TriggerDAGRunPostBody check
+            return 422, {"detail": "give both data_interval_start and data_interval_end, or none"}
         run = {
             "dag_run_id": body.get("dag_run_id") or f"manual__{logical_date or uuid.uuid4()}",
             "dag_id": dag_id,
             "logical_date": logical_date,
+            "data_interval_start": start,  # None: Airflow infers the one ending at logical_date
+            "data_interval_end": end,
             "conf": body.get("conf") or {},
             "state": "queued",
             "run_type": "manual",

@@ -61,15 +61,14 @@ def apply_stack(aws, stack: str, parameters: dict[str, str]) -> dict[str, str]:
 
 
 @cache
-def dag_usage():
-    """What the settings step asks of the DAGs (deploy.dag_usage), found in this process:
-    the same probe its subprocess runs, parsed once per process instead of once per
-    stack (a cold Airflow start each)."""
-    from deploy.dag_usage import DagUsage
-    from deploy.dags.usage import usage
-    from devkit.paths import REPO
+def dag_catalog() -> dict:
+    """The DAGs of this checkout (deploy/dags/catalog.py), parsed once per process: what
+    the settings step asks of them and what stands in for the deploy's validation, for
+    every stack of the process (a test's each) instead of a cold Airflow start per stack."""
+    from deploy.dags.catalog import discover
+    from devkit.paths import DAGS_DIR
 
-    return DagUsage.from_report(usage(REPO / "dags"))
+    return discover(DAGS_DIR)
 
 
 def physical_ids(aws, stack: str, cfn=None) -> dict[str, tuple[str, str]]:

@@ -1,10 +1,13 @@
 """Run the DAGs in dags/ end to end on this machine: the README's run command.
 
 Starts an embedded PostgreSQL (standing in for Redshift) and a moto server on
-loopback, lets every domain in devkit/domains/ provision its resources and
-land its sample data, then runs each DAG with dag.test() on a SQLite metadata
-DB: time-scheduled DAGs once per night, then each Asset-scheduled DAG once all
-of its Assets were updated. Prints one live line per DAG run, then a per-task
+loopback, runs `deploy up --sample-night` there from the empty account (every
+step: stack, deploy, settings, bootstrap, sample night, unpause, first runs,
+readiness; devkit/run/local_up.py), lets every domain in devkit/domains/ add
+what it needs and land the later nights, then runs each DAG with dag.test() on
+a SQLite metadata DB: the first runs deploy up queued on the emulated MWAA, the
+time-scheduled DAGs once per later night, then each Asset-scheduled DAG once
+all of its Assets were updated. Prints one live line per DAG run, then a per-task
 table and what the run left behind; full logs go to .airflow/logs/. Exits
 non-zero if any task did not succeed.
 """
@@ -129,7 +132,7 @@ def list_dags(console: Console, catalog) -> None:
 
 
 def run_selected(args, console: Console, catalog, selection) -> int:
-    """Provision, check settings, land, run, summarise; then the UI if asked."""
+    """Start the warehouse and the emulation, run the nights there; then the UI if asked."""
     from devkit.airflow.settings import migrate_metadata_db
     from devkit.emulator import LocalAws
     from devkit.emulator.redshift.postgres import EmbeddedPostgres
@@ -141,19 +144,34 @@ def run_selected(args, console: Console, catalog, selection) -> int:
     with EmbeddedPostgres(data_dir=LOCAL_PG_DATA) as postgres:
         postgres.drop_all_databases()  # every run starts from an empty warehouse
         with LocalAws(postgres) as aws:
-            selected = selection.timed + selection.on_assets
-            pipeline = provision(aws, args.scale, selected)
-            if not settings_provided(console, catalog, selected, pipeline):
+            night = nights(aws, args, console, catalog, selection)
+            if night is None:
                 return 2
-            land(console, pipeline, days)
-            results = run_in_order(
-                console, pipeline, catalog, selection, days, args.dag, args.with_upstream
-            )
+            pipeline, results = night
+            os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess
             status = summarise(console, results, pipeline, time.monotonic() - started)
+            selected = selection.timed + selection.on_assets
             record_accesses(console, pipeline, selected, complete=selected == sorted(catalog))
             if args.ui:
                 serve_ui(console)
     return status
+
+
+def nights(aws, args, console: Console, catalog, selection, stack: str | None = None):
+    """`deploy up --sample-night` from the empty emulated account (its first runs are the
+    first night), then the other nights: (pipeline, DagRun results), or None when the
+    domains lack a setting the DAGs read (named). `stack`: a test's, instead of local's."""
+    days = [args.first_day + timedelta(days=n) for n in range(args.days)]
+    selected = selection.timed + selection.on_assets
+    pipeline = provision(aws, args.scale, selected, days[0], catalog, stack)
+    if not settings_provided(console, catalog, selected, pipeline):
+        return None
+    land(console, pipeline, days[1:])
+    first = first_runs(console, pipeline, selection)
+    results = run_in_order(
+        console, pipeline, catalog, selection, days, args.dag, args.with_upstream, first
+    )
+    return pipeline, results
 
 
 def record_accesses(console: Console, pipeline, dag_ids: list[str], complete: bool) -> None:
@@ -166,12 +184,27 @@ def record_accesses(console: Console, pipeline, dag_ids: list[str], complete: bo
     console.say(f"Access record (for `make review`): {path.relative_to(REPO)}")
 
 
-def provision(aws, scale: float, dag_ids: list[str]):
-    """The `local` stack and a LocalPipeline on it, with these DAGs' domains."""
+def provision(aws, scale: float, dag_ids: list[str], night: date, catalog, stack=None):
+    """The `local` stack by `deploy up --sample-night` (that night landed, its first runs
+    queued) and a LocalPipeline on it, with these DAGs' domains."""
     from devkit.domains import for_dags
     from devkit.run.local_up import pipeline_on_stack
 
-    return pipeline_on_stack(aws, scale=scale, domains=for_dags(dag_ids))
+    return pipeline_on_stack(aws, stack, scale, for_dags(dag_ids), night=night, catalog=catalog)
+
+
+def first_runs(console: Console, pipeline, selection) -> list[tuple]:
+    """The runs deploy up queued on the emulated MWAA (its first runs): those of the
+    selected DAGs, in the order they were triggered; the others are named, not run."""
+    from devkit.run.local_up import triggered
+
+    queued = triggered(dict(pipeline.names.outputs)["MwaaEnvironmentName"])
+    for dag_id, day, _ in queued:
+        if dag_id not in selection.timed:
+            console.say(f"{dag_id}: triggered by deploy up for {day}, not selected (--dag)")
+    for dag_id in sorted(set(selection.timed) - {run[0] for run in queued}):
+        console.say(f"{dag_id}: not among deploy up's first runs: no run on the first night")
+    return [run for run in queued if run[0] in selection.timed]
 
 
 def settings_provided(console: Console, catalog, dag_ids: list[str], pipeline) -> bool:
@@ -188,10 +221,12 @@ def settings_provided(console: Console, catalog, dag_ids: list[str], pipeline) -
 
 
 def land(console: Console, pipeline, days: list[date]) -> None:
-    """The nights' sample data into the landing bucket; the settings into os.environ."""
-    os.environ.update(pipeline.env)  # kept for `--ui`, which runs in a subprocess
-    objects = pipeline.land(*days)
-    console.say(f"Emulated AWS at {pipeline.aws.endpoint_url}; landed {objects} source objects")
+    """The nights after deploy up's sample night into the landing bucket."""
+    objects = pipeline.land(*days) if days else 0
+    console.say(
+        f"Emulated AWS at {pipeline.aws.endpoint_url}; deploy up landed the first night, "
+        f"the domains {objects} source objects of the nights after"
+    )
 
 
 def run_in_order(
@@ -202,15 +237,20 @@ def run_in_order(
     days: list[date],
     asked: list[str] | None,
     with_upstream: bool,
+    first: list[tuple] | None = None,
 ) -> list[DagRunResult]:
-    """Time-scheduled DAGs per night, then Asset-scheduled DAGs as their Assets update.
+    """The first night's runs (`first`: deploy up's, queued on the emulated MWAA; without
+    them the time-scheduled DAGs), the time-scheduled DAGs per later night, then the
+    Asset-scheduled DAGs as their Assets update.
 
     `asked` are the --dag ids; without --with-upstream the Asset-scheduled ones among
     them run once the timed ones did, as if triggered by hand.
     """
     runs = DagRuns(console, pipeline)
     gc.enable()
-    for day in days:
+    for dag_id, day, queued in first if first is not None else ():
+        queued["state"] = runs.run(dag_id, day).state.lower()  # as MWAA's API then lists it
+    for day in days[1:] if first is not None else days:
         for dag_id in selection.timed:
             runs.run(dag_id, day)
     by_hand = set() if with_upstream else set(asked or ()) - set(selection.timed)
@@ -231,7 +271,7 @@ class DagRuns:
         self.results: list[DagRunResult] = []
         self.updated: set[str] = set()
 
-    def run(self, dag_id: str, day: date) -> None:
+    def run(self, dag_id: str, day: date) -> DagRunResult:
         from devkit.airflow.dagrun import load_dag
 
         dag = load_dag(dag_id)
@@ -244,6 +284,7 @@ class DagRuns:
         self.console.say(run_header(result))
         self.updated.update(result.updated_assets(dag))
         self.results.append(result)
+        return result
 
     def run_as_assets_update(self, catalog, on_assets, by_hand: set[str], day: date) -> list:
         """Run each Asset-scheduled DAG once its Assets were updated (or it was asked for

@@ -82,7 +82,7 @@ class Account:
         self._count_writes()
         self.bootstraps: list[dict] = []
         # the small stack has no Redshift: the bootstrap (tested on the emulation's own
-        # stack in test_deploy_up_emulated.py) is recorded here
+        # stack in tests/devkit/run/test_local_up.py) is recorded here
         monkeypatch.setattr(
             redshift_bootstrap,
             "run_bootstrap",
