@@ -344,7 +344,7 @@ def pipeline_on_stack(
     from devkit.run.local_env import LocalPipeline, StackNames
 
     mark = LOG.mark()
-    say = _quiet if stack else print
+    say = _quiet if stack and night is None else print  # a night's to the run's log
     outputs = up(aws, stack, say=say, night=night, scale=scale, catalog=catalog)
     name = outputs["MwaaEnvironmentName"]
     checked = check_set_up(LOG.since(mark), aws, name, outputs)
