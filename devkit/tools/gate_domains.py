@@ -1,13 +1,16 @@
-"""What a change needs tested: changed paths -> pipeline domains -> test modules.
+"""What a change needs tested: changed paths -> pipeline families -> test modules.
 
-The one place that says which files each domain owns (`PATH_RULES`), which test
-modules each domain owns (`TEST_OWNERS`, the rest is the always-run core) and which
-paths each static check reads (`CHECK_SCOPES`). Used by the pre-push gate
-(`./run_tests_locally.sh --changed`), by CI's per-domain matrix (`--matrix`) and by
+Each family declares in its registration `devkit/domains/<family>.py` the paths whose
+change runs its tests and its test modules (`GATE_PATHS`, `GATE_TESTS`, read by
+devkit/domains/families.py); this module adds what no family owns: documentation
+(`STATIC_ONLY`), paths only the always-run core reads (`CORE_PATHS`), the core's test
+modules (`CORE_TESTS`), the few core modules a family's SQL can break (`SQL_READERS`)
+and the paths each static check reads (`CHECK_SCOPES`). Used by the pre-push gate
+(`./run_tests_locally.sh --changed`), by CI's per-family matrix (`--matrix`) and by
 CI's jobs (`--only ...`), so all three select the same tests. Standard library
 only: the gate calls it before anything heavy starts.
 
-    python -m devkit.tools.gate_domains --matrix               the domains, as JSON (CI)
+    python -m devkit.tools.gate_domains --matrix               the families, as JSON (CI)
     python -m devkit.tools.gate_domains --changed [--base REF] what a change selects, and why
 """
 
@@ -24,139 +27,95 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from devkit.domains.families import families
 from devkit.paths import REPO, TESTS_DIR
 
-# The pipeline domains (lakehouse.conventions.Domain, not imported: it imports Airflow).
-DOMAINS = ("tickit", "data_lake", "datahub")
+# The pipeline families (the dag_id prefixes), found in devkit/domains/.
+FAMILIES = families()
+DOMAINS = tuple(family.name for family in FAMILIES)
 
 # What a matching path selects. STATIC_ONLY: no test reads it (docs, benchmarks), so only
 # the static checks run. CORE_ONLY: the always-run core covers it (it always runs when
-# anything but docs changed). EVERYTHING: shared code, every domain's tests.
+# anything but docs changed). EVERYTHING: shared code, every family's tests.
 STATIC_ONLY = None
 CORE_ONLY: tuple[str, ...] = ()
 EVERYTHING = DOMAINS
 
-# First match wins; a path no rule matches selects EVERYTHING (a forgotten rule costs
-# time, never a missed test). `*` stays inside one folder, `**` crosses folders.
-PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
-    # Documentation no test reads.
-    ("docs/**", STATIC_ONLY),
-    ("README.md", STATIC_ONLY),
-    ("spark/README.md", STATIC_ONLY),
-    ("plugins/README.md", STATIC_ONLY),
-    ("bench/**", STATIC_ONLY),
-    # The database bootstrap: every local pipeline with the warehouse runs it.
-    ("deploy/redshift_bootstrap.py", ("tickit", "data_lake", "datahub")),
-    ("sql/redshift_bootstrap/**", ("tickit", "data_lake", "datahub")),
-    ("devkit/emulator/redshift_users.py", ("tickit", "data_lake", "datahub")),
-    # The deploy tool and the IAM policies: their unit tests are in the core.
-    ("deploy/**", CORE_ONLY),
-    ("devkit/tools/iam_lint.py", CORE_ONLY),
-    ("devkit/tools/checkov_lint.py", CORE_ONLY),
-    ("requirements/checkov/**", CORE_ONLY),
-    ("devkit/mwaa/**", CORE_ONLY),
-    ("devkit/run/ui.py", CORE_ONLY),
-    ("devkit/tools/new_dag.py", CORE_ONLY),
-    ("devkit/tools/templates/**", CORE_ONLY),
-    ("sqlfluff_libs/**", CORE_ONLY),
-    ("tests/dags/new_dags/**", CORE_ONLY),  # read by tests/dags/test_new_dags_access.py only
-    ("devkit/sample_data/night.py", CORE_ONLY),  # deploy up --sample-night
-    # TICKIT: the Redshift load and its gold. Its extracts feed the data lake's bronze.
-    ("dags/tickit__*", ("tickit",)),
-    ("sql/tickit/ddl/**", ("tickit", "datahub")),  # DataHub's reader grants are tested on it
-    ("sql/tickit/**", ("tickit",)),
-    ("dags/lakehouse/tickit.py", ("tickit", "data_lake", "datahub")),
-    ("devkit/domains/tickit.py", ("tickit", "data_lake")),
-    ("devkit/sample_data/tickit.py", ("tickit", "data_lake")),
-    ("devkit/emulator/redshift_sql.py", ("tickit",)),
-    ("devkit/emulator/copy_load.py", ("tickit",)),
-    ("devkit/emulator/redshift_data.py", ("tickit",)),
-    ("devkit/emulator/redshift_engine.py", ("tickit",)),
-    ("devkit/emulator/unload.py", ("tickit",)),
-    ("devkit/emulator/pgtypes.py", ("tickit",)),
-    ("dags/lakehouse/redshift.py", ("tickit",)),
-    # Both domains that read their gold back through Athena.
-    ("dags/lakehouse/athena.py", ("tickit", "data_lake")),
-    ("devkit/emulator/athena_metadata.py", ("tickit", "data_lake")),
-    # The data lake: EMR Serverless Spark jobs on Synthea and TICKIT extracts.
-    ("dags/data_lake__*", ("data_lake",)),
-    ("sql/data_lake/**", ("data_lake",)),
-    ("dags/lakehouse/data_lake.py", ("data_lake",)),
-    ("devkit/domains/data_lake.py", ("data_lake",)),
-    ("spark/**", ("data_lake",)),
-    ("devkit/emulator/local_spark.py", ("data_lake",)),
-    ("devkit/sample_data/synthea.py", ("data_lake",)),
-    ("devkit/emulator/emr_serverless.py", ("data_lake",)),
-    # DataHub: recipes on ECS, the CLI's own venv; lineage is recorded in TICKIT's tests too.
-    ("dags/datahub__*", ("datahub",)),
-    ("dags/lakehouse/datahub.py", ("datahub",)),
-    ("devkit/domains/datahub.py", ("datahub",)),
-    ("recipes/**", ("datahub",)),
-    ("requirements/datahub/**", ("datahub",)),
-    ("devkit/datahub/**", ("datahub",)),
-    ("devkit/emulator/ecs_ingestion.py", ("datahub",)),
-    ("devkit/domains/lineage.py", ("tickit", "datahub")),
-    # Everything else is shared: conventions, devkit's core, requirements, the gate, CI,
-    # infra/ and the IAM check (every domain's accesses), patches, conftest files.
-    # Test modules are matched by TEST_OWNERS before these rules.
+# Documentation no test reads: before the families' paths (spark/README.md is no job).
+STATIC_PATHS = ("docs/**", "README.md", "spark/README.md", "plugins/README.md", "bench/**")
+# After the families' paths (deploy/redshift_bootstrap.py is the warehouse families'):
+# the deploy tool and the IAM policies, whose unit tests are in the core.
+CORE_PATHS = (
+    "deploy/**",
+    "devkit/tools/iam_lint.py",
+    "devkit/tools/checkov_lint.py",
+    "requirements/checkov/**",
+    "devkit/mwaa/**",
+    "devkit/run/ui.py",
+    "devkit/tools/new_dag.py",
+    "devkit/tools/templates/**",
+    "sqlfluff_libs/**",
+    "tests/dags/new_dags/**",  # read by tests/dags/test_new_dags_access.py only
+    "devkit/sample_data/night.py",  # deploy up --sample-night
+)
+# A path matching none of these selects EVERYTHING (a forgotten rule costs time, never a
+# missed test): conventions, devkit's core, requirements, the gate, CI, infra/ and the
+# IAM check (every family's accesses), patches, conftest files. `*` stays inside one
+# folder, `**` crosses folders. Test modules are matched by their owners first.
+
+# The always-run core: DAG validation of every DAG, and the fast unit tests. Every other
+# test module belongs to one family (its GATE_TESTS); test_gate_domains.py requires each
+# module to be listed exactly once.
+CORE_TESTS = (
+    "tests/dags/test_dag_validation.py",
+    "tests/dags/test_dag_style.py",
+    "tests/dags/test_no_resource_names.py",
+    "tests/dags/test_parse_*.py",
+    "tests/dags/test_policy_rejects_bad_dags.py",
+    "tests/dags/test_new_dag_runs.py",
+    "tests/dags/test_new_dags_access.py",
+    "tests/dags/lakehouse/test_athena.py",
+    "tests/dags/lakehouse/test_conventions.py",
+    "tests/deploy/**",
+    "tests/requirements/**",
+    "tests/devkit/tools/test_iam_lint.py",
+    "tests/devkit/tools/test_checkov_lint.py",
+    "tests/devkit/iam/**",
+    "tests/devkit/patches/**",
+    "tests/devkit/emulator/test_athena_metadata.py",
+    "tests/devkit/emulator/test_cfn_resources.py",
+    "tests/devkit/emulator/test_fake_mwaa_rest_api.py",
+    "tests/devkit/sample_data/test_night.py",
+    "tests/infra/**",
+    "tests/devkit/tools/test_gate_domains.py",
+    "tests/devkit/tools/test_gate_cache.py",
+    "tests/devkit/test_layout.py",
+    "tests/test_doc_references.py",
+    "tests/devkit/airflow/test_dagrun.py",
+    "tests/devkit/emulator/test_postgres.py",
+    "tests/devkit/emulator/test_glue_athena.py",
+    "tests/devkit/emulator/test_operators.py",
+    "tests/devkit/run/test_ui.py",
+    "tests/devkit/run/test_local_up.py",  # deploy up's steps on the emulation
+    "tests/devkit/emulator/test_secrets_backend.py",
+)
+TEST_OWNERS: tuple[tuple[str, str], ...] = (
+    *((pattern, family.name) for family in FAMILIES for pattern in family.tests),
+    *((pattern, "core") for pattern in CORE_TESTS),
 )
 
-# The test modules a domain owns: they run only when the domain is selected (and in its
-# own CI job). Every other module is the always-run core; test_gate_domains.py requires
-# each module to be listed here, under a domain or under "core", exactly once.
-TEST_OWNERS: tuple[tuple[str, str], ...] = (
-    ("tests/dags/test_*tickit*.py", "tickit"),
-    ("tests/dags/lakehouse/test_tickit.py", "tickit"),
-    ("tests/dags/lakehouse/test_redshift.py", "tickit"),
-    ("tests/sql/test_tickit_*.py", "tickit"),
-    ("tests/sql/test_redshift_bootstrap.py", "tickit"),
-    ("tests/dags/test_redshift_privileges.py", "tickit"),
-    ("tests/devkit/emulator/test_copy.py", "tickit"),
-    ("tests/devkit/emulator/test_redshift_data.py", "tickit"),
-    ("tests/devkit/emulator/test_unload.py", "tickit"),
-    ("tests/devkit/emulator/test_redshift_sql.py", "tickit"),
-    ("tests/devkit/sample_data/test_tickit.py", "tickit"),
-    ("tests/dags/test_data_lake__*.py", "data_lake"),
-    ("tests/spark/**", "data_lake"),
-    ("tests/devkit/emulator/test_emr_serverless.py", "data_lake"),
-    ("tests/devkit/emulator/test_local_spark.py", "data_lake"),
-    ("tests/devkit/sample_data/test_synthea.py", "data_lake"),
-    ("tests/dags/test_datahub__*.py", "datahub"),
-    ("tests/devkit/datahub/**", "datahub"),
-    ("tests/recipes/**", "datahub"),
-    ("tests/sql/test_datahub_*.py", "datahub"),
-    # The always-run core: DAG validation of every DAG, and the fast unit tests.
-    ("tests/dags/test_dag_validation.py", "core"),
-    ("tests/dags/test_dag_style.py", "core"),
-    ("tests/dags/test_no_resource_names.py", "core"),
-    ("tests/dags/test_parse_*.py", "core"),
-    ("tests/dags/test_policy_rejects_bad_dags.py", "core"),
-    ("tests/dags/test_new_dag_runs.py", "core"),
-    ("tests/dags/test_new_dags_access.py", "core"),
-    ("tests/dags/lakehouse/test_athena.py", "core"),
-    ("tests/dags/lakehouse/test_conventions.py", "core"),
-    ("tests/deploy/**", "core"),
-    ("tests/requirements/**", "core"),
-    ("tests/devkit/tools/test_iam_lint.py", "core"),
-    ("tests/devkit/tools/test_checkov_lint.py", "core"),
-    ("tests/devkit/iam/**", "core"),
-    ("tests/devkit/patches/**", "core"),
-    ("tests/devkit/emulator/test_athena_metadata.py", "core"),
-    ("tests/devkit/emulator/test_cfn_resources.py", "core"),
-    ("tests/devkit/emulator/test_fake_mwaa_rest_api.py", "core"),
-    ("tests/devkit/sample_data/test_night.py", "core"),
-    ("tests/infra/**", "core"),
-    ("tests/devkit/tools/test_gate_domains.py", "core"),
-    ("tests/devkit/tools/test_gate_cache.py", "core"),
-    ("tests/devkit/test_layout.py", "core"),
-    ("tests/test_doc_references.py", "core"),
-    ("tests/devkit/airflow/test_dagrun.py", "core"),
-    ("tests/devkit/emulator/test_postgres.py", "core"),
-    ("tests/devkit/emulator/test_glue_athena.py", "core"),
-    ("tests/devkit/emulator/test_operators.py", "core"),
-    ("tests/devkit/run/test_ui.py", "core"),
-    ("tests/devkit/run/test_local_up.py", "core"),  # deploy up's steps on the emulation
-    ("tests/devkit/emulator/test_secrets_backend.py", "core"),
+# A family's own SQL (`sql/<family>/**`) is parsed by no DAG and run by no core test:
+# its family's tests run it, sqlfluff lints it, and of the core only the modules that
+# name files under sql/ can break (test_gate_domains.py finds them by that name, so a
+# new one cannot be missed): the deploy's upload and review of SQL, the search path,
+# the docs' references. The bootstrap's SQL (sql/redshift_bootstrap/) is run by the
+# deploy's core tests: it runs the whole core.
+SQL_READERS = (
+    "tests/dags/lakehouse/test_conventions.py",
+    "tests/deploy/test_deploy_review.py",
+    "tests/deploy/test_deploy_sync.py",
+    "tests/devkit/tools/test_gate_domains.py",
+    "tests/test_doc_references.py",
 )
 
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of
@@ -200,7 +159,7 @@ GATE_ITSELF = (
 )
 
 
-SHARED = "shared (no domain owns it)"
+SHARED = "shared (no family owns it)"
 
 
 @cache
@@ -230,17 +189,30 @@ def domain_tests(domain: str) -> list[str]:
 
 
 def selects(path: str) -> tuple[tuple[str, ...] | None, str]:
-    """What a changed path selects (STATIC_ONLY, CORE_ONLY or domains) and the rule why."""
+    """What a changed path selects (STATIC_ONLY, CORE_ONLY or families) and the rule why:
+    documentation first, then every family whose GATE_PATHS match, then the core's."""
     if path.startswith("tests/") and Path(path).name.startswith("test_"):
         who = owner(path)
         if who == "core":
             return CORE_ONLY, "a core test module"
         if who in DOMAINS:
             return (who,), f"a {who} test module"
-    for pattern, selected in PATH_RULES:
-        if matches(path, pattern):
-            return selected, pattern
+    if any(matches(path, pattern) for pattern in STATIC_PATHS):
+        return STATIC_ONLY, next(p for p in STATIC_PATHS if matches(path, p))
+    chosen = {f.name: p for f in FAMILIES for p in f.paths if matches(path, p)}
+    if chosen:
+        return tuple(chosen), ", ".join(dict.fromkeys(chosen.values()))
+    if any(matches(path, pattern) for pattern in CORE_PATHS):
+        return CORE_ONLY, next(p for p in CORE_PATHS if matches(path, p))
     return EVERYTHING, SHARED
+
+
+def core_needed(path: str) -> tuple[str, ...] | None:
+    """The core modules a change to `path` can break: SQL_READERS for a family's own
+    SQL, None (the whole core) for anything else a test reads."""
+    if any(matches(path, f"sql/{name}/**.sql") for name in DOMAINS):
+        return SQL_READERS
+    return None
 
 
 @dataclass
@@ -249,6 +221,8 @@ class Plan:
 
     domains: tuple[str, ...] = EVERYTHING
     run_core: bool = True
+    # With run_core: None = every core module; else only these (a family's SQL changed).
+    core: tuple[str, ...] | None = None
     run_static: bool = True
     skip_checks: tuple[str, ...] = ()
     reasons: list[str] = field(default_factory=list)
@@ -261,14 +235,16 @@ class Plan:
 
     def pytest_args(self) -> list[str]:
         """Arguments after `pytest`: the test paths, or [] for pytest's own testpaths."""
-        if self.run_core and self.domains == EVERYTHING and not self.deferred:
+        whole_core = self.run_core and self.core is None
+        if whole_core and self.domains == EVERYTHING and not self.deferred:
             return []
-        if self.run_core:
+        if whole_core:
             others = [d for d in DOMAINS if d not in self.domains]
             ignored = [module for d in others for module in domain_tests(d)]
             ignored += [module for module in self.deferred if module not in ignored]
             return ["tests", *(f"--ignore={module}" for module in ignored)]
         modules = [module for d in self.domains for module in domain_tests(d)]
+        modules += [m for m in test_modules() if self.run_core and m in (self.core or ())]
         return [module for module in modules if module not in self.deferred]
 
     def scope(self) -> str:
@@ -276,8 +252,13 @@ class Plan:
         if not self.runs_pytest():
             return "no tests"
         if not self.domains:
-            return "core only (DAG validation and unit tests)"
-        return ("core + " if self.run_core else "") + "domains: " + ", ".join(self.domains)
+            whole = "core only (DAG validation and unit tests)"
+            return whole if self.core is None else f"{self.core_label()} only"
+        core = f"{self.core_label()} + " if self.run_core else ""
+        return core + "domains: " + ", ".join(self.domains)
+
+    def core_label(self) -> str:
+        return "core" if self.core is None else f"SQL-reading core ({len(self.core)} modules)"
 
     def runs_pytest(self) -> bool:
         return self.run_core or bool(self.domains)
@@ -304,11 +285,11 @@ class Plan:
         )
 
 
-def plan_for_paths(paths: list[str]) -> Plan:
-    """The selective gate for these changed paths."""
+def tests_for_paths(paths: list[str]) -> Plan:
+    """Which tests these changed paths run, and a reason line per path."""
     domains: set[str] = set()
     run_core = False
-    reasons = []
+    reasons, cores = [], []
     for path in paths:
         selected, why = selects(path)
         if selected is STATIC_ONLY:
@@ -316,29 +297,37 @@ def plan_for_paths(paths: list[str]) -> Plan:
         else:
             run_core = True
             domains.update(selected)
-            label = "core + " + ", ".join(selected) if selected else "core tests"
+            cores.append(core_needed(path))
+            core = Plan(core=cores[-1]).core_label()
+            label = f"{core} + " + ", ".join(selected) if selected else f"{core} tests"
         reasons.append(f"  {path} -> {label} ({why})")
+    core = None if None in cores else tuple(sorted({m for c in cores for m in c}))
+    ordered = tuple(d for d in DOMAINS if d in domains)
+    return Plan(ordered, run_core, core, reasons=reasons)
+
+
+def plan_for_paths(paths: list[str]) -> Plan:
+    """The selective gate for these changed paths."""
+    plan = tests_for_paths(paths)
     gate_changed = any(p in GATE_ITSELF or matches(p, ".github/**") for p in paths)
     skip = sorted(
         check
         for check, scope in CHECK_SCOPES.items()
         if not gate_changed and not any(matches(p, s) for p in paths for s in scope)
     )
-    ordered = tuple(d for d in DOMAINS if d in domains)
     existing = [p for p in paths if (REPO / p).is_file()]  # deleted files hold no secrets
     shared = any(selects(p)[1] == SHARED for p in paths)  # shared code: everything runs
     deferred = tuple(
         module
         for module, triggers in FULL_GATE_UNLESS_CHANGED.items()
         if not shared
-        and owner(module) in ordered
+        and owner(module) in plan.domains
         and not any(matches(p, t) for p in paths for t in triggers)
     )
-    reasons += [
+    plan.reasons += [
         f"  {module}: left to the full gate (none of its paths changed)" for module in deferred
     ]
-    plan = Plan(ordered, run_core, skip_checks=tuple(skip), reasons=reasons, scan_files=existing)
-    plan.deferred = deferred
+    plan.skip_checks, plan.scan_files, plan.deferred = tuple(skip), existing, deferred
     sql_inputs = [p for p in paths if any(matches(p, s) for s in CHECK_SCOPES["sqlfluff"])]
     if not gate_changed and all(matches(p, "sql/**.sql") for p in sql_inputs):
         plan.sql_files = [p for p in sql_inputs if p in existing]  # one statement per file
@@ -400,7 +389,7 @@ def plan_changed(base: str | None = None) -> Plan:
 def describe(plan: Plan) -> str:
     ran = ", ".join(plan.domains) or "none"
     skipped = ", ".join(d for d in DOMAINS if d not in plan.domains) or "none"
-    tests = "core + domain tests" if plan.run_core else "domain tests only"
+    tests = f"{plan.core_label()} + domain tests" if plan.run_core else "domain tests only"
     if not plan.runs_pytest():
         tests = "no tests (no path a test reads changed)"
     lines = [
