@@ -199,14 +199,11 @@ def test_dag_validation_and_make_dag_accept_the_toys_prefix(toy_repo):
     assert "toy" not in names()  # this checkout is untouched
 
 
-def test_the_run_command_finds_the_toy_and_runs_its_night(
-    toy_repo, local_aws, airflow_db, monkeypatch
-):
+def test_the_run_command_finds_the_toy_and_runs_its_night(toy_repo, new_pipeline, monkeypatch):
     import devkit.domains as registry
     import lakehouse.conventions  # noqa: F401  (this checkout's, not the copy's)
     from devkit.airflow.dag_catalog import describe, select
     from devkit.run.console import Console
-    from devkit.run.local_env import LocalPipeline
     from devkit.run.pipelines import settings_provided
 
     registry.registered()  # the checkout's registrations stay the ones imported
@@ -216,9 +213,9 @@ def test_the_run_command_finds_the_toy_and_runs_its_night(
         dag = parsed_and_stored(toy_repo / "dags")
         catalog = {DAG_ID: describe(dag)}
         assert select(catalog, [DAG_ID]).timed == [DAG_ID]
-        domains = registry.for_dags([DAG_ID])
-        assert [d.name for d in domains] == ["house", "toy"]
-        pipeline = LocalPipeline(local_aws, domains=domains)
+        assert [d.name for d in registry.for_dags([DAG_ID])] == ["house", "toy"]
+        pipeline = new_pipeline(DAG_ID)  # with the registrations of the DAG's domain
+        assert "toy" in [d.name for d in pipeline.domains]
         assert settings_provided(Console(), catalog, [DAG_ID], pipeline)
         assert pipeline.land(DAY) == 1
         result = pipeline.run_parsed(dag, DAG_ID, DAY)
