@@ -105,19 +105,20 @@ TEST_OWNERS: tuple[tuple[str, str], ...] = (
     *((pattern, "core") for pattern in CORE_TESTS),
 )
 
-# A family's own SQL (`sql/<family>/**`) is parsed by no DAG and run by no core test:
-# its family's tests run it, sqlfluff lints it, and of the core only the modules that
-# name files under sql/ can break (test_gate_domains.py finds them by that name, so a
-# new one cannot be missed): the deploy's upload and review of SQL, the search path,
-# the docs' references. The bootstrap's SQL (sql/redshift_bootstrap/) is run by the
-# deploy's core tests: it runs the whole core.
-SQL_READERS = (
-    "tests/dags/lakehouse/test_conventions.py",
-    "tests/deploy/test_deploy_review.py",
-    "tests/deploy/test_deploy_sync.py",
-    "tests/devkit/tools/test_gate_domains.py",
-    "tests/test_doc_references.py",
-)
+# A family's own SQL (`sql/<family>/**.sql`) is read by no DAG when it is parsed: its
+# family's tests run it and sqlfluff lints it (a template that does not render fails
+# both). Of the core only these modules read the repository's SQL files, each the ones
+# given (test_gate_domains.py finds every core module that names sql/, so a new one
+# cannot be missed). Other SQL (the bootstrap's, run by the deploy's tests) runs the
+# whole core.
+SQL_READERS: dict[str, tuple[str, ...]] = {
+    # The search path reaches a real merge file.
+    "tests/dags/lakehouse/test_conventions.py": ("sql/tickit/merge/delete_matching.sql",),
+    # Its SQL case edits this file (the review renders both trees' SQL alike otherwise).
+    "tests/deploy/test_deploy_review.py": ("sql/tickit/unload/sales_by_category.sql",),
+    "tests/devkit/tools/test_gate_domains.py": ("sql/**",),  # the rules name SQL paths
+    "tests/test_doc_references.py": ("sql/**",),  # the docs name SQL files
+}
 
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of
 # their paths changed (the full gate and CI always run them). The unpatched TICKIT lane
@@ -209,10 +210,10 @@ def selects(path: str) -> tuple[tuple[str, ...] | None, str]:
 
 
 def core_needed(path: str) -> tuple[str, ...] | None:
-    """The core modules a change to `path` can break: SQL_READERS for a family's own
-    SQL, None (the whole core) for anything else a test reads."""
+    """The core modules a change to `path` can break: those of SQL_READERS that read it
+    for a family's own SQL, None (the whole core) for anything else a test reads."""
     if any(matches(path, f"sql/{name}/**.sql") for name in DOMAINS):
-        return SQL_READERS
+        return tuple(m for m, read in SQL_READERS.items() if any(matches(path, g) for g in read))
     return None
 
 

@@ -90,7 +90,7 @@ def test_a_change_to_a_domains_files_runs_its_tests_and_the_core(domain):
         plan = gd.plan_for_paths([path])
         assert domain in plan.domains, path
         expected = set(gd.domain_tests(domain)) - set(plan.deferred)
-        needed = core if gd.core_needed(path) is None else set(gd.SQL_READERS)
+        needed = core if gd.core_needed(path) is None else set(gd.core_needed(path))
         assert expected | needed <= selected_tests(plan), path
 
 
@@ -104,28 +104,34 @@ def test_one_sql_file_runs_one_family_the_cores_sql_readers_and_its_sql_lint():
     assert "tests/dags/test_tickit__redshift_load.py" in ran
     assert "tests/sql/test_tickit_merge_sql.py" in ran
     core = {m for m in gd.test_modules() if gd.owner(m) == "core"}
-    assert ran & core == set(gd.SQL_READERS)  # not the deploy, stacks, environments...
-    assert "tests/deploy/test_deploy_review.py" in ran  # renders a DAG's SQL
+    # Not the deploy, stacks, environments...: the core modules that read any SQL file.
+    assert ran & core == {"tests/devkit/tools/test_gate_domains.py", "tests/test_doc_references.py"}
     assert not ran & set(gd.domain_tests("data_lake") + gd.domain_tests("datahub"))
+    # The review's SQL case edits one file: a change to it runs the review's test too.
+    sales = selected_tests(gd.plan_for_paths(["sql/tickit/unload/sales_by_category.sql"]))
+    assert "tests/deploy/test_deploy_review.py" in sales
 
 
 # A core module that names the repository's sql/ folder (`SQL_DIR`, "sql/...", `/ "sql"`)
 # may read a file there; "dags/sql/..." keys in a fake bucket are no such name.
 NAMES_SQL = re.compile(r"""SQL_DIR|["'`(]sql/|/ ?["']sql["']""")
-
-
 # Core modules that name sql/ files but read none of the repository's, and why.
 NOT_SQL_READERS = {
     "tests/dags/test_new_family.py": "its toy family's own sql/toy/, in a copy",
+    "tests/deploy/test_deploy_sync.py": "a fake repository of its own (tests/deploy/conftest.py)",
 }
 
 
 def test_every_core_module_that_names_sql_files_runs_when_a_familys_sql_changes():
     core = [m for m in gd.test_modules() if gd.owner(m) == "core"]
     readers = {m for m in core if NAMES_SQL.search((REPO / m).read_text())}
-    readers -= set(NOT_SQL_READERS)
-    assert readers <= set(gd.SQL_READERS), "add them to SQL_READERS in gate_domains.py"
-    assert set(gd.SQL_READERS) <= set(core)
+    assert readers - set(NOT_SQL_READERS) == set(gd.SQL_READERS), "update SQL_READERS"
+    for module, read in gd.SQL_READERS.items():
+        named = re.findall(r"""["'](sql/[\w/.-]+\.sql)["']""", (REPO / module).read_text())
+        for path in named:
+            if (REPO / path).is_file():  # a real file it names, not an example
+                assert any(gd.matches(path, g) for g in read), f"{module} reads {path}"
+        assert all(tracked(g) for g in read), f"{module}: stale SQL_READERS {read}"
 
 
 def test_other_sql_runs_the_whole_core():
@@ -195,7 +201,7 @@ def test_matrix_is_written_to_github_output(tmp_path, monkeypatch, capsys):
 def test_the_explanation_names_each_path_and_the_domains_run(capsys):
     gd.main(["--paths", "sql/tickit/merge/merge_sales.sql", "docs/gate.md", "--shell"])
     out, err = capsys.readouterr()
-    assert "sql/tickit/merge/merge_sales.sql -> SQL-reading core (5 modules) + tickit" in err
+    assert "sql/tickit/merge/merge_sales.sql -> SQL-reading core (2 modules) + tickit" in err
     assert "docs/gate.md -> static checks only (docs/**)" in err
     assert "domains run: tickit; skipped: data_lake, datahub" in err
     script = out + (
@@ -204,7 +210,7 @@ def test_the_explanation_names_each_path_and_the_domains_run(capsys):
     )
     printed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
     scope, scan, checks, *args = printed.stdout.splitlines()
-    assert scope == "SQL-reading core (5 modules) + domains: tickit"  # the summary's too
+    assert scope == "SQL-reading core (2 modules) + domains: tickit"  # the summary's too
     # The secrets scan reads the changed files that exist (merge_sales.sql is made up).
     assert scan == "1 docs/gate.md"
     assert "sqlfluff" not in checks.split("|") and "flake8" in checks.split("|")
