@@ -43,6 +43,8 @@ EVERYTHING = DOMAINS
 
 # Documentation no test reads: before the families' paths (spark/README.md is no job).
 STATIC_PATHS = ("docs/**", "README.md", "spark/README.md", "plugins/README.md", "bench/**")
+# Paths inside a CORE_PATHS folder that every family's tests read (none yet): EVERYTHING.
+SHARED_PATHS: tuple[str, ...] = ()
 # After the families' paths (deploy/redshift_bootstrap.py is the warehouse families'):
 # the deploy tool and the IAM policies, whose unit tests are in the core.
 CORE_PATHS = (
@@ -176,6 +178,10 @@ def matches(path: str, pattern: str) -> bool:
     return _regex(pattern).match(path) is not None
 
 
+def first_match(path: str, patterns) -> str | None:
+    return next((pattern for pattern in patterns if matches(path, pattern)), None)
+
+
 def test_modules(root: Path = TESTS_DIR) -> list[str]:
     """Every test module, as a path relative to the repository."""
     return sorted(p.relative_to(REPO).as_posix() for p in root.rglob("test_*.py"))
@@ -199,13 +205,15 @@ def selects(path: str) -> tuple[tuple[str, ...] | None, str]:
             return CORE_ONLY, "a core test module"
         if who in DOMAINS:
             return (who,), f"a {who} test module"
-    if any(matches(path, pattern) for pattern in STATIC_PATHS):
-        return STATIC_ONLY, next(p for p in STATIC_PATHS if matches(path, p))
-    chosen = {f.name: p for f in FAMILIES for p in f.paths if matches(path, p)}
+    if rule := first_match(path, STATIC_PATHS):
+        return STATIC_ONLY, rule
+    chosen = {f.name: rule for f in FAMILIES if (rule := first_match(path, f.paths))}
     if chosen:
         return tuple(chosen), ", ".join(dict.fromkeys(chosen.values()))
-    if any(matches(path, pattern) for pattern in CORE_PATHS):
-        return CORE_ONLY, next(p for p in CORE_PATHS if matches(path, p))
+    if rule := first_match(path, SHARED_PATHS):
+        return EVERYTHING, rule
+    if rule := first_match(path, CORE_PATHS):
+        return CORE_ONLY, rule
     return EVERYTHING, SHARED
 
 
