@@ -44,22 +44,28 @@ def declarations(path: Path) -> dict[str, tuple[str, ...]]:
     """The DECLARED literals of one registration module, without importing it."""
     found = {}
     for node in ast.parse(path.read_text(), str(path)).body:
-        target = node.targets[0] if isinstance(node, ast.Assign) else None
-        if getattr(node, "target", None) is not None:  # an annotated assignment
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
             target = node.target
-        name = getattr(target, "id", None)
-        if name not in DECLARED or node.value is None:
+        else:
             continue
-        try:
-            value = ast.literal_eval(node.value)
-        except ValueError:
-            value = None
-        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-            raise DeclarationError(
-                f"{path}: {name} must be a tuple of glob strings written out (the gate "
-                'reads it without importing the module), e.g. ("sql/<family>/**",)'
-            )
-        found[name] = value
+        name = getattr(target, "id", None)
+        if name in DECLARED:
+            found[name] = _strings(path, name, node.value)
+    return found
+
+
+def _strings(path: Path, name: str, value: ast.expr) -> tuple[str, ...]:
+    try:
+        found = ast.literal_eval(value)
+    except ValueError:
+        found = None
+    if not isinstance(found, tuple) or not all(isinstance(v, str) for v in found):
+        raise DeclarationError(
+            f"{path}: {name} must be a tuple of glob strings written out (the gate "
+            'reads it without importing the module), e.g. ("sql/<family>/**",)'
+        )
     return found
 
 

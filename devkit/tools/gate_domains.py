@@ -92,6 +92,7 @@ CORE_TESTS = (
     "tests/infra/**",
     "tests/devkit/tools/test_gate_domains.py",
     "tests/devkit/tools/test_gate_cache.py",
+    "tests/devkit/domains/test_families.py",
     "tests/devkit/test_layout.py",
     "tests/test_doc_references.py",
     "tests/devkit/airflow/test_dagrun.py",

@@ -118,6 +118,7 @@ NAMES_SQL = re.compile(r"""SQL_DIR|["'`(]sql/|/ ?["']sql["']""")
 # Core modules that name sql/ files but read none of the repository's, and why.
 NOT_SQL_READERS = {
     "tests/dags/test_new_family.py": "its toy family's own sql/toy/, in a copy",
+    "tests/devkit/domains/test_families.py": "a toy registration's globs, in a folder of its own",
     "tests/deploy/test_deploy_sync.py": "a fake repository of its own (tests/deploy/conftest.py)",
 }
 
