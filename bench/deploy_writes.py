@@ -30,10 +30,10 @@ from moto.server import ThreadedMotoServer
 from deploy import environment as env_mod
 from deploy import runner
 from deploy.aws import Clients
+from deploy.config import Settings
 from deploy.plugins_zip import build_plugins_zip
-from deploy.settings import Settings
 from deploy.sources import ARTIFACTS, MANIFEST_KEY, SOURCES, collect_dag_side
-from devkit.emulator import fake_mwaa
+from devkit.emulator.standins import fake_mwaa
 from devkit.paths import REPO
 
 COPIED = [s.folder for s in SOURCES] + ["plugins", "requirements", "startup"]
@@ -122,9 +122,11 @@ def mtime_sync(clients: Clients, bucket: str, environment: str, repo: Path) -> N
             if key in {a.key for a in ARTIFACTS}:
                 versions[key] = response.get("VersionId")
     env = env_mod.describe(clients.mwaa, environment)
-    params = env_mod.updates_needed(env, versions)
+    params = env_mod.decide_update(env, versions).params
     if params:
-        env_mod.update_and_wait(clients.mwaa, env, params, 0, 60, lambda _m: None)
+        env_mod.update_and_wait(
+            clients.mwaa, env, params, poll_interval=0, timeout=60, say=lambda _m: None
+        )
 
 
 def make_world(s3_url: str, mwaa_url: str, fake: fake_mwaa.FakeMwaa, name: str):
@@ -186,7 +188,11 @@ def run(tmp: Path, s3_url: str, mwaa_url: str, fake: fake_mwaa.FakeMwaa) -> list
     rows = []
     for label, checkout in scenarios:
         settings = Settings(
-            repo=checkout, bucket="bench-deploy", environment="bench-deploy", poll_interval=0
+            repo=checkout,
+            bucket="bench-deploy",
+            environment="bench-deploy",
+            poll_interval=0,
+            confirm_timeout=0,
         )
         runner.run_deploy(
             settings, ours, lambda _m: None, lambda _repo, _command: (True, "skipped")

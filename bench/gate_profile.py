@@ -75,6 +75,31 @@ def table(title: str, rows: list[tuple[str, float, float, str]], unit: float, to
         print(f"  {wall / unit:6.2f} {cpu / unit:6.2f}  {name}{note}")
 
 
+def module_rows(records: list[dict], unit: float) -> list[tuple]:
+    """One row per test module and process: set-up + call + teardown."""
+    modules = []
+    for r in records:
+        for name, m in r["modules"].items():
+            wall = sum(m.get(f"{p}_wall", 0) for p in ("setup", "call", "teardown"))
+            cpu = sum(m.get(f"{p}_cpu", 0) for p in ("setup", "call", "teardown"))
+            setup = m.get("setup_wall", 0) / unit
+            note = f"  [{int(m.get('tests', 0))} tests, {r['worker']}; set-up {setup:.2f}]"
+            modules.append((name, wall, cpu, note))
+    return modules
+
+
+def fixture_totals(records: list[dict]) -> dict[tuple, list[float]]:
+    """(name, scope, where) -> [wall, cpu, set-ups]; a session fixture counts per process."""
+    by_fixture: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for r in records:
+        for f in r["fixtures"]:
+            key = (f["name"], f["scope"], r["worker"] if f["scope"] == "session" else f["module"])
+            by_fixture[key][0] += f["wall"]
+            by_fixture[key][1] += f["cpu"]
+            by_fixture[key][2] += 1
+    return by_fixture
+
+
 def report(records: list[dict], unit: float, top: int) -> None:
     table(
         "per process: whole life / collection",
@@ -91,22 +116,8 @@ def report(records: list[dict], unit: float, top: int) -> None:
         unit,
         top,
     )
-    modules = []
-    for r in records:
-        for name, m in r["modules"].items():
-            wall = sum(m.get(f"{p}_wall", 0) for p in ("setup", "call", "teardown"))
-            cpu = sum(m.get(f"{p}_cpu", 0) for p in ("setup", "call", "teardown"))
-            setup = m.get("setup_wall", 0) / unit
-            note = f"  [{int(m.get('tests', 0))} tests, {r['worker']}; set-up {setup:.2f}]"
-            modules.append((name, wall, cpu, note))
-    table("per test module: set-up + call + teardown", modules, unit, top)
-    by_fixture: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
-    for r in records:
-        for f in r["fixtures"]:
-            key = (f["name"], f["scope"], r["worker"] if f["scope"] == "session" else f["module"])
-            by_fixture[key][0] += f["wall"]
-            by_fixture[key][1] += f["cpu"]
-            by_fixture[key][2] += 1
+    table("per test module: set-up + call + teardown", module_rows(records, unit), unit, top)
+    by_fixture = fixture_totals(records)
     table(
         "per fixture set-up (its own, without the fixtures it requests)",
         [

@@ -1,6 +1,6 @@
 """Synthea gold jobs: local Spark (the real job files) vs DuckDB, same input, same layout.
 
-For each scale: generate the Synthea CSV (devkit.sample_data.synthea), turn it into silver
+For each scale: generate the Synthea CSV (deploy.sample_data.synthea), turn it into silver
 Parquet once with the silver job, then run each gold job in local Spark (spark/jobs/*.py,
 `main([...])`, local[2]) and the same transformation in DuckDB (SQL below) on that
 silver Parquet, writing the same layout (Snappy Parquet, hive year/month/day partitions
@@ -37,8 +37,8 @@ import duckdb
 import pyarrow.dataset as ds
 from units import cold_import_airflow_seconds
 
+from deploy.sample_data import synthea
 from devkit.paths import REPO
-from devkit.sample_data import synthea
 
 SPARK_CONF = {
     "spark.ui.enabled": "false",
@@ -188,6 +188,20 @@ def chmod_fork_seconds(spark, folder: Path, count: int = 50) -> float:
 def bench_scale(spark, scale: float, workdir: Path, unit: float, warm_runs: int) -> list[dict]:
     root = workdir / f"scale-{scale:g}"
     shutil.rmtree(root, ignore_errors=True)
+    silver = make_silver(root, scale)
+    results = []
+    for name in GOLD_INPUT:
+        result = bench_gold(name, silver, root, warm_runs)
+        results.append({"scale": scale, **result, "unit": unit})
+        print(
+            f"  gold {name} done ({result['spark warm']:.1f} s Spark warm, "
+            f"{result['duckdb warm']:.1f} s DuckDB warm)"
+        )
+    return results
+
+
+def make_silver(root: Path, scale: float) -> Path:
+    """Synthea CSV at `scale`, through the real silver Spark job; the silver folder."""
     bronze, silver = root / "bronze", root / "silver"
     bronze.mkdir(parents=True)
     started = time.perf_counter()
@@ -201,44 +215,41 @@ def bench_scale(spark, scale: float, workdir: Path, unit: float, warm_runs: int)
         seconds = run_spark(silver_job, args, silver / table)
         rows, files = parquet_stats(silver / table)
         print(f"  silver {table:<13} {rows:>10,} rows {files:>3} files  Spark {seconds:6.1f} s")
+    return silver
 
-    results = []
-    for name, (table, patients) in GOLD_INPUT.items():
-        job = load_job(name)
-        input_rows = parquet_stats(silver / table)[0]
-        if patients:
-            input_rows += parquet_stats(silver / patients)[0]
-        spark_out, duck_out = root / "gold-spark" / name, root / "gold-duckdb" / name
-        args = ["--input", str(silver / table), "--output", str(spark_out)]
-        if patients:
-            args += ["--patients", str(silver / patients)]
-        spark_first = run_spark(job, args, spark_out)
-        spark_warm = min(run_spark(job, args, spark_out) for _ in range(warm_runs))
-        sql = DUCKDB_SQL[name].format(
-            input=silver / table, patients=silver / (patients or ""), output=duck_out
-        )
-        duck_first = run_duckdb(sql, duck_out)
-        duck_warm = min(run_duckdb(sql, duck_out) for _ in range(warm_runs))
-        spark_rows, spark_files = parquet_stats(spark_out)
-        duck_rows, duck_files = parquet_stats(duck_out)
-        results.append(
-            {
-                "scale": scale,
-                "job": name.removeprefix("gold_"),
-                "input rows": input_rows,
-                "spark first": spark_first,
-                "spark warm": spark_warm,
-                "duckdb first": duck_first,
-                "duckdb warm": duck_warm,
-                "spark rows": spark_rows,
-                "duckdb rows": duck_rows,
-                "spark files": spark_files,
-                "duckdb files": duck_files,
-                "unit": unit,
-            }
-        )
-        print(f"  gold {name} done ({spark_warm:.1f} s Spark warm, {duck_warm:.1f} s DuckDB warm)")
-    return results
+
+def bench_gold(name: str, silver: Path, root: Path, warm_runs: int) -> dict:
+    """One gold job on Spark and as DuckDB SQL: first and best warm time, rows, files."""
+    table, patients = GOLD_INPUT[name]
+    job = load_job(name)
+    input_rows = parquet_stats(silver / table)[0]
+    if patients:
+        input_rows += parquet_stats(silver / patients)[0]
+    spark_out, duck_out = root / "gold-spark" / name, root / "gold-duckdb" / name
+    args = ["--input", str(silver / table), "--output", str(spark_out)]
+    if patients:
+        args += ["--patients", str(silver / patients)]
+    spark_first = run_spark(job, args, spark_out)
+    spark_warm = min(run_spark(job, args, spark_out) for _ in range(warm_runs))
+    sql = DUCKDB_SQL[name].format(
+        input=silver / table, patients=silver / (patients or ""), output=duck_out
+    )
+    duck_first = run_duckdb(sql, duck_out)
+    duck_warm = min(run_duckdb(sql, duck_out) for _ in range(warm_runs))
+    spark_rows, spark_files = parquet_stats(spark_out)
+    duck_rows, duck_files = parquet_stats(duck_out)
+    return {
+        "job": name.removeprefix("gold_"),
+        "input rows": input_rows,
+        "spark first": spark_first,
+        "spark warm": spark_warm,
+        "duckdb first": duck_first,
+        "duckdb warm": duck_warm,
+        "spark rows": spark_rows,
+        "duckdb rows": duck_rows,
+        "spark files": spark_files,
+        "duckdb files": duck_files,
+    }
 
 
 def print_table(

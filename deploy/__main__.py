@@ -9,18 +9,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy import __version__, environments, infra_cli, promotion, report, runner
+from deploy import __version__, environments, promotion, report, runner
 from deploy.airflow_settings import stack_outputs
 from deploy.aws import make_clients
+from deploy.cloudformation import cli as infra_cli
+from deploy.config import Settings
 from deploy.errors import DeployError, explain
 from deploy.review import cli as review_cli
-from deploy.settings import Settings
 from deploy.up import cli as up_cli
-from deploy.validation import DEFAULT_COMMAND
 
 EPILOG = """\
 environment variables: MWAA_ENV, MWAA_BUCKET, MWAA_ENVIRONMENT, AWS_REGION, MWAA_INFRA_STACK
@@ -31,8 +32,8 @@ exit codes: 0 ok, 1 error, 2 usage, 3 status found drift.
 """
 
 
-def parser() -> argparse.ArgumentParser:
-    """Argument parser shared by the commands."""
+def _common_flags() -> argparse.ArgumentParser:
+    """Where to deploy: flags shared by plan, status, deploy and export."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root (cwd)")
     common.add_argument(
@@ -45,8 +46,53 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--environment", default=os.environ.get("MWAA_ENVIRONMENT"), help="$MWAA_ENVIRONMENT"
     )
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    common.add_argument("--region", default=region, help="$AWS_REGION")
+    common.add_argument("--region", default=default_region(), help="$AWS_REGION")
+    return common
+
+
+def default_region() -> str | None:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+def _add_deploy_flags(deploy: argparse.ArgumentParser) -> None:
+    """How `deploy` runs; every default is Settings' (deploy/config.py)."""
+    deploy.add_argument(
+        "--poll-interval", type=float, default=Settings.poll_interval, help="s (%(default)s)"
+    )
+    deploy.add_argument(
+        "--timeout", type=float, default=Settings.timeout, help="update wait, s (%(default)s)"
+    )
+    deploy.add_argument(
+        "--max-delete-share",
+        type=float,
+        default=Settings.max_delete_share,
+        help="refuse bigger deletes (%(default)s)",
+    )
+    deploy.add_argument("--force-delete", action="store_true", help="override the delete guard")
+    deploy.add_argument(
+        "--skip-validation",
+        action="store_true",
+        help="emergency only: do not run the DAG validation tests (recorded in the manifest)",
+    )
+    deploy.add_argument(
+        "--validate-command",
+        default=os.environ.get("MWAA_DEPLOY_VALIDATE_COMMAND", Settings.validate_command),
+        help="run before any write; must exit 0 ($MWAA_DEPLOY_VALIDATE_COMMAND; default: "
+        "the gate's DAG validation tests)",
+    )
+    deploy.add_argument(
+        "--confirm-timeout",
+        type=float,
+        default=float(os.environ.get("MWAA_DEPLOY_CONFIRM_TIMEOUT", Settings.confirm_timeout)),
+        help="after the upload, wait up to this many seconds for MWAA to parse every DAG "
+        "and fail on import errors; 0 skips the check ($MWAA_DEPLOY_CONFIRM_TIMEOUT, %(default)s)",
+    )
+    deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
+
+
+def parser() -> argparse.ArgumentParser:
+    """Argument parser shared by the commands (flag defaults: Settings, deploy/config.py)."""
+    common = _common_flags()
     top = argparse.ArgumentParser(
         prog="python -m deploy",
         description="Deploy DAGs, SQL, plugins.zip and requirements.txt to Amazon MWAA.",
@@ -58,31 +104,7 @@ def parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", parents=[common], help="dry run: show what deploy would do")
     commands.add_parser("status", parents=[common], help="report drift (bucket/repo/manifest)")
     deploy = commands.add_parser("deploy", parents=[common], help="validate, upload, update")
-    deploy.add_argument("--poll-interval", type=float, default=30.0, help="seconds (30)")
-    deploy.add_argument("--timeout", type=float, default=3600.0, help="update wait, s (3600)")
-    deploy.add_argument(
-        "--max-delete-share", type=float, default=0.2, help="refuse bigger deletes (0.2)"
-    )
-    deploy.add_argument("--force-delete", action="store_true", help="override the delete guard")
-    deploy.add_argument(
-        "--skip-validation",
-        action="store_true",
-        help="emergency only: do not run the DAG validation tests (recorded in the manifest)",
-    )
-    deploy.add_argument(
-        "--validate-command",
-        default=os.environ.get("MWAA_DEPLOY_VALIDATE_COMMAND", DEFAULT_COMMAND),
-        help="run before any write; must exit 0 ($MWAA_DEPLOY_VALIDATE_COMMAND; default: "
-        "the gate's DAG validation tests)",
-    )
-    deploy.add_argument(
-        "--confirm-timeout",
-        type=float,
-        default=float(os.environ.get("MWAA_DEPLOY_CONFIRM_TIMEOUT", "900")),
-        help="after the upload, wait up to this many seconds for MWAA to parse every DAG "
-        "and fail on import errors; 0 skips the check ($MWAA_DEPLOY_CONFIRM_TIMEOUT, 900)",
-    )
-    deploy.add_argument("--worker-replacement", choices=["GRACEFUL", "FORCED"], default=None)
+    _add_deploy_flags(deploy)
     for command in (plan, deploy):
         command.add_argument(
             "--from",
@@ -94,15 +116,20 @@ def parser() -> argparse.ArgumentParser:
         "export", parents=[common], help="the deployed objects and manifest, for promotion"
     )
     export.add_argument("--out", type=Path, required=True, help="a new folder")
-    infra_cli.add_parser(commands, region)
-    up_cli.add_parser(commands, region)
+    infra_cli.add_parser(commands, default_region())
+    up_cli.add_parser(commands, default_region())
     review_cli.add_parser(commands)
     return top
 
 
+# Settings fields the command line gives as they are (only `deploy` has most of them).
+FLAGS = {f.name for f in fields(Settings)} - {"repo", "bucket", "environment", "promote_from"}
+
+
 def settings_from(args: argparse.Namespace, clients=None) -> Settings:
     """Validate required values early, with the variable name to set; with --env, the
-    bucket and the MWAA environment are the environment's stack's outputs."""
+    bucket and the MWAA environment are the environment's stack's outputs. A flag the
+    command lacks takes Settings' default."""
     bucket, environment, promote_from = args.bucket, args.environment, None
     if args.env:
         env = environments.load(args.repo.resolve(), args.env)
@@ -112,22 +139,13 @@ def settings_from(args: argparse.Namespace, clients=None) -> Settings:
         promote_from = env.promote_from
     if not bucket:
         raise DeployError("no bucket: pass --env, set MWAA_BUCKET or pass --bucket")
+    given = {name: value for name, value in vars(args).items() if name in FLAGS}
     return Settings(
         repo=args.repo.resolve(),
         bucket=bucket,
         environment=environment,
-        region=args.region,
-        poll_interval=getattr(args, "poll_interval", 30.0),
-        timeout=getattr(args, "timeout", 3600.0),
-        max_delete_share=getattr(args, "max_delete_share", 0.2),
-        force_delete=getattr(args, "force_delete", False),
-        skip_validation=getattr(args, "skip_validation", False),
-        validate_command=getattr(args, "validate_command", DEFAULT_COMMAND),
-        worker_replacement=getattr(args, "worker_replacement", None),
-        env=args.env,
         promote_from=promote_from,
-        bundle=getattr(args, "bundle", None),
-        confirm_timeout=getattr(args, "confirm_timeout", 0.0),
+        **given,
     )
 
 

@@ -1,13 +1,13 @@
 """Which Airflow Variables and Connections the DAGs use, asked of the DAGs themselves.
 
-The run command's catalog (`devkit.airflow.dag_catalog.discover`) parses dags/ and reads
-every task's `{{ var.value.x }}` templates and `*conn_id` arguments: the one
-source of truth, so `infra settings` keeps no list of its own. It runs in a
-subprocess, like the validation command: the deploy tool imports nothing from
-devkit/ (the DAG deploy must not need Airflow), Airflow's logging stays out of
-our stdout, and a DAG that does not import is reported, not raised.
+The DAG catalogue (`deploy.dags.catalog.discover`, also the run command's) parses
+dags/ and reads every task's `{{ var.value.x }}` templates and `*conn_id` arguments:
+the one source of truth, so `infra settings` keeps no list of its own. It runs in a
+subprocess (`python -m deploy.dags.usage`), like the validation command: the deploy
+tool's process never imports Airflow (the DAG deploy must not need it), Airflow's
+logging stays out of our stdout, and a DAG that does not import is reported, not raised.
 
-Settings used outside task arguments are invisible to the catalog (the failure
+Settings used outside task arguments are invisible to the catalogue (the failure
 callback's `alerts_sns_topic_arn`), so the subprocess also reports the
 Variables and Connections the DAGs' shared conventions declare (`class Var`,
 `class Conn` in dags/lakehouse/conventions.py): those are needed too.
@@ -27,29 +27,9 @@ from deploy.errors import DeployError
 
 CONVENTIONS = "dags/lakehouse/conventions.py"
 
-# Runs with the repository as cwd, so `devkit` and `lakehouse` are this repo's.
-PROBE = """
-import json, sys
-from pathlib import Path
-from devkit.airflow.dag_catalog import DagDiscoveryError, discover
-try:
-    catalog = discover(Path(sys.argv[1]))
-except DagDiscoveryError as err:
-    print(err, file=sys.stderr)
-    sys.exit(3)
-declared = {"variables": [], "connections": []}
-try:
-    from lakehouse import conventions
-    declared["variables"] = sorted(str(v.value) for v in getattr(conventions, "Var", []))
-    declared["connections"] = sorted(str(c.value) for c in getattr(conventions, "Conn", []))
-except ImportError:
-    pass
-dags = {
-    dag_id: {"variables": sorted(i.variables), "connections": sorted(i.connections)}
-    for dag_id, i in catalog.items()
-}
-Path(sys.argv[2]).write_text(json.dumps({"dags": dags, "declared": declared}))
-"""
+# Run with the repository as cwd and first on PYTHONPATH, so `deploy` and `lakehouse`
+# are this repo's.
+PROBE = "deploy.dags.usage"
 
 
 @dataclass
@@ -88,7 +68,7 @@ def discover_usage(repo: Path, timeout: float = 300.0) -> DagUsage:
         out = Path(scratch) / "usage.json"
         try:
             proc = subprocess.run(
-                [sys.executable, "-c", PROBE, str(dags_dir), str(out)],
+                [sys.executable, "-m", PROBE, str(out), str(dags_dir)],
                 cwd=repo,
                 env=_airflow_env(repo, dags_dir, Path(scratch)),
                 capture_output=True,

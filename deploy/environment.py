@@ -8,6 +8,8 @@ that way a run that uploaded but failed before the update converges on rerun.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from deploy.errors import DeployError
@@ -42,27 +44,51 @@ def check_ready(env: dict, bucket: str, say: Callable[[str], None]) -> None:
         )
 
 
-def updates_needed(env: dict | None, versions: dict[str, str | None]) -> dict[str, str]:
-    """UpdateEnvironment parameters needed so the environment runs these versions."""
-    params: dict[str, str] = {}
+NEW_CONTENT = "new content"
+OTHER_VERSION = "environment runs another version"
+
+
+@dataclass(frozen=True)
+class EnvironmentUpdate:
+    """What UpdateEnvironment needs so the environment runs the bucket's artifacts, and why."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # artifact key -> why
+
+
+def decide_update(
+    env: dict | None, versions: dict[str, str | None], uploading: Collection[str] = ()
+) -> EnvironmentUpdate:
+    """The one rule plan, status, deploy and review share: an artifact in `versions` (key ->
+    the bucket's object version) that the environment does not run at that version needs
+    UpdateEnvironment. `uploading`: artifacts a plan would write, whose version is not
+    known yet (always an update)."""
+    update = EnvironmentUpdate()
     if env is None:
-        return params
+        return update
     for artifact in ARTIFACTS:
         if artifact.key not in versions:
             continue
         version = versions[artifact.key]
         path_param, version_param = f"{artifact.param}S3Path", f"{artifact.param}S3ObjectVersion"
-        if env.get(path_param) != artifact.key or env.get(version_param) != version:
-            params[path_param] = artifact.key
-            if version:
-                params[version_param] = version
-    return params
+        if artifact.key in uploading:
+            update.reasons[artifact.key] = NEW_CONTENT
+            version = None  # the upload's, not known yet
+        elif env.get(path_param) != artifact.key or env.get(version_param) != version:
+            update.reasons[artifact.key] = OTHER_VERSION
+        else:
+            continue
+        update.params[path_param] = artifact.key
+        if version:
+            update.params[version_param] = version
+    return update
 
 
 def update_and_wait(
     mwaa: Any,
     env: dict,
     params: dict[str, str],
+    *,
     poll_interval: float,
     timeout: float,
     say: Callable[[str], None],

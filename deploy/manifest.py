@@ -42,6 +42,7 @@ def git_commit(repo: Path) -> tuple[str, bool]:
 def build(
     repo: Path,
     objects: dict[str, dict[str, str]],
+    *,
     environment: str | None,
     validation: str,
     env: str | None = None,

@@ -73,6 +73,7 @@ def confirm(
     expected: set[str],
     fresh: set[str],
     since: datetime,
+    *,
     say: Say,
     poll_interval: float = 15.0,
     timeout: float = 600.0,

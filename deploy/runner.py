@@ -18,18 +18,17 @@ from typing import Callable
 
 from deploy import environment as env_mod
 from deploy import manifest as manifest_mod
-from deploy import mwaa_confirm, promotion, references, s3sync
+from deploy import mwaa_confirm, promotion, s3sync
 from deploy.aws import Clients
+from deploy.config import Settings
 from deploy.errors import DeployError
-from deploy.plan import Plan, compute, delete_guard
-from deploy.plugins_zip import plugins_object
-from deploy.settings import Settings
-from deploy.sources import ARTIFACT_KEYS, ARTIFACTS, LocalObject, collect_dag_side, sha256_bytes
+from deploy.plan import Change, Plan, compute, delete_guard
+from deploy.shipment import REQUIREMENTS, collect_local, prerequisite_keys
+from deploy.sources import ARTIFACT_KEYS, LocalObject
 from deploy.validation import run_validation
 
 Say = Callable[[str], None]
 Validator = Callable[[Path, str], "tuple[bool, str]"]
-REQUIREMENTS = next(a for a in ARTIFACTS if a.param == "Requirements")
 
 
 @dataclass
@@ -55,34 +54,17 @@ class Summary:
     seconds: float = 0.0
 
 
-def collect_local(repo: Path) -> dict[str, LocalObject]:
-    """Every object the bucket should hold, built from the working tree."""
-    objects = collect_dag_side(repo)
-    for artifact in ARTIFACTS:
-        if artifact.local is None:
-            built = plugins_object(repo)
-            if built is not None:
-                objects[built.key] = built
-            continue
-        path = repo / artifact.local
-        if path.is_file():
-            objects[artifact.key] = LocalObject(artifact.key, sha256_bytes(path.read_bytes()), path)
-    return objects
+@dataclass
+class Deployment:
+    """One deploy in progress: what it was told and read, and what it has written so far."""
 
-
-def prerequisite_keys(local: dict[str, LocalObject]) -> list[str]:
-    """DAG-side keys requirements.txt reads on install; refuses a name the deploy never writes."""
-    requirements = local.get(REQUIREMENTS.key)
-    if requirements is None:
-        return []
-    keys = references.dag_side_keys(requirements.read().decode())
-    for key in keys:
-        if key not in local:
-            raise DeployError(
-                f"{REQUIREMENTS.local} names {references.MWAA_HOME}{key}, but the deploy writes "
-                f"no {key}: map that file in SOURCES (deploy/sources.py) or fix the line"
-            )
-    return keys
+    settings: Settings
+    clients: Clients
+    say: Say
+    sleep: Callable[[float], None]
+    state: State
+    summary: Summary
+    written: dict[str, s3sync.RemoteObject] = field(default_factory=dict)
 
 
 def local_objects(settings: Settings, say: Say) -> dict[str, LocalObject]:
@@ -117,30 +99,29 @@ def read_state(settings: Settings, clients: Clients, say: Say, require_versionin
     return State(local, remote, document, versioning, env)
 
 
-def environment_changes(state: State, plan: Plan) -> dict[str, str]:
-    """Artifact key -> why the environment would be updated (dry-run view)."""
-    reasons: dict[str, str] = {}
-    if state.env is None:
-        return reasons
+def bucket_versions(
+    state: State, written: dict[str, s3sync.RemoteObject] | None = None
+) -> dict[str, str | None]:
+    """Artifact key -> the object version the bucket holds (after this run's `written`)."""
+    versions: dict[str, str | None] = {}
+    for key in state.local:
+        if key in ARTIFACT_KEYS:
+            remote = (written or {}).get(key) or state.remote.get(key)
+            versions[key] = remote.version_id if remote else None
+    return versions
+
+
+def environment_update(state: State, plan: Plan) -> env_mod.EnvironmentUpdate:
+    """Before any write: the update the plan's artifact uploads and the bucket would need."""
     uploading = {c.key for c in plan.artifact_uploads}
-    for artifact in ARTIFACTS:
-        if artifact.key not in state.local:
-            continue
-        remote = state.remote.get(artifact.key)
-        if artifact.key in uploading:
-            reasons[artifact.key] = "new content"
-            continue
-        version = remote.version_id if remote else None
-        if env_mod.updates_needed(state.env, {artifact.key: version}):
-            reasons[artifact.key] = "environment runs another version"
-    return reasons
+    return env_mod.decide_update(state.env, bucket_versions(state), uploading)
 
 
 def run_plan(settings: Settings, clients: Clients, say: Say) -> tuple[Plan, dict[str, str]]:
     """Dry run: compute and return the plan; writes nothing."""
     state = read_state(settings, clients, say, require_versioning=False)
     plan = compute(state.local, state.remote, prerequisite_keys(state.local))
-    return plan, environment_changes(state, plan)
+    return plan, environment_update(state, plan).reasons
 
 
 def run_deploy(
@@ -152,6 +133,29 @@ def run_deploy(
 ) -> Summary:
     """Validate, then converge bucket and environment onto the working tree."""
     started = time.monotonic()
+    _refuse_without_a_target(settings)
+    validation = _validate(settings, say, validate)
+    state = read_state(settings, clients, say, require_versioning=True)
+    assert state.env is not None
+    env_mod.check_ready(state.env, settings.bucket, say)
+    plan = _checked_plan(settings, state, say)
+    run = Deployment(settings, clients, say, sleep, state, Summary(unchanged=len(plan.unchanged)))
+    since = datetime.now(timezone.utc)
+    # MWAA reads the constraints from dags/ while it installs the new requirements.txt.
+    _upload(run, plan.prerequisite_uploads)
+    _upload(run, plan.artifact_uploads)
+    _update_environment(run)
+    _upload(run, plan.uploads)
+    run.summary.deleted = [c.key for c in plan.deletes]
+    s3sync.delete(clients.s3, settings.bucket, run.summary.deleted, say)
+    run.summary.manifest_written = _write_manifest(run, validation)
+    _confirm(run, since)
+    run.summary.seconds = time.monotonic() - started
+    return run.summary
+
+
+def _refuse_without_a_target(settings: Settings) -> None:
+    """No environment to update, or a promoted environment given the tree instead of --from."""
     if not settings.environment:
         raise DeployError("no environment: set MWAA_ENVIRONMENT or pass --environment")
     if settings.promote_from and settings.bundle is None:
@@ -161,44 +165,26 @@ def run_deploy(
             f"{settings.promote_from} --out DIR` with {settings.promote_from}'s role, then "
             "pass --from DIR"
         )
-    validation = _validate(settings, say, validate)
-    state = read_state(settings, clients, say, require_versioning=True)
-    assert state.env is not None
-    env_mod.check_ready(state.env, settings.bucket, say)
-    plan = _checked_plan(settings, state, say)
-    summary = Summary(unchanged=len(plan.unchanged))
-    since = datetime.now(timezone.utc)
-    written: dict[str, s3sync.RemoteObject] = {}
-    # MWAA reads the constraints from dags/ while it installs the new requirements.txt.
-    _upload(plan.prerequisite_uploads, settings, clients, state, written, summary, say)
-    _upload(plan.artifact_uploads, settings, clients, state, written, summary, say)
-    _update_environment(settings, clients, state, written, summary, say, sleep)
-    _upload(plan.uploads, settings, clients, state, written, summary, say)
-    summary.deleted = [c.key for c in plan.deletes]
-    s3sync.delete(clients.s3, settings.bucket, summary.deleted, say)
-    summary.manifest_written = _write_manifest(settings, clients, state, written, validation)
-    _confirm(settings, clients, state, summary, since, say, sleep)
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
-def _confirm(settings, clients, state, summary, since, say, sleep) -> None:
+def _confirm(run: Deployment, since: datetime) -> None:
     """MWAA parsed what was shipped, without import errors (deploy/mwaa_confirm.py)."""
+    settings = run.settings
     if settings.confirm_timeout <= 0:
-        say("warning: MWAA's parse of the DAGs not confirmed (--confirm-timeout 0)")
+        run.say("warning: MWAA's parse of the DAGs not confirmed (--confirm-timeout 0)")
         return
-    expected = mwaa_confirm.shipped_dag_ids(state.local)
-    fresh = expected & mwaa_confirm.shipped_dag_ids(summary.uploaded)
+    expected = mwaa_confirm.shipped_dag_ids(run.state.local)
+    fresh = expected & mwaa_confirm.shipped_dag_ids(run.summary.uploaded)
     mwaa_confirm.confirm(
-        clients.mwaa,
+        run.clients.mwaa,
         settings.environment,
         expected,
         fresh,
         since,
-        say,
-        min(settings.poll_interval, 15.0),
-        settings.confirm_timeout,
-        sleep,
+        say=run.say,
+        poll_interval=min(settings.poll_interval, 15.0),
+        timeout=settings.confirm_timeout,
+        sleep=run.sleep,
     )
 
 
@@ -229,49 +215,47 @@ def _warn_prerequisite_changed_in_place(plan: Plan, say: Say) -> None:
             )
 
 
-def _upload(changes, settings, clients, state, written, summary, say) -> None:
+def _upload(run: Deployment, changes: list[Change]) -> None:
     for change in changes:
-        written[change.key] = s3sync.upload(clients.s3, settings.bucket, state.local[change.key])
-        summary.uploaded.append(change.key)
-        say(f"  uploaded  {change.key} ({change.reason})")
+        local = run.state.local[change.key]
+        run.written[change.key] = s3sync.upload(run.clients.s3, run.settings.bucket, local)
+        run.summary.uploaded.append(change.key)
+        run.say(f"  uploaded  {change.key} ({change.reason})")
 
 
-def _update_environment(settings, clients, state, written, summary, say, sleep) -> None:
+def _update_environment(run: Deployment) -> None:
     """UpdateEnvironment when the environment runs other artifact versions than the bucket."""
-    versions = {
-        key: (written.get(key) or state.remote[key]).version_id
-        for key in state.local
-        if key in ARTIFACT_KEYS
-    }
-    params = env_mod.updates_needed(state.env, versions)
+    state, settings = run.state, run.settings
+    params = env_mod.decide_update(state.env, bucket_versions(state, run.written)).params
     if not params:
         return
     env_mod.update_and_wait(
-        clients.mwaa,
+        run.clients.mwaa,
         state.env,
         params,
-        settings.poll_interval,
-        settings.timeout,
-        say,
-        settings.worker_replacement,
-        sleep,
+        poll_interval=settings.poll_interval,
+        timeout=settings.timeout,
+        say=run.say,
+        worker_replacement=settings.worker_replacement,
+        sleep=run.sleep,
     )
-    summary.environment_update = params
+    run.summary.environment_update = params
 
 
-def _write_manifest(settings, clients, state, written, validation: str) -> bool:
-    objects = _manifest_objects(state, written)
-    if objects == manifest_mod.entries(state.manifest):
+def _write_manifest(run: Deployment, validation: str) -> bool:
+    objects = _manifest_objects(run.state, run.written)
+    if objects == manifest_mod.entries(run.state.manifest):
         return False
+    settings = run.settings
     document = manifest_mod.build(
         settings.repo,
         objects,
-        settings.environment,
-        validation,
-        settings.env,
-        settings.promote_from if settings.bundle else None,
+        environment=settings.environment,
+        validation=validation,
+        env=settings.env,
+        promoted_from=settings.promote_from if settings.bundle else None,
     )
-    s3sync.write_manifest(clients.s3, settings.bucket, document)
+    s3sync.write_manifest(run.clients.s3, settings.bucket, document)
     return True
 
 
@@ -317,8 +301,9 @@ def run_status(settings: Settings, clients: Clients, say: Say) -> list[Drift]:
         item = _drift_for(key, state.local.get(key), state.remote.get(key), known.get(key))
         if item:
             drift.append(item)
-    for key, reason in environment_changes(state, compute(state.local, state.remote)).items():
-        if reason != "new content":
+    update = environment_update(state, compute(state.local, state.remote))
+    for key, reason in update.reasons.items():
+        if reason != env_mod.NEW_CONTENT:
             drift.append(Drift(key, "environment-stale", reason))
     return drift
 

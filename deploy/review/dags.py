@@ -1,6 +1,6 @@
 """Section 1, DAGs: tasks, edges, schedule, Assets, retries/timeouts/owners/tags, import errors.
 
-Compares the snapshots devkit.airflow.dag_snapshot wrote for the base and the head
+Compares the snapshots deploy.dags.snapshot wrote for the base and the head
 (plain JSON), DAG by DAG, and draws each changed DAG as a small Mermaid graph.
 """
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deploy.environment import updates_needed
+from deploy.environment import decide_update
 from deploy.plan import compute
 from deploy.review.section import Section, code, plural
-from deploy.runner import collect_local
 from deploy.s3sync import RemoteObject
+from deploy.shipment import collect_local
 from deploy.sources import ARTIFACTS
 
 EFFECTS = {
@@ -39,15 +39,14 @@ def as_deployed(objects: dict[str, str]) -> dict[str, RemoteObject]:
 
 
 def environment_update(base: dict[str, str], head: dict[str, str]) -> list[str]:
-    """Artifacts whose change makes MWAA update, by environment.updates_needed's rule."""
+    """Artifacts whose change makes MWAA update, by environment.decide_update's rule."""
     running = {}
     for artifact in ARTIFACTS:
         if artifact.key in base:
             running[f"{artifact.param}S3Path"] = artifact.key
             running[f"{artifact.param}S3ObjectVersion"] = base[artifact.key]
     wanted = {a.key: head[a.key] for a in ARTIFACTS if a.key in head}
-    params = updates_needed(running, wanted)
-    return [a.key for a in ARTIFACTS if f"{a.param}S3Path" in params]
+    return list(decide_update(running, wanted).reasons)
 
 
 def section(base_tree: Path, head_tree: Path) -> Section:

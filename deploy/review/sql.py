@@ -1,7 +1,7 @@
 """Section 2, SQL: each task whose rendered SQL changed, before and after, as a diff.
 
 Rendered by Airflow's own templating for one representative logical date
-(devkit.airflow.dag_snapshot.REPRESENTATIVE_DAY), so a changed macro, Param or
+(deploy.dags.snapshot.REPRESENTATIVE_DAY), so a changed macro, Param or
 searchpath shows in the statement exactly as the task would submit it.
 """
 
@@ -11,7 +11,7 @@ import difflib
 
 from deploy.review.section import Section, code, plural
 
-REPRESENTATIVE_DAY = "2008-01-01"  # keep equal to devkit.airflow.dag_snapshot's
+REPRESENTATIVE_DAY = "2008-01-01"  # keep equal to deploy.dags.snapshot's
 
 
 def task_sql(snapshot: dict) -> dict[tuple[str, str, str], str]:

@@ -8,16 +8,16 @@ from datetime import date
 from pathlib import Path
 
 from deploy.aws import Clients
-from deploy.infra_cli import environment_parameters
-from deploy.infra_inputs import read_parameters
+from deploy.cloudformation.cli import environment_parameters
+from deploy.cloudformation.inputs import read_parameters
 from deploy.up.command import up
 from deploy.up.run import Options, Run
-from deploy.validation import DEFAULT_COMMAND
 
 NETWORK_SUFFIX = "-network"
 
 
 def add_parser(commands, region_default: str | None) -> None:
+    """`deploy up` and its flags; every default is Options' (deploy/up/run.py)."""
     p = commands.add_parser(
         "up",
         help="from an empty account to a first night: stack, deploy, settings, bootstrap, "
@@ -46,6 +46,11 @@ def add_parser(commands, region_default: str | None) -> None:
         action="store_true",
         help="delete a failed first create " "and the buckets it retained, then create again",
     )
+    _add_run_flags(p)
+
+
+def _add_run_flags(p: argparse.ArgumentParser) -> None:
+    """The sample night, the stack waits and the deploy's validation and confirmation."""
     p.add_argument(
         "--sample-night",
         nargs="?",
@@ -63,11 +68,13 @@ def add_parser(commands, region_default: str | None) -> None:
         default=os.environ.get("MWAA_INFRA_TEMPLATE_BUCKET"),
         help="bucket for templates over 51,200 bytes",
     )
-    p.add_argument("--poll-interval", type=float, default=15.0)
-    p.add_argument("--timeout", type=float, default=5400.0, help="stack wait, s (5400)")
+    p.add_argument("--poll-interval", type=float, default=Options.poll_interval)
+    p.add_argument(
+        "--timeout", type=float, default=Options.timeout, help="stack wait, s (%(default)s)"
+    )
     p.add_argument("--skip-validation", action="store_true")
-    p.add_argument("--validate-command", default=DEFAULT_COMMAND)
-    p.add_argument("--confirm-timeout", type=float, default=900.0)
+    p.add_argument("--validate-command", default=Options.validate_command)
+    p.add_argument("--confirm-timeout", type=float, default=Options.confirm_timeout)
 
 
 def options_from(args: argparse.Namespace) -> Options:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from deploy.cloudformation.stack_states import Next, state_of
 from deploy.errors import DeployError
-from deploy.stack_states import Next, state_of
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 MWAA_SUBNETS = 2  # exactly two, in two AZs (MWAA's rule)

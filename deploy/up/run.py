@@ -9,13 +9,14 @@ from typing import Callable
 
 from deploy.aws import Clients
 from deploy.up.preflight import Findings
+from deploy.validation import DEFAULT_COMMAND
 
 Say = Callable[[str], None]
 
 
 @dataclass
 class Options:
-    """The command line, resolved (deploy/up/cli.py)."""
+    """The command line, resolved (deploy/up/cli.py); its flags' defaults are these."""
 
     repo: Path
     stack: str
@@ -33,7 +34,7 @@ class Options:
     sample_dir: Path | None = None
     sample_day: date | None = None
     skip_validation: bool = False
-    validate_command: str = ""
+    validate_command: str = DEFAULT_COMMAND
     confirm_timeout: float = 900.0
 
 

@@ -5,9 +5,9 @@ off, so the latest complete interval: yesterday, UTC, for the midnight schedule)
 so the first automatic runs find their extracts instead of waiting three hours.
 
 Where the files come from: a directory whose tree is the landing bucket's keys
-(`--sample-night DIR`), or, without DIR, the repository's generator run in a
-subprocess (`python -m devkit.sample_data.night`): the deploy tool never imports
-devkit/ (package direction lakehouse <- deploy <- devkit), as deploy/dag_usage.py.
+(`--sample-night DIR`), or, without DIR, the generator of the repository deployed
+(--repo), run there in a subprocess (`python -m deploy.sample_data.night`) so the
+night matches that tree's DAGs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from deploy.errors import DeployError
 
 MARKER = "_SUCCESS"  # written after its folder's data: the sensors wait for it
-GENERATOR = "devkit.sample_data.night"
+GENERATOR = "deploy.sample_data.night"
 
 
 def first_night(now: datetime | None = None) -> date:

@@ -1,17 +1,17 @@
 """The stacks: repair what pre-flight found, the network (optional), then the pipelines.
 
-Both stacks go through `deploy infra`'s own change-set code (deploy/infra_cli.py),
+Both stacks go through `deploy infra`'s own change-set code (deploy/cloudformation/cli.py),
 so `up` and CI make changes the same way: plan, replacement guard, execute.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Callable
 
-from deploy import infra, infra_cli
+from deploy.cloudformation import change_sets
+from deploy.cloudformation.cli import StackChange, run_change_set
 from deploy.errors import DeployError
 from deploy.up.preflight import retained_buckets
 
@@ -23,7 +23,7 @@ def wait_for(cfn, stack: str, done: set[str], poll: float, timeout: float) -> st
     """Poll until the stack's status is in `done` (None: the stack is gone)."""
     deadline = time.monotonic() + timeout
     while True:
-        status = infra.stack_status(cfn, stack)
+        status = change_sets.stack_status(cfn, stack)
         if status is None or status in done:
             return status
         if not status.endswith("_IN_PROGRESS") or time.monotonic() > deadline:
@@ -77,27 +77,24 @@ def continue_rollback(cfn, stack: str, say: Say, poll: float, timeout: float) ->
 
 
 def apply(clients, stack: str, template: Path, parameters: dict[str, str], options, say) -> None:
-    """`deploy infra apply` of one stack (nothing to change: nothing executed)."""
-    args = argparse.Namespace(
-        infra_command="apply",
+    """`deploy infra apply` of one stack (nothing to change: nothing executed). `deploy up`
+    resolved --env into the stack and parameters already."""
+    change = StackChange(
         stack=stack,
         template=template,
-        parameters=None,
-        parameter=[f"{k}={v}" for k, v in sorted(parameters.items())],
+        parameters=parameters,
+        execute=True,
         role_arn=options.role_arn,
         template_bucket=options.template_bucket,
         poll_interval=options.poll_interval,
         timeout=options.timeout,
-        allow_replacement=False,
-        env=None,  # `deploy up` resolved --env into the stack and parameters already
-        repo=options.repo,
     )
-    infra_cli.run(args, clients, say)
+    run_change_set(change, clients, say)
 
 
 def outputs(cfn, stack: str) -> dict[str, str]:
     """The stack's outputs ({} when it does not exist)."""
-    described = infra.describe_stack(cfn, stack)
+    described = change_sets.describe_stack(cfn, stack)
     if described is None:
         return {}
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}

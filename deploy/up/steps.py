@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, time, timezone
 
-from deploy import airflow_settings, infra, mwaa_rest, runner
+from deploy import airflow_settings, mwaa_rest, runner
+from deploy.cloudformation import change_sets
+from deploy.cloudformation.stack_states import Next, state_of
+from deploy.config import Settings
 from deploy.dag_usage import discover_usage
 from deploy.errors import DeployError
-from deploy.settings import Settings
-from deploy.stack_states import Next, state_of
 from deploy.up import preflight, regions, sample_night, stacks
 from deploy.up.run import Run
 from deploy.validation import run_validation
@@ -19,7 +20,7 @@ REQUIRED_ON_CREATE = ("GitHubRepository", "PrivateSubnetIds", "SecurityGroupIds"
 
 
 def _current_parameters(run: Run) -> dict[str, str]:
-    described = infra.existing_stack(run.clients.cloudformation, run.options.stack)
+    described = change_sets.existing_stack(run.clients.cloudformation, run.options.stack)
     current = {
         p["ParameterKey"]: p.get("ParameterValue", "")
         for p in (described or {}).get("Parameters", [])
@@ -34,7 +35,7 @@ def step_preflight(run: Run) -> str:
         regions.check_region(o.region)
     found.account, caller = preflight.identity(run.clients.client("sts"))
     cfn = run.clients.cloudformation
-    found.stack_status = infra.stack_status(cfn, o.stack)
+    found.stack_status = change_sets.stack_status(cfn, o.stack)
     preflight.check_stack(cfn, o.stack, found.stack_status, o.clean_up)
     wanted = _current_parameters(run)
     found.notes += _subnet_notes(run, wanted)
@@ -78,7 +79,7 @@ def _require_create_parameters(run: Run, wanted: dict[str, str]) -> None:
 def step_repair(run: Run) -> str:
     """A failed create (with --clean-up) or an update stuck in UPDATE_ROLLBACK_FAILED."""
     o, cfn = run.options, run.clients.cloudformation
-    status = infra.stack_status(cfn, o.stack)
+    status = change_sets.stack_status(cfn, o.stack)
     move = state_of(status).next
     if move is Next.DELETE_FIRST:
         stacks.clean_up(cfn, run.clients.s3, o.stack, run.say, o.poll_interval, o.timeout)
@@ -104,12 +105,12 @@ def step_stack(run: Run) -> str:
     if o.network_stack:
         given.update(stacks.network_parameters(stacks.outputs(cfn, o.network_stack)))
     # A template over the inline limit goes through S3: the given bucket, else the
-    # stack's own MWAA bucket (a new stack gets it first: infra_cli.template_bucket).
+    # stack's own MWAA bucket (a new stack gets it first: cloudformation.cli.template_bucket).
     bucket = o.template_bucket or stacks.outputs(cfn, o.stack).get("MwaaBucket")
     options = dataclasses.replace(o, template_bucket=bucket)
     stacks.apply(run.clients, o.stack, o.repo / o.template, given, options, run.say)
     run.outputs = stacks.outputs(cfn, o.stack)
-    return f"stack {o.stack}: {infra.stack_status(cfn, o.stack)}"
+    return f"stack {o.stack}: {change_sets.stack_status(cfn, o.stack)}"
 
 
 def _outputs(run: Run) -> dict[str, str]:

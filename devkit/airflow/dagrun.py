@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from devkit import patches
-from devkit.airflow.output import output_to
 from devkit.airflow.settings import logs_dir
+from devkit.output import output_to
 from devkit.paths import DAGS_DIR
 
 Progress = Callable[[int, int, str], None]  # (tasks done, tasks in the run, current task)

@@ -14,11 +14,12 @@ from functools import cache
 
 import pyarrow.parquet as pq
 
+from deploy.sample_data import synthea
 from devkit.domains import LocalDomain
-from devkit.emulator import local_spark, s3store
+from devkit.emulator.emr_serverless import local_spark
+from devkit.emulator.s3 import store as s3store
 from devkit.iam.policies import template_name
 from devkit.paths import SPARK_DIR, SQL_DIR
-from devkit.sample_data import synthea
 from lakehouse.athena import result_rows
 from lakehouse.conventions import Var
 from lakehouse.data_lake import EMR_RELEASE, GOLD_TABLES, SOURCE_TABLES, SYNTHEA_TABLES
@@ -40,22 +41,20 @@ GATE_PATHS = (
     "spark/**",
     "devkit/domains/data_lake.py",
     "devkit/domains/tickit.py",
-    "devkit/sample_data/synthea.py",
-    "devkit/sample_data/tickit.py",
-    "devkit/emulator/local_spark.py",
-    "devkit/emulator/emr_serverless.py",
-    "devkit/emulator/athena_metadata.py",
+    "deploy/sample_data/synthea.py",
+    "deploy/sample_data/tickit.py",
+    "devkit/emulator/emr_serverless/**",
+    "devkit/emulator/athena/table_metadata.py",
     # The database bootstrap: every local pipeline with the warehouse runs it.
     "deploy/redshift_bootstrap.py",
     "sql/redshift_bootstrap/**",
-    "devkit/emulator/redshift_users.py",
+    "devkit/emulator/redshift/users.py",
 )
 GATE_TESTS = (
     "tests/dags/test_data_lake__*.py",
     "tests/spark/**",
-    "tests/devkit/emulator/test_emr_serverless.py",
-    "tests/devkit/emulator/test_local_spark.py",
-    "tests/devkit/sample_data/test_synthea.py",
+    "tests/devkit/emulator/emr_serverless/**",
+    "tests/deploy/sample_data/test_synthea.py",
 )
 
 

@@ -1,4 +1,4 @@
-"""DataHub: the ECS ingestion task (run for real by devkit/emulator/ecs_ingestion.py), lineage.
+"""DataHub: the ECS ingestion task (run for real by devkit/emulator/ecs/ingestion.py), lineage.
 
 Provisions what the infrastructure creates on AWS: the ECS cluster, the
 ingestion task definition (the pinned image, entry point `/bin/sh -c`, awslogs),
@@ -42,11 +42,11 @@ GATE_PATHS = (
     "devkit/datahub/**",
     "devkit/domains/datahub.py",
     "devkit/domains/lineage.py",
-    "devkit/emulator/ecs_ingestion.py",
+    "devkit/emulator/ecs/**",
     # The database bootstrap: every local pipeline with the warehouse runs it.
     "deploy/redshift_bootstrap.py",
     "sql/redshift_bootstrap/**",
-    "devkit/emulator/redshift_users.py",
+    "devkit/emulator/redshift/users.py",
 )
 GATE_TESTS = (
     "tests/dags/test_datahub__*.py",
@@ -163,7 +163,7 @@ class DataHub(LocalDomain):
         self._network: dict[str, tuple[str, str]] = {}  # per pipeline: (subnet, group)
 
     def provision(self, env) -> None:
-        from devkit.emulator import ecs_ingestion
+        from devkit.emulator.ecs import ingestion as ecs_ingestion
 
         ecs_ingestion.warm_up()  # the DataHub CLI imports in the background, meanwhile
         shutil.rmtree(output_dir(env), ignore_errors=True)

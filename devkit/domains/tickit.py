@@ -6,12 +6,13 @@ from datetime import date
 from functools import cache
 from types import SimpleNamespace
 
+from deploy.sample_data.tickit import TickitData, extract_objects, generate
 from devkit.domains import LocalDomain
 from devkit.domains.house import MWAA_ROLE
-from devkit.emulator import REDSHIFT_ROLE_ARN, cfn_resources
+from devkit.emulator import REDSHIFT_ROLE_ARN
+from devkit.emulator.cloudformation import resources as cfn_resources
 from devkit.iam import recorder
 from devkit.iam.policies import template_name
-from devkit.sample_data.tickit import TickitData, extract_objects, generate
 from lakehouse.conventions import Conn, Var
 from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
 
@@ -28,18 +29,18 @@ GATE_PATHS = (
     "sql/tickit/**",
     "devkit/domains/tickit.py",
     "devkit/domains/lineage.py",  # the lineage its tests record
-    "devkit/sample_data/tickit.py",
+    "deploy/sample_data/tickit.py",
     # The warehouse: the database bootstrap and the Redshift emulation.
     "deploy/redshift_bootstrap.py",
     "sql/redshift_bootstrap/**",
-    "devkit/emulator/redshift_users.py",
-    "devkit/emulator/redshift_sql.py",
-    "devkit/emulator/copy_load.py",
-    "devkit/emulator/redshift_data.py",
-    "devkit/emulator/redshift_engine.py",
-    "devkit/emulator/unload.py",
-    "devkit/emulator/pgtypes.py",
-    "devkit/emulator/athena_metadata.py",
+    "devkit/emulator/redshift/users.py",
+    "devkit/emulator/redshift/sql.py",
+    "devkit/emulator/redshift/copy_load.py",
+    "devkit/emulator/redshift/data_api.py",
+    "devkit/emulator/redshift/engine.py",
+    "devkit/emulator/redshift/unload.py",
+    "devkit/emulator/redshift/pgtypes.py",
+    "devkit/emulator/athena/table_metadata.py",
 )
 GATE_TESTS = (
     "tests/dags/test_*tickit*.py",
@@ -48,11 +49,11 @@ GATE_TESTS = (
     "tests/dags/test_redshift_privileges.py",
     "tests/sql/test_tickit_*.py",
     "tests/sql/test_redshift_bootstrap.py",
-    "tests/devkit/emulator/test_copy.py",
-    "tests/devkit/emulator/test_redshift_data.py",
-    "tests/devkit/emulator/test_unload.py",
-    "tests/devkit/emulator/test_redshift_sql.py",
-    "tests/devkit/sample_data/test_tickit.py",
+    "tests/devkit/emulator/redshift/test_copy_load.py",
+    "tests/devkit/emulator/redshift/test_data_api.py",
+    "tests/devkit/emulator/redshift/test_unload.py",
+    "tests/devkit/emulator/redshift/test_sql.py",
+    "tests/deploy/sample_data/test_tickit.py",
 )
 
 
@@ -131,7 +132,8 @@ def pipeline_user() -> str:
 def warehouse_outputs(env) -> dict[str, str]:
     """The stack's Redshift part as the emulation creates it: the namespace (with its
     managed admin secret) and workgroup, the DataHub user's secret, from the template's
-    resource types (devkit/emulator/cfn_resources.py); the outputs the bootstrap reads."""
+    resource types (devkit/emulator/cloudformation/resources.py); the outputs the bootstrap reads.
+    """
     aws, project = env.aws, env.names.project
     database = env.names.database(WAREHOUSE)
     where = (aws.account_id, aws.region)

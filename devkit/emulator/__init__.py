@@ -1,8 +1,11 @@
 """Docker-free AWS emulation for running the DAGs locally: ``with LocalAws(pg) as aws``.
 
-Also its parts that stand alone: Redshift's SQL on PostgreSQL (postgres,
-redshift_sql), local Spark, the MWAA API fake. `LocalAws` and friends load
-lazily, so importing one of those parts does not start up moto.
+One package per AWS service, as moto lays them out (redshift, athena, glue,
+emr_serverless, ecs, s3, cloudformation); services moto lacks entirely in standins.
+Some parts stand alone: Redshift's SQL on PostgreSQL (redshift.postgres,
+redshift.sql), local Spark (emr_serverless.local_spark), the MWAA API stand-in.
+`LocalAws` and friends load lazily, so importing one of those parts does not start
+up moto. Every change to moto is declared in moto_extensions.py.
 """
 
 from __future__ import annotations

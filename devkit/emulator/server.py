@@ -1,4 +1,4 @@
-"""LocalAws: a moto server on loopback plus the patches that make our services behave."""
+"""LocalAws: a moto server on loopback, with the extensions that make our services behave."""
 
 from __future__ import annotations
 
@@ -9,29 +9,25 @@ from typing import Iterator
 
 import boto3
 
-from devkit.emulator import (
-    athena,
-    ecs_ingestion,
-    emr_serverless,
-    glue_crawler,
-    moto_extensions,
-    redshift_data,
-    redshift_serverless,
-)
+from devkit.emulator import moto_extensions
+from devkit.emulator.ecs import ingestion as ecs_ingestion
 from devkit.emulator.moto_server import QuickStoppingMotoServer
-from devkit.emulator.redshift_data import RedshiftDataService, StatementRecord
-from devkit.emulator.s3store import ACCOUNT_ID
+from devkit.emulator.redshift import data_api as redshift_data
+from devkit.emulator.redshift import serverless as redshift_serverless
+from devkit.emulator.redshift.data_api import RedshiftDataService, StatementRecord
+from devkit.emulator.s3.store import ACCOUNT_ID
 from devkit.iam import recorder
 
 FAKE_KEY = "testing"  # moto's documented dummy credentials, not a secret
 REDSHIFT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/local-redshift-s3"
-_active: "LocalAws | None" = None
+_running: list["LocalAws"] = []  # moto's backends are process-global: one at a time
 
 
 class LocalAws:
     """Emulated AWS on ``127.0.0.1:<free port>``; Redshift runs on the given EmbeddedPostgres.
 
-    Only one instance may run per process: moto's backends are process-global.
+    Only one instance may run per process: moto's backends are process-global. Starting
+    applies moto_extensions.py (refused on another moto version), stopping removes them.
     """
 
     def __init__(self, postgres, region: str = "us-east-1", port: int = 0):
@@ -41,7 +37,6 @@ class LocalAws:
         self.account_id = ACCOUNT_ID
         self._server: QuickStoppingMotoServer | None = None
         self._redshift: RedshiftDataService | None = None
-        self.pipelines: list = []  # LocalPipelines on this emulation (`check_iam`)
 
     def __enter__(self) -> "LocalAws":
         self.start()
@@ -51,40 +46,44 @@ class LocalAws:
         self.stop()
 
     def start(self) -> None:
-        global _active
-        if _active is not None:
+        moto_extensions.install()  # first: on another moto version nothing starts
+        if _running:
+            moto_extensions.remove()
             raise RuntimeError("a LocalAws is already running in this process")
-        self._redshift = RedshiftDataService(self.postgres.connect)
-        redshift_data.install(self._redshift)
-        glue_crawler.install()
-        athena.install()
-        emr_serverless.install()
-        recorder.install()
-        moto_extensions.install()
-        redshift_serverless.on_namespace = self._create_namespace_database
-        recorder.LOOKUPS[("redshift-serverless", "workgroup-id")] = self.workgroup_id
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
-        self._server = QuickStoppingMotoServer(
-            ip_address="127.0.0.1", port=self.port, verbose=False
-        )
-        self._server.start()
-        ecs_ingestion.install(self.endpoint_url, FAKE_KEY)  # before any request reaches ECS
-        _active = self
+        try:
+            self._redshift = RedshiftDataService(self.postgres.connect)
+            redshift_data.serve(self._redshift)
+            redshift_serverless.on_namespace = self._create_namespace_database
+            recorder.LOOKUPS[("redshift-serverless", "workgroup-id")] = self.workgroup_id
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
+            self._server = QuickStoppingMotoServer(
+                ip_address="127.0.0.1", port=self.port, verbose=False
+            )
+            self._server.start()
+            ecs_ingestion.serve(self.endpoint_url, FAKE_KEY)  # before any request reaches ECS
+        except BaseException:
+            self._release()
+            raise
+        _running.append(self)
 
     def _create_namespace_database(self, namespace) -> None:
         """A Redshift Serverless namespace's database is a PostgreSQL database."""
         self.postgres.create_database(namespace.db_name, exist_ok=True)
 
     def stop(self) -> None:
-        global _active
+        if self in _running:
+            _running.remove(self)
+            self._release()
+
+    def _release(self) -> None:
+        """Stop the server, forget this emulation's state, remove moto's extensions."""
         if self._server is not None:
             self._server.stop()
             self._server = None
-        redshift_data.install(None)
+        redshift_data.serve(None)
         redshift_serverless.on_namespace = None
         ecs_ingestion.stop()
-        if _active is self:
-            _active = None
+        moto_extensions.remove()
 
     @property
     def endpoint_url(self) -> str:
@@ -119,18 +118,6 @@ class LocalAws:
             aws_access_key_id=_key(principal),
             aws_secret_access_key=FAKE_KEY,
         )
-
-    def check_iam(self):
-        """Each pipeline's accesses since its last check, against that pipeline's policies.
-
-        Returns one devkit.iam.check.Report; the caller fails when `report.ok` is false.
-        """
-        from devkit.iam.check import Report
-
-        report = Report()
-        for pipeline in self.pipelines:
-            report.merge(pipeline.check_iam())
-        return report
 
     def s3_client(self):
         return self.client("s3")

@@ -224,8 +224,6 @@ def record_call(principal: str, service: str, operation: str, params: Mapping, r
 
 # --- the moto hook ---------------------------------------------------------------------
 
-_originals: dict[str, Any] = {}
-
 
 def _request_key(response) -> str | None:
     match = _CREDENTIAL.search(response.headers.get("Authorization", "") or "")
@@ -314,27 +312,27 @@ def access_denied_error(service: str, message: str):
     return error
 
 
-def install() -> None:
-    """Hook moto's request set-up (idempotent; private API of moto 5.2)."""
-    from moto.core.responses import BaseResponse
+def observing(setup_class):
+    """moto's BaseResponse.setup_class, then the request recorded and checked (S3's own
+    set-up is hooked by `observing_s3`). Applied by devkit/emulator/moto_extensions.py."""
     from moto.s3.responses import S3Response
 
-    if _originals:
-        return
-    _originals["base"] = base = BaseResponse.setup_class
-    _originals["s3"] = s3 = S3Response.setup_class
-
-    def setup_class(self, request, *args, **kwargs):
-        base(self, request, *args, **kwargs)
+    def observed_setup_class(self, request, *args, **kwargs):
+        setup_class(self, request, *args, **kwargs)
         if not isinstance(self, S3Response):
             _observe(self, request)
 
-    def s3_setup_class(self, request, *args, **kwargs):
-        s3(self, request, *args, **kwargs)
+    return observed_setup_class
+
+
+def observing_s3(setup_class):
+    """moto's S3Response.setup_class, then the request recorded and checked."""
+
+    def observed_setup_class(self, request, *args, **kwargs):
+        setup_class(self, request, *args, **kwargs)
         _observe(self, request)
 
-    BaseResponse.setup_class = setup_class
-    S3Response.setup_class = s3_setup_class
+    return observed_setup_class
 
 
 # --- state the requests name only by id ------------------------------------------------

@@ -49,7 +49,7 @@ class MwaaEnvError(RuntimeError):
 
 def deployed_objects(repo: Path = REPO) -> dict:
     """Every bucket key the deploy writes (dags/..., plugins.zip, requirements.txt)."""
-    from deploy.runner import collect_local
+    from deploy.shipment import collect_local
 
     return collect_local(repo)
 
@@ -89,7 +89,7 @@ def airflow_version(essential: Path = ESSENTIAL_CONSTRAINTS) -> str:
 
 def inputs_digest(repo: Path = REPO, essential: Path = ESSENTIAL_CONSTRAINTS) -> str:
     """SHA-256 of requirements.txt, every file it names under dags/, the MWAA pins, this builder."""
-    from deploy.runner import prerequisite_keys
+    from deploy.shipment import prerequisite_keys
 
     objects = deployed_objects(repo)
     digest = hashlib.sha256(BUILD_OPTIONS)

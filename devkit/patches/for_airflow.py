@@ -105,7 +105,7 @@ def task_logs_and_deferrals(run_dir: Path, logs: dict[str, Path], total: int, pr
     """
     from airflow.sdk.definitions import dag as dag_module
 
-    from devkit.airflow.output import log_records_to, output_to
+    from devkit.output import log_records_to, output_to
 
     original = dag_module._run_task
     deferrals = _DeferralsTogether(original)
@@ -166,7 +166,7 @@ class _DeferralsTogether:
 
     def resume_all_if_last(self, ti, logs: dict[str, Path]) -> None:
         """After the last task dag.test() started in this loop, run the triggers."""
-        from devkit.airflow.output import log_records_to, output_to
+        from devkit.output import log_records_to, output_to
 
         if not self._waiting or _others_scheduled(ti):
             return

@@ -23,6 +23,7 @@ from devkit.airflow.dagrun import DagRunResult, Progress, interval_end, run_dag
 from devkit.domains import LocalDomain, registered
 from devkit.domains.house import MWAA_ROLE
 from devkit.paths import REPO
+from devkit.run.running import RUNNING
 
 
 @cache
@@ -139,7 +140,7 @@ class LocalPipeline:
         stack: "StackSettings | None" = None,
     ):
         self.aws, self.names, self.scale = aws, names or LocalNames.unique(), scale
-        aws.pipelines.append(self)  # its roles' policies now apply on the emulation
+        RUNNING.add(self)  # its roles' policies now apply on the emulation
         self.accesses: list = []  # every AWS access of its DAG runs (devkit/iam/recorder.py)
         self._checked = 0  # how many of them `check_iam` has seen
         self.domains = domains if domains is not None else registered()

@@ -9,6 +9,7 @@ are made in the emulated EC2 first, as a person would make them (or `--network`)
 
 from __future__ import annotations
 
+import argparse
 from typing import Callable
 
 from devkit.paths import REPO
@@ -92,11 +93,12 @@ def up(
 ) -> dict[str, str]:
     """deploy up's steps but `SKIPPED_LOCALLY` on the emulation; the stack's outputs.
     Idempotent, as deploy up is: a second call changes nothing."""
-    from deploy.__main__ import parser
     from deploy.up import cli, command
     from deploy.up.run import Run
 
-    args = parser().parse_args(argv(aws, stack, parameters or {}))
+    top = argparse.ArgumentParser(prog="python -m deploy")  # deploy up's flags alone
+    cli.add_parser(top.add_subparsers(dest="command", required=True), aws.region)
+    args = top.parse_args(argv(aws, stack, parameters or {}))
     run = Run(cli.options_from(args), clients(aws), say)
     order = tuple(step for step in command.STEPS if step[0] not in SKIPPED_LOCALLY)
     command.up(run, order)

@@ -23,9 +23,9 @@ from datetime import date, timedelta
 from typing import Iterator
 
 from devkit.airflow.dagrun import DagRunResult
-from devkit.airflow.output import output_to
 from devkit.airflow.settings import airflow_settings, logs_dir
-from devkit.paths import AIRFLOW_HOME, LOCAL_PG_DATA, REPO
+from devkit.output import output_to
+from devkit.paths import AIRFLOW_HOME, DAGS_DIR, LOCAL_PG_DATA, REPO
 from devkit.run.console import Console, run_header
 from devkit.run.summary import summarise
 
@@ -103,10 +103,10 @@ def one_run_at_a_time() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from devkit.airflow.dag_catalog import DagDiscoveryError, discover, select
+    from deploy.dags.catalog import DagDiscoveryError, discover, select
 
     try:
-        catalog = discover()
+        catalog = discover(DAGS_DIR)
         selection = select(catalog, args.dag, args.with_upstream)
     except (DagDiscoveryError, KeyError) as err:
         console.say(f"error: {err.args[0]}")
@@ -132,7 +132,7 @@ def run_selected(args, console: Console, catalog, selection) -> int:
     """Provision, check settings, land, run, summarise; then the UI if asked."""
     from devkit.airflow.settings import migrate_metadata_db
     from devkit.emulator import LocalAws
-    from devkit.emulator.postgres import EmbeddedPostgres
+    from devkit.emulator.redshift.postgres import EmbeddedPostgres
 
     started = time.monotonic()
     days = [args.first_day + timedelta(days=n) for n in range(args.days)]
@@ -175,7 +175,7 @@ def provision(aws, scale: float, dag_ids: list[str]):
 
 def settings_provided(console: Console, catalog, dag_ids: list[str], pipeline) -> bool:
     """Whether the domains give every Variable and Connection the DAGs read; names the gaps."""
-    from devkit.airflow.dag_catalog import missing_settings
+    from deploy.dags.catalog import missing_settings
 
     variables, connections = set(pipeline.variables), set(pipeline.connections)
     missing = missing_settings(catalog, dag_ids, variables, connections)
@@ -247,7 +247,7 @@ class DagRuns:
     def run_as_assets_update(self, catalog, on_assets, by_hand: set[str], day: date) -> list:
         """Run each Asset-scheduled DAG once its Assets were updated (or it was asked for
         by hand), until none is left or none can start; returns those that never ran."""
-        from devkit.airflow.dag_catalog import satisfied
+        from deploy.dags.catalog import satisfied
 
         waiting = list(on_assets)
         progressed = True

@@ -14,7 +14,7 @@ import signal
 import threading
 
 from devkit.emulator import LocalAws
-from devkit.emulator.postgres import EmbeddedPostgres
+from devkit.emulator.redshift.postgres import EmbeddedPostgres
 from devkit.paths import LOCAL_PG_DATA
 from devkit.run.local_up import pipeline_on_stack
 

@@ -43,8 +43,10 @@ EVERYTHING = DOMAINS
 
 # Documentation no test reads: before the families' paths (spark/README.md is no job).
 STATIC_PATHS = ("docs/**", "README.md", "spark/README.md", "plugins/README.md", "bench/**")
-# Paths inside a CORE_PATHS folder that every family's tests read (none yet): EVERYTHING.
-SHARED_PATHS: tuple[str, ...] = ()
+# Paths inside a CORE_PATHS folder that every family's tests read: EVERYTHING.
+SHARED_PATHS: tuple[str, ...] = (
+    "deploy/dags/**",  # the DAG catalogue and SQL rendering: the run command, the SQL tests
+)
 # After the families' paths (deploy/redshift_bootstrap.py is the warehouse families'):
 # the deploy tool and the IAM policies, whose unit tests are in the core.
 CORE_PATHS = (
@@ -58,16 +60,16 @@ CORE_PATHS = (
     "devkit/tools/templates/**",
     "sqlfluff_libs/**",
     "tests/dags/new_dags/**",  # read by tests/dags/test_new_dags_access.py only
-    "devkit/sample_data/night.py",  # deploy up --sample-night
 )
 # A path matching none of these selects EVERYTHING (a forgotten rule costs time, never a
 # missed test): conventions, devkit's core, requirements, the gate, CI, infra/ and the
 # IAM check (every family's accesses), patches, conftest files. `*` stays inside one
 # folder, `**` crosses folders. Test modules are matched by their owners first.
 
-# The always-run core: DAG validation of every DAG, and the fast unit tests. Every other
-# test module belongs to one family (its GATE_TESTS); test_gate_domains.py requires each
-# module to be listed exactly once.
+# The always-run core: DAG validation of every DAG, and the fast unit tests. The other
+# test modules belong to one family each (its GATE_TESTS, matched first: a family's
+# module under tests/deploy/ is the family's); test_gate_domains.py requires an owner
+# for every module.
 CORE_TESTS = (
     "tests/dags/test_dag_validation.py",
     "tests/dags/test_dag_style.py",
@@ -85,10 +87,10 @@ CORE_TESTS = (
     "tests/devkit/tools/test_checkov_lint.py",
     "tests/devkit/iam/**",
     "tests/devkit/patches/**",
-    "tests/devkit/emulator/test_athena_metadata.py",
-    "tests/devkit/emulator/test_cfn_resources.py",
-    "tests/devkit/emulator/test_fake_mwaa_rest_api.py",
-    "tests/devkit/sample_data/test_night.py",
+    "tests/devkit/emulator/athena/test_table_metadata.py",
+    "tests/devkit/emulator/cloudformation/test_resources.py",
+    "tests/devkit/emulator/standins/test_fake_mwaa_rest_api.py",
+    "tests/deploy/sample_data/test_night.py",
     "tests/infra/**",
     "tests/devkit/tools/test_gate_domains.py",
     "tests/devkit/tools/test_gate_cache.py",
@@ -96,8 +98,10 @@ CORE_TESTS = (
     "tests/devkit/test_layout.py",
     "tests/test_doc_references.py",
     "tests/devkit/airflow/test_dagrun.py",
-    "tests/devkit/emulator/test_postgres.py",
-    "tests/devkit/emulator/test_glue_athena.py",
+    "tests/devkit/emulator/redshift/test_postgres.py",
+    "tests/devkit/emulator/glue/test_crawler_and_athena.py",
+    "tests/devkit/emulator/test_moto_extensions.py",
+    "tests/test_layers.py",
     "tests/devkit/emulator/test_operators.py",
     "tests/devkit/run/test_ui.py",
     "tests/devkit/run/test_local_up.py",  # deploy up's steps on the emulation
@@ -132,6 +136,7 @@ FULL_GATE_UNLESS_CHANGED: dict[str, tuple[str, ...]] = {
     "tests/dags/test_unpatched_tickit_night.py": (
         "devkit/patches/**",
         "devkit/airflow/**",
+        "devkit/output.py",
         "requirements/lock.txt",
         "tests/dags/test_unpatched_tickit_night.py",
     ),

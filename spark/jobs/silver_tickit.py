@@ -3,7 +3,7 @@
     silver_tickit.py --table sales --input s3://lake/bronze/tickit/sales/ds=2008-01-05/
         --output s3://lake/silver/tickit/sales --load-date 2008-01-05
 
-The extracts are what devkit/sample_data/tickit.py writes and Redshift's COPY reads: no header,
+The extracts are what deploy/sample_data/tickit.py writes and Redshift's COPY reads: no header,
 `|` between fields, empty = NULL, booleans t/f, timestamps "YYYY-MM-DD HH:MM:SS" (UTC).
 Columns are in DDL order with the DDL's types (sql/tickit/ddl/*.sql; the tests compare
 them); NOT NULL columns are required. A value that does not parse, an empty required

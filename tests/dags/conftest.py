@@ -11,20 +11,23 @@ from devkit.domains import for_dags
 from devkit.run.local_env import LocalPipeline
 
 
+@pytest.fixture(autouse=True)
+def iam_checked(running_pipelines):
+    """The pipelines every test here is checked against (pytest_runtest_call)."""
+    return running_pipelines
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """Every AWS access since the last check, against the roles' policies: a denial fails
     the test, naming role, action, resource and the template resource to change."""
-    from devkit.emulator import server
-
+    pipelines = item.funcargs["iam_checked"]
     try:
         result = yield
     except BaseException:
-        if server._active is not None:
-            server._active.check_iam()  # the failure says enough; the next test starts clean
+        pipelines.check_iam()  # the failure says enough; the next test starts clean
         raise
-    if server._active is not None:
-        server._active.check_iam().raise_for_problems()
+    pipelines.check_iam().raise_for_problems()
     return result
 
 

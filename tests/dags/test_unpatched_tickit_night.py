@@ -106,7 +106,7 @@ def run_unpatched_lane() -> dict:
     from devkit.domains.lineage import lineage_edges, lineage_file
     from devkit.domains.tickit import sample_data
     from devkit.emulator import LocalAws
-    from devkit.emulator.postgres import EmbeddedPostgres
+    from devkit.emulator.redshift.postgres import EmbeddedPostgres
     from devkit.run.local_env import LocalPipeline
     from lakehouse.tickit import TABLES
 

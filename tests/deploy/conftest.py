@@ -16,9 +16,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from deploy.aws import Clients
-from deploy.settings import Settings
-from devkit.emulator import fake_mwaa
+from deploy.config import Settings
 from devkit.emulator.moto_server import QuickStoppingMotoServer
+from devkit.emulator.standins import fake_mwaa
 from devkit.iam import recorder as iam_recorder
 from devkit.iam.check import check
 from devkit.iam.policies import policies_for, stack_resources
@@ -74,7 +74,6 @@ def _free_port() -> int:
 def endpoints():
     """moto S3 in server mode plus the fake MWAA endpoint, shared by all tests."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
-    iam_recorder.install()
     port = _free_port()
     moto = QuickStoppingMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
@@ -150,6 +149,7 @@ class World:
             region=REGION,
             poll_interval=0,
             timeout=30,
+            confirm_timeout=0,  # the tests of MWAA's confirmation ask for it
         )
         values.update(overrides)
         return Settings(**values)
@@ -267,7 +267,9 @@ def passed(_repo: Path, _command: str) -> tuple[bool, str]:
 def moto_as_the_emulation_extends_it():
     """The emulation's moto extensions (devkit/emulator/moto_extensions.py): stack outputs
     after a change set, bucket versioning from CloudFormation, the resource types the real
-    template uses. LocalAws installs them too; the deploy tests' moto server needs them."""
+    template uses, the IAM recorder. LocalAws installs them too; the deploy tests' moto
+    server needs them."""
     from devkit.emulator import moto_extensions
 
-    moto_extensions.install()
+    with moto_extensions.installed():
+        yield

@@ -107,3 +107,41 @@ def test_missing_bucket_setting(monkeypatch, capsys):
     monkeypatch.delenv("MWAA_BUCKET", raising=False)
     assert main(["plan"]) == 1
     assert "set MWAA_BUCKET" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["plan", "status", "deploy"])
+def test_every_command_takes_its_defaults_from_settings(command, monkeypatch, tmp_path):
+    """One place for the defaults: a flag a command lacks, or does not get, is Settings'."""
+    from deploy.__main__ import parser, settings_from
+    from deploy.config import Settings
+
+    for name in (
+        "MWAA_ENV",
+        "MWAA_ENVIRONMENT",
+        "MWAA_DEPLOY_VALIDATE_COMMAND",
+        "MWAA_DEPLOY_CONFIRM_TIMEOUT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    args = parser().parse_args([command, "--repo", str(tmp_path), "--bucket", "b"])
+    expected = Settings(repo=tmp_path.resolve(), bucket="b", region=REGION)
+    assert settings_from(args) == expected
+
+
+def test_infra_and_up_take_their_defaults_from_their_dataclasses(monkeypatch, tmp_path):
+    """`infra plan|apply` -> StackChange, `up` -> Options: the flags add no default of their own."""
+    from deploy.__main__ import parser
+    from deploy.cloudformation.cli import StackChange, change_from
+    from deploy.up.cli import options_from
+    from deploy.up.run import Options
+
+    for name in ("MWAA_ENV", "MWAA_INFRA_ROLE_ARN", "MWAA_INFRA_TEMPLATE_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    repo = ["--repo", str(tmp_path), "--stack", "s"]
+    assert change_from(parser().parse_args(["infra", "plan", *repo]), {}) == StackChange("s")
+    apply = parser().parse_args(["infra", "apply", *repo, "--parameter", "A=1"])
+    assert change_from(apply, {"A": "0", "B": "2"}) == StackChange(
+        "s", parameters={"A": "1", "B": "2"}, execute=True
+    )
+    up = parser().parse_args(["up", *repo, "--region", REGION])
+    assert options_from(up) == Options(repo=tmp_path.resolve(), stack="s", region=REGION)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy import references, runner
+from deploy import references, runner, shipment
 from deploy.errors import DeployError
 from deploy.sources import SOURCES, Source, collect_dag_side
 from devkit.paths import DAGS_DIR, REPO
@@ -27,8 +27,8 @@ def test_the_real_requirements_name_a_constraints_file_the_deploy_writes():
     requirements = (REPO / "requirements" / "requirements.txt").read_text()
     keys = references.dag_side_keys(requirements)
     assert keys == ["dags/constraints/constraints-3.2.1-python3.12.txt"]
-    local = runner.collect_local(REPO)
-    assert runner.prerequisite_keys(local) == keys
+    local = shipment.collect_local(REPO)
+    assert shipment.prerequisite_keys(local) == keys
     assert local[keys[0]].read() == REAL_CONSTRAINTS.read_bytes()
 
 
@@ -77,7 +77,7 @@ def test_new_constraints_version_is_uploaded_first_and_the_old_deleted_last(
         f'--constraint "/usr/local/airflow/dags/constraints/{new_name}"\n'
     )
     sources = SOURCES[:-1] + (Source(f"requirements/mwaa/{new_name}", "dags/constraints/"),)
-    monkeypatch.setattr(runner, "collect_dag_side", lambda r: collect_dag_side(r, sources))
+    monkeypatch.setattr(shipment, "collect_dag_side", lambda r: collect_dag_side(r, sources))
     deploy(world, repo)
     calls = world.recorder.calls
     assert calls.index(f"PutObject {new_key}") < calls.index("UpdateEnvironment")

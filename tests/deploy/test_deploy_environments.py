@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from deploy import environments, infra_cli
+from deploy import environments
 from deploy.__main__ import main
 from deploy.aws import Clients
+from deploy.cloudformation import cli as infra_cli
+from deploy.cloudformation.inputs import read_parameters
 from deploy.errors import DeployError
-from deploy.infra_inputs import read_parameters
 from devkit.iam.policies import template
 from devkit.paths import REPO
 from tests.deploy.conftest import DEPLOY_CREDENTIALS, _client

@@ -17,16 +17,16 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from deploy import infra
 from deploy.__main__ import main
 from deploy.aws import Clients
-from deploy.errors import DeployError
-from deploy.infra_inputs import (
+from deploy.cloudformation import change_sets
+from deploy.cloudformation.inputs import (
     MAX_TEMPLATE_BODY,
     read_parameters,
     read_template,
     template_source,
 )
+from deploy.errors import DeployError
 from devkit.iam import recorder as iam_recorder
 from devkit.iam.check import check
 from devkit.iam.policies import policies_for, stack_resources
@@ -95,7 +95,7 @@ class Stack:
         return main(args, self.clients)
 
     def exists(self) -> bool:
-        return infra.stack_status(self.cfn, self.name) is not None
+        return change_sets.stack_status(self.cfn, self.name) is not None
 
     def resources(self) -> dict[str, str]:
         """Logical id -> physical id. (moto 5.2 does not refresh a stack's Outputs when it
@@ -366,13 +366,13 @@ def test_a_big_template_goes_through_the_template_bucket(stack, capsys):
     ],
 )
 def test_the_guard_reads_awss_replacement_field(resource_type, replacement, refused):
-    change = infra.ResourceChange("Thing", resource_type, "Modify", replacement)
-    change_set = infra.ChangeSet("s", False, "arn", "id", [change])
+    change = change_sets.ResourceChange("Thing", resource_type, "Modify", replacement)
+    change_set = change_sets.ChangeSet("s", False, "arn", "id", [change])
     if refused:
         with pytest.raises(DeployError, match=f"Thing \\({resource_type}"):
-            infra.refuse_replacements(change_set)
+            change_sets.refuse_replacements(change_set)
     else:
-        infra.refuse_replacements(change_set)
+        change_sets.refuse_replacements(change_set)
 
 
 def _event(event_id: str, logical_id: str, status: str, reason: str = "") -> dict:
@@ -406,7 +406,9 @@ def test_a_rolled_back_update_names_the_resource_and_the_reason():
     stubber.add_response("describe_stacks", _stack("UPDATE_ROLLBACK_COMPLETE"))
     lines: list[str] = []
     with stubber, pytest.raises(DeployError) as raised:
-        infra.execute(cfn, infra.ChangeSet("s", False, "arn", "stack-id"), lines.append, 0)
+        change_sets.execute(
+            cfn, change_sets.ChangeSet("s", False, "arn", "stack-id"), lines.append, 0
+        )
     assert str(raised.value) == (
         "stack s ended UPDATE_ROLLBACK_COMPLETE: Landing (AWS::S3::Bucket) UPDATE_FAILED: "
         "landing-x already exists"
@@ -459,7 +461,9 @@ def test_a_final_status_seen_before_any_new_event_is_not_trusted():
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"))
     lines: list[str] = []
     with stubber:
-        status = infra.execute(cfn, infra.ChangeSet("s", False, "arn", "stack-id"), lines.append, 0)
+        status = change_sets.execute(
+            cfn, change_sets.ChangeSet("s", False, "arn", "stack-id"), lines.append, 0
+        )
     assert status == "UPDATE_COMPLETE"
     assert [line.split()[2] for line in lines] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
     stubber.assert_no_pending_responses()
@@ -485,7 +489,7 @@ def test_an_update_keeps_the_object_versions_the_last_dag_deploy_set():
 
     declared = {"PluginsS3ObjectVersion", "RequirementsS3ObjectVersion", "ProjectName", "Size"}
     given = [{"ParameterKey": "Size", "ParameterValue": "2"}]
-    assert infra.keep_previous_values(described, given, declared, Mwaa()) == [
+    assert change_sets.keep_previous_values(described, given, declared, Mwaa()) == [
         {"ParameterKey": "Size", "ParameterValue": "2"},
         {"ParameterKey": "PluginsS3ObjectVersion", "ParameterValue": "v7"},
         {"ParameterKey": "ProjectName", "UsePreviousValue": True},

@@ -13,10 +13,10 @@ import uuid
 
 import pytest
 
-from deploy import infra_cli
 from deploy.__main__ import main
 from deploy.airflow_settings import CONNECTIONS, output_key
 from deploy.aws import Clients
+from deploy.cloudformation import cli as infra_cli
 from deploy.dag_usage import DagUsage
 from devkit.iam import recorder as iam_recorder
 from devkit.iam.check import check

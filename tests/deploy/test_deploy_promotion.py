@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy import promotion, runner
+from deploy import promotion, runner, shipment
 from deploy.errors import DeployError
 from deploy.sources import MANIFEST_KEY
 from devkit.iam import recorder as iam_recorder
@@ -74,7 +74,7 @@ def test_production_gets_stagings_objects_byte_for_byte_without_a_rebuild(
     # The tree now differs from what staging deployed; a rebuild would show it.
     write_tree(repo, {"dags/data_lake__raw.py": "# changed after staging deployed\n"})
     monkeypatch.setattr(runner, "collect_local", _no_rebuild)
-    monkeypatch.setattr(runner, "plugins_object", _no_rebuild)
+    monkeypatch.setattr(shipment, "plugins_object", _no_rebuild)
 
     summary = promote(production, repo, exported)
 

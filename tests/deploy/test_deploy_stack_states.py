@@ -1,13 +1,13 @@
-"""Every CloudFormation stack status is in deploy/stack_states.py's table, with advice."""
+"""Every CloudFormation stack status is in deploy/cloudformation/stack_states.py, with advice."""
 
 from __future__ import annotations
 
 import botocore.session
 import pytest
 
-from deploy import infra
+from deploy.cloudformation import change_sets
+from deploy.cloudformation.stack_states import STATES, Next, state_of
 from deploy.errors import DeployError
-from deploy.stack_states import STATES, Next, state_of
 
 
 def test_the_table_names_every_status_cloudformation_reports():
@@ -19,11 +19,11 @@ def test_the_table_names_every_status_cloudformation_reports():
 def test_each_status_a_change_set_cannot_use_says_what_to_do(status):
     state = STATES[status]
     if state.next in (Next.CREATE, Next.UPDATE):
-        infra._check_updatable("s", status)
+        change_sets._check_updatable("s", status)
         return
     assert state.advice, status
     with pytest.raises(DeployError) as err:
-        infra._check_updatable("s", status)
+        change_sets._check_updatable("s", status)
     assert str(err.value) == f"stack s is {status} ({state.meaning}): {state.advice}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy.environment import updates_needed
+from deploy.environment import NEW_CONTENT, OTHER_VERSION, decide_update
 from deploy.errors import DeployError, explain
 from deploy.plan import Change, Plan, compute, delete_guard
 from deploy.s3sync import RemoteObject
@@ -75,16 +75,31 @@ def test_delete_guard():
     assert "wrong --repo" in delete_guard(empty, 0.2, force=False)
 
 
-def test_updates_needed_for_the_environment():
+def test_one_rule_decides_the_environment_update():
     env = {"PluginsS3Path": "plugins.zip", "PluginsS3ObjectVersion": "v1"}
-    assert updates_needed(env, {"plugins.zip": "v1"}) == {}
-    assert updates_needed(env, {"plugins.zip": "v2"}) == {
+    assert decide_update(env, {"plugins.zip": "v1"}).params == {}
+    assert decide_update(env, {"plugins.zip": "v2"}).params == {
         "PluginsS3Path": "plugins.zip",
         "PluginsS3ObjectVersion": "v2",
     }
-    assert updates_needed(env, {"requirements.txt": "r1"}) == {
+    assert decide_update(env, {"requirements.txt": "r1"}).params == {
         "RequirementsS3Path": "requirements.txt",
         "RequirementsS3ObjectVersion": "r1",
+    }
+    assert decide_update(None, {"plugins.zip": "v2"}).params == {}
+
+
+def test_the_plans_view_of_the_update_names_why():
+    """A plan's upload has no version yet: an update for new content, with no version."""
+    env = {"PluginsS3Path": "plugins.zip", "PluginsS3ObjectVersion": "v1"}
+    env |= {"RequirementsS3Path": "requirements.txt", "RequirementsS3ObjectVersion": "r1"}
+    versions = {"plugins.zip": "v1", "requirements.txt": "r0"}
+    update = decide_update(env, versions, uploading={"plugins.zip"})
+    assert update.reasons == {"plugins.zip": NEW_CONTENT, "requirements.txt": OTHER_VERSION}
+    assert update.params == {
+        "PluginsS3Path": "plugins.zip",
+        "RequirementsS3Path": "requirements.txt",
+        "RequirementsS3ObjectVersion": "r0",
     }
 
 
@@ -102,13 +117,13 @@ def test_error_messages_say_what_to_do(code, expected):
     assert expected in explain(exc, "bucket", "env")
 
 
-def test_the_deploy_tool_imports_nothing_from_devkit_or_tests():
+def test_the_deploy_tool_imports_nothing_from_devkit_tests_or_airflow():
     import subprocess
     import sys
 
     probe = (
         "import sys, deploy.__main__; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('devkit', 'tests')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('devkit', 'tests', 'airflow')))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

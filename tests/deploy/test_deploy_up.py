@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy import infra, redshift_bootstrap
+from deploy import redshift_bootstrap
 from deploy.aws import Clients
+from deploy.cloudformation import change_sets
 from deploy.dag_usage import DagUsage
 from deploy.up import command
 from deploy.up.run import Options, Run
@@ -158,7 +159,7 @@ class Account:
             SecretId=f"{self.name}/airflow/variables/landing_bucket"  # pragma: allowlist secret
         )["SecretString"]
         return {
-            "stack": infra.stack_status(self.clients.cloudformation, self.name),
+            "stack": change_sets.stack_status(self.clients.cloudformation, self.name),
             "objects": objects,
             "secret": secret,
             "paused": dict(self.airflow.paused),

@@ -1,7 +1,7 @@
 """`deploy up` on the emulation, from an empty moto account, with the real infra/pipelines.yaml.
 
 The emulation creates every resource of the template through CloudFormation
-(devkit/emulator/cfn_resources.py), Redshift Serverless's database on PostgreSQL,
+(devkit/emulator/cloudformation/resources.py), Redshift Serverless's database on PostgreSQL,
 and MWAA's InvokeRestApi is answered by local Airflow over the DAGs the deploy
 shipped (devkit/airflow/rest_api.py). Only the DAG validation (the gate's own
 tests) is injected.
@@ -18,7 +18,7 @@ import pytest
 from deploy.aws import Clients
 from deploy.up import command
 from deploy.up.run import Options, Run
-from devkit.emulator import fake_mwaa
+from devkit.emulator.standins import fake_mwaa
 from devkit.paths import REPO
 from lakehouse.conventions import Var
 from tests.deploy.conftest import passed

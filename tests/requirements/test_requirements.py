@@ -77,7 +77,7 @@ def test_mwaa_requirements_carry_the_3_2_1_python_3_12_constraint_shipped_with_t
 
 
 def test_the_shipped_constraints_file_is_the_vendored_3_2_1_python_3_12_file():
-    from deploy.runner import collect_local, prerequisite_keys
+    from deploy.shipment import collect_local, prerequisite_keys
 
     local = collect_local(REPO)
     (key,) = prerequisite_keys(local)

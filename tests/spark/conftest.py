@@ -1,8 +1,9 @@
 """One local SparkSession for every Spark test, the job files as modules, shared fixtures.
 
-The session is the process's one small local session (devkit/emulator/local_spark.py), the
-same one the EMR Serverless emulation runs the lake's jobs in. Job files are loaded
-from spark/jobs/ by path, the way spark-submit runs them.
+The session is the process's one small local session
+(devkit/emulator/emr_serverless/local_spark.py), the same one the EMR Serverless
+emulation runs the lake's jobs in. Job files are loaded from spark/jobs/ by path, the
+way spark-submit runs them.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from devkit.emulator import local_spark
+from deploy.sample_data import synthea
+from devkit.emulator.emr_serverless import local_spark
 from devkit.paths import REPO
-from devkit.sample_data import synthea
 
 JOBS = REPO / "spark" / "jobs"
 JOB_NAMES = sorted(path.stem for path in JOBS.glob("*.py"))

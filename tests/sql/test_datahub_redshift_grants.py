@@ -13,9 +13,9 @@ from datetime import date
 import pytest
 from jinja2 import Template
 
+from deploy.dags.render import task_sql
 from devkit.airflow.dagrun import load_dag
-from devkit.airflow.render import task_sql
-from devkit.emulator.redshift_sql import split_statements, strip_comments, to_postgres
+from devkit.emulator.redshift.sql import split_statements, strip_comments, to_postgres
 from devkit.paths import SQL_DIR
 from lakehouse.tickit import TABLES
 

@@ -2,7 +2,7 @@
 
 SQL is rendered through the DAG's own tasks for a data interval, so these
 tests see exactly what Redshift receives; Redshift-only syntax (DISTKEY,
-SORTKEY) is transpiled by devkit.emulator.redshift_sql before it reaches Postgres.
+SORTKEY) is transpiled by devkit.emulator.redshift.sql before it reaches Postgres.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from psycopg2.extras import execute_values
 
+from deploy.dags.render import task_sql
+from deploy.sample_data.tickit import generate
 from devkit.airflow.dagrun import load_dag
-from devkit.airflow.render import task_sql
-from devkit.emulator.redshift_sql import split_statements, to_postgres
-from devkit.sample_data.tickit import generate
+from devkit.emulator.redshift.sql import split_statements, to_postgres
 from lakehouse.tickit import TABLES
 
 DAY = date(2008, 1, 2)

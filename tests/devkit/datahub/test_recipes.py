@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from devkit.datahub import cli_venv, zygote
-from devkit.emulator import ecs_ingestion
+from devkit.emulator.ecs import ingestion as ecs_ingestion
 from devkit.paths import RECIPES_DIR
 from devkit.paths import REPO as ROOT
 from lakehouse.datahub import GLOSSARY_RECIPE, SOURCE_RECIPES

@@ -18,7 +18,7 @@ import yaml
 
 from devkit.datahub import cli_venv, zygote
 from devkit.domains.datahub import INGESTION_IMAGE
-from devkit.emulator import ecs_ingestion
+from devkit.emulator.ecs import ingestion as ecs_ingestion
 from devkit.paths import REPO as ROOT
 
 VALIDATOR = str(ROOT / "devkit" / "datahub" / "validate.py")

@@ -28,7 +28,7 @@ def test_roles_map_to_their_logical_ids_and_unknown_roles_stay_arns():
 def test_a_spark_output_file_is_committed_through_a_temporary_path_and_renamed():
     from types import SimpleNamespace
 
-    from devkit.emulator.emr_serverless import LocalRun
+    from devkit.emulator.emr_serverless.job_runs import LocalRun
     from devkit.iam import recorder
 
     job_run = SimpleNamespace(

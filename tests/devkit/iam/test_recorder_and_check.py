@@ -149,7 +149,7 @@ def _request(action, resource):
     return Request(action, resource)
 
 
-def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
+def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws, running_pipelines):
     from devkit.run.local_env import LocalPipeline
 
     pipeline = LocalPipeline(local_aws, domains=())  # unique names, nothing provisioned
@@ -161,11 +161,11 @@ def test_the_emulation_checks_each_pipeline_against_its_own_policies(local_aws):
     mwaa.put_object(Bucket=lake, Key="bronze/x.csv", Body=b"1")
     mwaa.put_object(Bucket="lake-t", Key="bronze/y.csv", Body=b"1")  # another pipeline's
     pipeline.accesses.extend(recorder.LOG.since(mark))  # what `pipeline.run` collects
-    report = local_aws.check_iam()
+    report = running_pipelines.check_iam()
     assert [line.split(" (by")[0] for line in report.problems()] == [
         "DENIED MwaaExecutionRole: s3:PutObject on arn:aws:s3:::lake-t/bronze/y.csv"
     ]
-    assert local_aws.check_iam().ok  # checked once: the next check starts after them
+    assert running_pipelines.check_iam().ok  # checked once: the next check starts after them
     summary = pipeline.check_iam(everything=True).summary()
     assert summary["MwaaExecutionRole"]["used"] == {"s3:PutObject": 1}
     assert set(summary) == set(recorder.ROLE_NAMES)

@@ -34,14 +34,18 @@ def selected_tests(plan: gd.Plan) -> set[str]:
     return set(args)
 
 
-def test_every_test_module_belongs_to_exactly_one_family_or_to_the_core():
+def test_every_test_module_belongs_to_one_family_or_else_to_the_core():
     for module in gd.test_modules():
         owners = [who for pattern, who in gd.TEST_OWNERS if gd.matches(module, pattern)]
         assert owners, (
             f"{module}: add it to its family's GATE_TESTS (devkit/domains/<family>.py) or "
             "to CORE_TESTS in devkit/tools/gate_domains.py"
         )
-        assert len(owners) == 1, f"{module}: owned by {owners}; keep it in one list"
+        # The families' globs come first (tests/deploy/sample_data/test_tickit.py is
+        # TICKIT's, though under the core's tests/deploy/**); two families: ambiguous.
+        families = {who for who in owners if who != "core"}
+        assert len(families) <= 1, f"{module}: in the GATE_TESTS of {sorted(families)}"
+        assert gd.owner(module) == owners[0]
 
 
 def test_every_owner_entry_still_matches_a_test_module():

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from devkit.sample_data import tickit as tickit_data
+from deploy.sample_data import tickit as tickit_data
 from tests.spark.conftest import REPO, data_files, load_job, read_back, write_parquet
 
 job = load_job("gold_tickit_sales")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from devkit.sample_data import synthea
+from deploy.sample_data import synthea
 from tests.spark.conftest import data_files, load_job, read_back, tree
 
 job = load_job("silver_synthea")

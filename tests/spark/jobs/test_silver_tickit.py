@@ -9,7 +9,7 @@ from datetime import date, timezone
 import pyarrow as pa
 import pytest
 
-from devkit.sample_data import tickit as tickit_data
+from deploy.sample_data import tickit as tickit_data
 from tests.spark.conftest import REPO, load_job, read_back, tree
 
 job = load_job("silver_tickit")

@@ -1,0 +1,1 @@
+"""CloudFormation on the emulation: the resource types of infra/ that moto lacks."""

@@ -1,0 +1,1 @@
+"""ECS on the emulation: RunTask runs the DataHub ingestion container's command."""

@@ -1,0 +1,1 @@
+"""Glue on the emulation: crawlers catalog the Parquet and CSV they crawl."""

@@ -1,0 +1,1 @@
+"""Redshift on the emulation: the Data API, Serverless and its SQL, run on PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Stand-ins for services moto has no backend for, served on their own (the MWAA API)."""

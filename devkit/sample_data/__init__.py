@@ -1,1 +1,0 @@
-"""Deterministic sample source data the domains land: TICKIT extracts and Synthea patients."""
