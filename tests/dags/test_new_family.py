@@ -202,7 +202,7 @@ def test_dag_validation_and_make_dag_accept_the_toys_prefix(toy_repo):
 def test_the_run_command_finds_the_toy_and_runs_its_night(toy_repo, new_pipeline, monkeypatch):
     import devkit.domains as registry
     import lakehouse.conventions  # noqa: F401  (this checkout's, not the copy's)
-    from devkit.airflow.dag_catalog import describe, select
+    from deploy.dags.catalog import describe, select
     from devkit.run.console import Console
     from devkit.run.pipelines import settings_provided
 
