@@ -17,14 +17,6 @@ from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 from airflow.sdk import CronDataIntervalTimetable
 
 
-class Domain(StrEnum):
-    """Allowed dag_id prefixes: `<domain>__<name>`."""
-
-    TICKIT = "tickit"
-    DATA_LAKE = "data_lake"
-    DATAHUB = "datahub"
-
-
 class Tag(StrEnum):
     """Tag taxonomy; the DAG validation tests reject tags outside it."""
 

@@ -1,10 +1,13 @@
 """Local registrations, one module per pipeline domain: what its DAGs need on the emulation.
 
 A domain module (``devkit/domains/<name>.py``) defines ``DOMAIN``, an instance
-of a ``LocalDomain`` subclass. The runner finds every module here by itself:
-adding a domain touches no shared runner code. Each hook receives the
-``Pipeline`` (``env.aws``, ``env.names``, ``env.scale``) it works in: the run layer's
-``LocalPipeline`` (devkit/run/local_env.py), which this layer below it never imports.
+of a ``LocalDomain`` subclass; a pipeline family's (its DAGs' dag_id prefix) also
+declares what selects its tests in the gate (``GATE_PATHS``, ``GATE_TESTS``:
+families.py). The runner, the gate and DAG validation find every module here by
+themselves: adding a family touches no shared code (docs/devkit.md, "A new family").
+Each hook receives the ``Pipeline`` (``env.aws``, ``env.names``, ``env.scale``) it works
+in: the run layer's ``LocalPipeline`` (devkit/run/local_env.py), which this layer
+below it never imports.
 """
 
 from __future__ import annotations

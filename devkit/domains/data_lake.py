@@ -29,6 +29,34 @@ DATABASES = {"bronze": "lake_bronze", "silver": "lake_silver", "gold": "lake_gol
 # encounters, ~10,000 observations), times the run's --scale.
 SYNTHEA_SCALE = synthea.DEFAULT_SCALE
 
+# What selects this family's tests in the gate (devkit/domains/families.py reads these
+# literals without importing this module): EMR Serverless Spark jobs on Synthea and on
+# TICKIT's extracts (so TICKIT's registration, sample data and helpers too).
+GATE_PATHS = (
+    "dags/data_lake__*",
+    "dags/lakehouse/data_lake.py",
+    "dags/lakehouse/tickit.py",
+    "dags/lakehouse/athena.py",  # its gold is read back through Athena
+    "sql/data_lake/**",
+    "spark/**",
+    "devkit/domains/data_lake.py",
+    "devkit/domains/tickit.py",
+    "deploy/sample_data/synthea.py",
+    "deploy/sample_data/tickit.py",
+    "devkit/emulator/emr_serverless/**",
+    "devkit/emulator/athena/table_metadata.py",
+    # The database bootstrap: every local pipeline with the warehouse runs it.
+    "deploy/redshift_bootstrap.py",
+    "sql/redshift_bootstrap/**",
+    "devkit/emulator/redshift/users.py",
+)
+GATE_TESTS = (
+    "tests/dags/test_data_lake__*.py",
+    "tests/spark/**",
+    "tests/devkit/emulator/emr_serverless/**",
+    "tests/deploy/sample_data/test_synthea.py",
+)
+
 
 @cache
 def synthea_export(scale: float) -> dict[str, bytes]:

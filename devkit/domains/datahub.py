@@ -29,6 +29,32 @@ from lakehouse.datahub import CONTAINER_NAME, LOG_STREAM_PREFIX, RECIPES_URI_ENV
 # the task definition (docs/datahub.md); here the local task definition uses it.
 INGESTION_IMAGE = "acryldata/datahub-ingestion:v1.7.0.17"
 
+# What selects this family's tests in the gate (devkit/domains/families.py reads these
+# literals without importing this module): recipes on ECS, the CLI's own venv, the
+# reader grants it is given on TICKIT's tables, lineage.
+GATE_PATHS = (
+    "dags/datahub__*",
+    "dags/lakehouse/datahub.py",
+    "dags/lakehouse/tickit.py",
+    "recipes/**",
+    "sql/tickit/ddl/**",  # its reader grants are tested on TICKIT's tables
+    "requirements/datahub/**",
+    "devkit/datahub/**",
+    "devkit/domains/datahub.py",
+    "devkit/domains/lineage.py",
+    "devkit/emulator/ecs/**",
+    # The database bootstrap: every local pipeline with the warehouse runs it.
+    "deploy/redshift_bootstrap.py",
+    "sql/redshift_bootstrap/**",
+    "devkit/emulator/redshift/users.py",
+)
+GATE_TESTS = (
+    "tests/dags/test_datahub__*.py",
+    "tests/devkit/datahub/**",
+    "tests/recipes/**",
+    "tests/sql/test_datahub_*.py",
+)
+
 
 # The names infra/pipelines.yaml gives the ECS cluster, task family and log group,
 # with the local stack name (LocalNames.project).

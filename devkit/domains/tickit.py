@@ -17,6 +17,43 @@ from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX, SCHEMA, TABLES
 WAREHOUSE = "dev"  # the Redshift database
 GOLD_DATABASE = "tickit_gold"  # the Glue database of the gold tables
 
+# What selects this family's tests in the gate (devkit/domains/families.py reads these
+# literals without importing this module). Its extracts feed the data lake's bronze.
+GATE_PATHS = (
+    "dags/tickit__*",
+    "dags/lakehouse/tickit.py",
+    "dags/lakehouse/redshift.py",
+    "dags/lakehouse/athena.py",  # its gold is read back through Athena
+    "sql/tickit/**",
+    "devkit/domains/tickit.py",
+    "devkit/domains/lineage.py",  # the lineage its tests record
+    "deploy/sample_data/tickit.py",
+    # The warehouse: the database bootstrap and the Redshift emulation.
+    "deploy/redshift_bootstrap.py",
+    "sql/redshift_bootstrap/**",
+    "devkit/emulator/redshift/users.py",
+    "devkit/emulator/redshift/sql.py",
+    "devkit/emulator/redshift/copy_load.py",
+    "devkit/emulator/redshift/data_api.py",
+    "devkit/emulator/redshift/engine.py",
+    "devkit/emulator/redshift/unload.py",
+    "devkit/emulator/redshift/pgtypes.py",
+    "devkit/emulator/athena/table_metadata.py",
+)
+GATE_TESTS = (
+    "tests/dags/test_*tickit*.py",
+    "tests/dags/lakehouse/test_tickit.py",
+    "tests/dags/lakehouse/test_redshift.py",
+    "tests/dags/test_redshift_privileges.py",
+    "tests/sql/test_tickit_*.py",
+    "tests/sql/test_redshift_bootstrap.py",
+    "tests/devkit/emulator/redshift/test_copy_load.py",
+    "tests/devkit/emulator/redshift/test_data_api.py",
+    "tests/devkit/emulator/redshift/test_unload.py",
+    "tests/devkit/emulator/redshift/test_sql.py",
+    "tests/deploy/sample_data/test_tickit.py",
+)
+
 
 @cache
 def sample_data(scale: float) -> TickitData:

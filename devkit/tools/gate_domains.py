@@ -1,13 +1,16 @@
-"""What a change needs tested: changed paths -> pipeline domains -> test modules.
+"""What a change needs tested: changed paths -> pipeline families -> test modules.
 
-The one place that says which files each domain owns (`PATH_RULES`), which test
-modules each domain owns (`TEST_OWNERS`, the rest is the always-run core) and which
-paths each static check reads (`CHECK_SCOPES`). Used by the pre-push gate
-(`./run_tests_locally.sh --changed`), by CI's per-domain matrix (`--matrix`) and by
+Each family declares in its registration `devkit/domains/<family>.py` the paths whose
+change runs its tests and its test modules (`GATE_PATHS`, `GATE_TESTS`, read by
+devkit/domains/families.py); this module adds what no family owns: documentation
+(`STATIC_ONLY`), paths only the always-run core reads (`CORE_PATHS`), the core's test
+modules (`CORE_TESTS`), the few core modules a family's SQL can break (`SQL_READERS`)
+and the paths each static check reads (`CHECK_SCOPES`). Used by the pre-push gate
+(`./run_tests_locally.sh --changed`), by CI's per-family matrix (`--matrix`) and by
 CI's jobs (`--only ...`), so all three select the same tests. Standard library
 only: the gate calls it before anything heavy starts.
 
-    python -m devkit.tools.gate_domains --matrix               the domains, as JSON (CI)
+    python -m devkit.tools.gate_domains --matrix               the families, as JSON (CI)
     python -m devkit.tools.gate_domains --changed [--base REF] what a change selects, and why
 """
 
@@ -24,145 +27,105 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from devkit.domains.families import families
 from devkit.paths import REPO, TESTS_DIR
 
-# The pipeline domains (lakehouse.conventions.Domain, not imported: it imports Airflow).
-DOMAINS = ("tickit", "data_lake", "datahub")
+# The pipeline families (the dag_id prefixes), found in devkit/domains/.
+FAMILIES = families()
+DOMAINS = tuple(family.name for family in FAMILIES)
 
 # What a matching path selects. STATIC_ONLY: no test reads it (docs, benchmarks), so only
 # the static checks run. CORE_ONLY: the always-run core covers it (it always runs when
-# anything but docs changed). EVERYTHING: shared code, every domain's tests.
+# anything but docs changed). EVERYTHING: shared code, every family's tests.
 STATIC_ONLY = None
 CORE_ONLY: tuple[str, ...] = ()
 EVERYTHING = DOMAINS
 
-# First match wins; a path no rule matches selects EVERYTHING (a forgotten rule costs
-# time, never a missed test). `*` stays inside one folder, `**` crosses folders.
-PATH_RULES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
-    # Documentation no test reads.
-    ("docs/**", STATIC_ONLY),
-    ("README.md", STATIC_ONLY),
-    ("spark/README.md", STATIC_ONLY),
-    ("plugins/README.md", STATIC_ONLY),
-    ("bench/**", STATIC_ONLY),
-    # The database bootstrap: every local pipeline with the warehouse runs it.
-    ("deploy/redshift_bootstrap.py", ("tickit", "data_lake", "datahub")),
-    ("sql/redshift_bootstrap/**", ("tickit", "data_lake", "datahub")),
-    ("devkit/emulator/redshift/users.py", ("tickit", "data_lake", "datahub")),
-    # The sample data: the domains land it locally, deploy up --sample-night on AWS.
-    ("deploy/sample_data/tickit.py", ("tickit", "data_lake")),
-    ("deploy/sample_data/synthea.py", ("data_lake",)),
-    ("deploy/sample_data/night.py", CORE_ONLY),  # deploy up --sample-night
-    # The DAG catalogue and SQL rendering: the run command and the SQL tests read them.
-    ("deploy/dags/**", EVERYTHING),
-    # The deploy tool and the IAM policies: their unit tests are in the core.
-    ("deploy/**", CORE_ONLY),
-    ("devkit/tools/iam_lint.py", CORE_ONLY),
-    ("devkit/tools/checkov_lint.py", CORE_ONLY),
-    ("requirements/checkov/**", CORE_ONLY),
-    ("devkit/mwaa/**", CORE_ONLY),
-    ("devkit/run/ui.py", CORE_ONLY),
-    ("devkit/tools/new_dag.py", CORE_ONLY),
-    ("devkit/tools/templates/**", CORE_ONLY),
-    ("sqlfluff_libs/**", CORE_ONLY),
-    ("tests/dags/new_dags/**", CORE_ONLY),  # read by tests/dags/test_new_dags_access.py only
-    # TICKIT: the Redshift load and its gold. Its extracts feed the data lake's bronze.
-    ("dags/tickit__*", ("tickit",)),
-    ("sql/tickit/ddl/**", ("tickit", "datahub")),  # DataHub's reader grants are tested on it
-    ("sql/tickit/**", ("tickit",)),
-    ("dags/lakehouse/tickit.py", ("tickit", "data_lake", "datahub")),
-    ("devkit/domains/tickit.py", ("tickit", "data_lake")),
-    ("devkit/emulator/redshift/sql.py", ("tickit",)),
-    ("devkit/emulator/redshift/copy_load.py", ("tickit",)),
-    ("devkit/emulator/redshift/data_api.py", ("tickit",)),
-    ("devkit/emulator/redshift/engine.py", ("tickit",)),
-    ("devkit/emulator/redshift/unload.py", ("tickit",)),
-    ("devkit/emulator/redshift/pgtypes.py", ("tickit",)),
-    ("dags/lakehouse/redshift.py", ("tickit",)),
-    # Both domains that read their gold back through Athena.
-    ("dags/lakehouse/athena.py", ("tickit", "data_lake")),
-    ("devkit/emulator/athena/table_metadata.py", ("tickit", "data_lake")),
-    # The data lake: EMR Serverless Spark jobs on Synthea and TICKIT extracts.
-    ("dags/data_lake__*", ("data_lake",)),
-    ("sql/data_lake/**", ("data_lake",)),
-    ("dags/lakehouse/data_lake.py", ("data_lake",)),
-    ("devkit/domains/data_lake.py", ("data_lake",)),
-    ("spark/**", ("data_lake",)),
-    ("devkit/emulator/emr_serverless/local_spark.py", ("data_lake",)),
-    ("devkit/emulator/emr_serverless/job_runs.py", ("data_lake",)),
-    # DataHub: recipes on ECS, the CLI's own venv; lineage is recorded in TICKIT's tests too.
-    ("dags/datahub__*", ("datahub",)),
-    ("dags/lakehouse/datahub.py", ("datahub",)),
-    ("devkit/domains/datahub.py", ("datahub",)),
-    ("recipes/**", ("datahub",)),
-    ("requirements/datahub/**", ("datahub",)),
-    ("devkit/datahub/**", ("datahub",)),
-    ("devkit/emulator/ecs/ingestion.py", ("datahub",)),
-    ("devkit/domains/lineage.py", ("tickit", "datahub")),
-    # Everything else is shared: conventions, devkit's core, requirements, the gate, CI,
-    # infra/ and the IAM check (every domain's accesses), patches, conftest files.
-    # Test modules are matched by TEST_OWNERS before these rules.
+# Documentation no test reads: before the families' paths (spark/README.md is no job).
+STATIC_PATHS = ("docs/**", "README.md", "spark/README.md", "plugins/README.md", "bench/**")
+# Paths inside a CORE_PATHS folder that every family's tests read: EVERYTHING.
+SHARED_PATHS: tuple[str, ...] = (
+    "deploy/dags/**",  # the DAG catalogue and SQL rendering: the run command, the SQL tests
+)
+# After the families' paths (deploy/redshift_bootstrap.py is the warehouse families'):
+# the deploy tool and the IAM policies, whose unit tests are in the core.
+CORE_PATHS = (
+    "deploy/**",
+    "devkit/tools/iam_lint.py",
+    "devkit/tools/checkov_lint.py",
+    "requirements/checkov/**",
+    "devkit/mwaa/**",
+    "devkit/run/ui.py",
+    "devkit/tools/new_dag.py",
+    "devkit/tools/templates/**",
+    "sqlfluff_libs/**",
+    "tests/dags/new_dags/**",  # read by tests/dags/test_new_dags_access.py only
+)
+# A path matching none of these selects EVERYTHING (a forgotten rule costs time, never a
+# missed test): conventions, devkit's core, requirements, the gate, CI, infra/ and the
+# IAM check (every family's accesses), patches, conftest files. `*` stays inside one
+# folder, `**` crosses folders. Test modules are matched by their owners first.
+
+# The always-run core: DAG validation of every DAG, and the fast unit tests. The other
+# test modules belong to one family each (its GATE_TESTS, matched first: a family's
+# module under tests/deploy/ is the family's); test_gate_domains.py requires an owner
+# for every module.
+CORE_TESTS = (
+    "tests/dags/test_dag_validation.py",
+    "tests/dags/test_dag_style.py",
+    "tests/dags/test_no_resource_names.py",
+    "tests/dags/test_parse_*.py",
+    "tests/dags/test_policy_rejects_bad_dags.py",
+    "tests/dags/test_new_dag_runs.py",
+    "tests/dags/test_new_dags_access.py",
+    "tests/dags/test_new_family.py",  # a toy family in a copy of the repository
+    "tests/dags/lakehouse/test_athena.py",
+    "tests/dags/lakehouse/test_conventions.py",
+    "tests/deploy/**",
+    "tests/requirements/**",
+    "tests/devkit/tools/test_iam_lint.py",
+    "tests/devkit/tools/test_checkov_lint.py",
+    "tests/devkit/iam/**",
+    "tests/devkit/patches/**",
+    "tests/devkit/emulator/athena/test_table_metadata.py",
+    "tests/devkit/emulator/cloudformation/test_resources.py",
+    "tests/devkit/emulator/standins/test_fake_mwaa_rest_api.py",
+    "tests/deploy/sample_data/test_night.py",
+    "tests/infra/**",
+    "tests/devkit/tools/test_gate_domains.py",
+    "tests/devkit/tools/test_gate_cache.py",
+    "tests/devkit/domains/test_families.py",
+    "tests/devkit/test_layout.py",
+    "tests/test_doc_references.py",
+    "tests/devkit/airflow/test_dagrun.py",
+    "tests/devkit/emulator/redshift/test_postgres.py",
+    "tests/devkit/emulator/glue/test_crawler_and_athena.py",
+    "tests/devkit/emulator/test_moto_extensions.py",
+    "tests/test_layers.py",
+    "tests/devkit/emulator/test_operators.py",
+    "tests/devkit/run/test_ui.py",
+    "tests/devkit/run/test_local_up.py",  # deploy up's steps on the emulation
+    "tests/devkit/emulator/test_secrets_backend.py",
+)
+TEST_OWNERS: tuple[tuple[str, str], ...] = (
+    *((pattern, family.name) for family in FAMILIES for pattern in family.tests),
+    *((pattern, "core") for pattern in CORE_TESTS),
 )
 
-# The test modules a domain owns: they run only when the domain is selected (and in its
-# own CI job). Every other module is the always-run core; test_gate_domains.py requires
-# each module to be listed here, under a domain or under "core", exactly once.
-TEST_OWNERS: tuple[tuple[str, str], ...] = (
-    ("tests/dags/test_*tickit*.py", "tickit"),
-    ("tests/dags/lakehouse/test_tickit.py", "tickit"),
-    ("tests/dags/lakehouse/test_redshift.py", "tickit"),
-    ("tests/sql/test_tickit_*.py", "tickit"),
-    ("tests/sql/test_redshift_bootstrap.py", "tickit"),
-    ("tests/dags/test_redshift_privileges.py", "tickit"),
-    ("tests/devkit/emulator/redshift/test_copy_load.py", "tickit"),
-    ("tests/devkit/emulator/redshift/test_data_api.py", "tickit"),
-    ("tests/devkit/emulator/redshift/test_unload.py", "tickit"),
-    ("tests/devkit/emulator/redshift/test_sql.py", "tickit"),
-    ("tests/deploy/sample_data/test_tickit.py", "tickit"),
-    ("tests/dags/test_data_lake__*.py", "data_lake"),
-    ("tests/spark/**", "data_lake"),
-    ("tests/devkit/emulator/emr_serverless/test_job_runs.py", "data_lake"),
-    ("tests/devkit/emulator/emr_serverless/test_local_spark.py", "data_lake"),
-    ("tests/deploy/sample_data/test_synthea.py", "data_lake"),
-    ("tests/dags/test_datahub__*.py", "datahub"),
-    ("tests/devkit/datahub/**", "datahub"),
-    ("tests/recipes/**", "datahub"),
-    ("tests/sql/test_datahub_*.py", "datahub"),
-    # The always-run core: DAG validation of every DAG, and the fast unit tests.
-    ("tests/dags/test_dag_validation.py", "core"),
-    ("tests/dags/test_dag_style.py", "core"),
-    ("tests/dags/test_no_resource_names.py", "core"),
-    ("tests/dags/test_parse_*.py", "core"),
-    ("tests/dags/test_policy_rejects_bad_dags.py", "core"),
-    ("tests/dags/test_new_dag_runs.py", "core"),
-    ("tests/dags/test_new_dags_access.py", "core"),
-    ("tests/dags/lakehouse/test_athena.py", "core"),
-    ("tests/dags/lakehouse/test_conventions.py", "core"),
-    ("tests/deploy/**", "core"),
-    ("tests/requirements/**", "core"),
-    ("tests/devkit/tools/test_iam_lint.py", "core"),
-    ("tests/devkit/tools/test_checkov_lint.py", "core"),
-    ("tests/devkit/iam/**", "core"),
-    ("tests/devkit/patches/**", "core"),
-    ("tests/devkit/emulator/athena/test_table_metadata.py", "core"),
-    ("tests/devkit/emulator/cloudformation/test_resources.py", "core"),
-    ("tests/devkit/emulator/standins/test_fake_mwaa_rest_api.py", "core"),
-    ("tests/deploy/sample_data/test_night.py", "core"),
-    ("tests/infra/**", "core"),
-    ("tests/devkit/tools/test_gate_domains.py", "core"),
-    ("tests/devkit/tools/test_gate_cache.py", "core"),
-    ("tests/devkit/test_layout.py", "core"),
-    ("tests/test_layers.py", "core"),
-    ("tests/test_doc_references.py", "core"),
-    ("tests/devkit/airflow/test_dagrun.py", "core"),
-    ("tests/devkit/emulator/redshift/test_postgres.py", "core"),
-    ("tests/devkit/emulator/glue/test_crawler_and_athena.py", "core"),
-    ("tests/devkit/emulator/test_operators.py", "core"),
-    ("tests/devkit/run/test_ui.py", "core"),
-    ("tests/devkit/run/test_local_up.py", "core"),  # deploy up's steps on the emulation
-    ("tests/devkit/emulator/test_secrets_backend.py", "core"),
-    ("tests/devkit/emulator/test_moto_extensions.py", "core"),
-)
+# A family's own SQL (`sql/<family>/**.sql`) is read by no DAG when it is parsed: its
+# family's tests run it and sqlfluff lints it (a template that does not render fails
+# both). Of the core only these modules read the repository's SQL files, each the ones
+# given (test_gate_domains.py finds every core module that names sql/, so a new one
+# cannot be missed). Other SQL (the bootstrap's, run by the deploy's tests) runs the
+# whole core.
+SQL_READERS: dict[str, tuple[str, ...]] = {
+    # The search path reaches a real merge file.
+    "tests/dags/lakehouse/test_conventions.py": ("sql/tickit/merge/delete_matching.sql",),
+    # Its SQL case edits this file (the review renders both trees' SQL alike otherwise).
+    "tests/deploy/test_deploy_review.py": ("sql/tickit/unload/sales_by_category.sql",),
+    "tests/devkit/tools/test_gate_domains.py": ("sql/**",),  # the rules name SQL paths
+    "tests/test_doc_references.py": ("sql/**",),  # the docs name SQL files
+}
 
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of
 # their paths changed (the full gate and CI always run them). The unpatched TICKIT lane
@@ -206,7 +169,7 @@ GATE_ITSELF = (
 )
 
 
-SHARED = "shared (no domain owns it)"
+SHARED = "shared (no family owns it)"
 
 
 @cache
@@ -219,6 +182,10 @@ def _regex(pattern: str) -> re.Pattern:
 
 def matches(path: str, pattern: str) -> bool:
     return _regex(pattern).match(path) is not None
+
+
+def first_match(path: str, patterns) -> str | None:
+    return next((pattern for pattern in patterns if matches(path, pattern)), None)
 
 
 def test_modules(root: Path = TESTS_DIR) -> list[str]:
@@ -236,17 +203,32 @@ def domain_tests(domain: str) -> list[str]:
 
 
 def selects(path: str) -> tuple[tuple[str, ...] | None, str]:
-    """What a changed path selects (STATIC_ONLY, CORE_ONLY or domains) and the rule why."""
+    """What a changed path selects (STATIC_ONLY, CORE_ONLY or families) and the rule why:
+    documentation first, then every family whose GATE_PATHS match, then the core's."""
     if path.startswith("tests/") and Path(path).name.startswith("test_"):
         who = owner(path)
         if who == "core":
             return CORE_ONLY, "a core test module"
         if who in DOMAINS:
             return (who,), f"a {who} test module"
-    for pattern, selected in PATH_RULES:
-        if matches(path, pattern):
-            return selected, pattern
+    if rule := first_match(path, STATIC_PATHS):
+        return STATIC_ONLY, rule
+    chosen = {f.name: rule for f in FAMILIES if (rule := first_match(path, f.paths))}
+    if chosen:
+        return tuple(chosen), ", ".join(dict.fromkeys(chosen.values()))
+    if rule := first_match(path, SHARED_PATHS):
+        return EVERYTHING, rule
+    if rule := first_match(path, CORE_PATHS):
+        return CORE_ONLY, rule
     return EVERYTHING, SHARED
+
+
+def core_needed(path: str) -> tuple[str, ...] | None:
+    """The core modules a change to `path` can break: those of SQL_READERS that read it
+    for a family's own SQL, None (the whole core) for anything else a test reads."""
+    if any(matches(path, f"sql/{name}/**.sql") for name in DOMAINS):
+        return tuple(m for m, read in SQL_READERS.items() if any(matches(path, g) for g in read))
+    return None
 
 
 @dataclass
@@ -255,6 +237,8 @@ class Plan:
 
     domains: tuple[str, ...] = EVERYTHING
     run_core: bool = True
+    # With run_core: None = every core module; else only these (a family's SQL changed).
+    core: tuple[str, ...] | None = None
     run_static: bool = True
     skip_checks: tuple[str, ...] = ()
     reasons: list[str] = field(default_factory=list)
@@ -267,14 +251,16 @@ class Plan:
 
     def pytest_args(self) -> list[str]:
         """Arguments after `pytest`: the test paths, or [] for pytest's own testpaths."""
-        if self.run_core and self.domains == EVERYTHING and not self.deferred:
+        whole_core = self.run_core and self.core is None
+        if whole_core and self.domains == EVERYTHING and not self.deferred:
             return []
-        if self.run_core:
+        if whole_core:
             others = [d for d in DOMAINS if d not in self.domains]
             ignored = [module for d in others for module in domain_tests(d)]
             ignored += [module for module in self.deferred if module not in ignored]
             return ["tests", *(f"--ignore={module}" for module in ignored)]
         modules = [module for d in self.domains for module in domain_tests(d)]
+        modules += [m for m in test_modules() if self.run_core and m in (self.core or ())]
         return [module for module in modules if module not in self.deferred]
 
     def scope(self) -> str:
@@ -282,8 +268,13 @@ class Plan:
         if not self.runs_pytest():
             return "no tests"
         if not self.domains:
-            return "core only (DAG validation and unit tests)"
-        return ("core + " if self.run_core else "") + "domains: " + ", ".join(self.domains)
+            whole = "core only (DAG validation and unit tests)"
+            return whole if self.core is None else f"{self.core_label()} only"
+        core = f"{self.core_label()} + " if self.run_core else ""
+        return core + "domains: " + ", ".join(self.domains)
+
+    def core_label(self) -> str:
+        return "core" if self.core is None else f"SQL-reading core ({len(self.core)} modules)"
 
     def runs_pytest(self) -> bool:
         return self.run_core or bool(self.domains)
@@ -310,11 +301,11 @@ class Plan:
         )
 
 
-def plan_for_paths(paths: list[str]) -> Plan:
-    """The selective gate for these changed paths."""
+def tests_for_paths(paths: list[str]) -> Plan:
+    """Which tests these changed paths run, and a reason line per path."""
     domains: set[str] = set()
     run_core = False
-    reasons = []
+    reasons, cores = [], []
     for path in paths:
         selected, why = selects(path)
         if selected is STATIC_ONLY:
@@ -322,29 +313,37 @@ def plan_for_paths(paths: list[str]) -> Plan:
         else:
             run_core = True
             domains.update(selected)
-            label = "core + " + ", ".join(selected) if selected else "core tests"
+            cores.append(core_needed(path))
+            core = Plan(core=cores[-1]).core_label()
+            label = f"{core} + " + ", ".join(selected) if selected else f"{core} tests"
         reasons.append(f"  {path} -> {label} ({why})")
+    core = None if None in cores else tuple(sorted({m for c in cores for m in c}))
+    ordered = tuple(d for d in DOMAINS if d in domains)
+    return Plan(ordered, run_core, core, reasons=reasons)
+
+
+def plan_for_paths(paths: list[str]) -> Plan:
+    """The selective gate for these changed paths."""
+    plan = tests_for_paths(paths)
     gate_changed = any(p in GATE_ITSELF or matches(p, ".github/**") for p in paths)
     skip = sorted(
         check
         for check, scope in CHECK_SCOPES.items()
         if not gate_changed and not any(matches(p, s) for p in paths for s in scope)
     )
-    ordered = tuple(d for d in DOMAINS if d in domains)
     existing = [p for p in paths if (REPO / p).is_file()]  # deleted files hold no secrets
     shared = any(selects(p)[1] == SHARED for p in paths)  # shared code: everything runs
     deferred = tuple(
         module
         for module, triggers in FULL_GATE_UNLESS_CHANGED.items()
         if not shared
-        and owner(module) in ordered
+        and owner(module) in plan.domains
         and not any(matches(p, t) for p in paths for t in triggers)
     )
-    reasons += [
+    plan.reasons += [
         f"  {module}: left to the full gate (none of its paths changed)" for module in deferred
     ]
-    plan = Plan(ordered, run_core, skip_checks=tuple(skip), reasons=reasons, scan_files=existing)
-    plan.deferred = deferred
+    plan.skip_checks, plan.scan_files, plan.deferred = tuple(skip), existing, deferred
     sql_inputs = [p for p in paths if any(matches(p, s) for s in CHECK_SCOPES["sqlfluff"])]
     if not gate_changed and all(matches(p, "sql/**.sql") for p in sql_inputs):
         plan.sql_files = [p for p in sql_inputs if p in existing]  # one statement per file
@@ -406,7 +405,7 @@ def plan_changed(base: str | None = None) -> Plan:
 def describe(plan: Plan) -> str:
     ran = ", ".join(plan.domains) or "none"
     skipped = ", ".join(d for d in DOMAINS if d not in plan.domains) or "none"
-    tests = "core + domain tests" if plan.run_core else "domain tests only"
+    tests = f"{plan.core_label()} + domain tests" if plan.run_core else "domain tests only"
     if not plan.runs_pytest():
         tests = "no tests (no path a test reads changed)"
     lines = [

@@ -27,18 +27,18 @@ class ScaffoldError(ValueError):
 
 def render(dag_id: str) -> dict[str, str]:
     """Template name -> rendered text for `dag_id` (checked against the house rules)."""
-    from lakehouse.conventions import Domain
+    from devkit.domains.families import names
 
     if not DAG_ID.match(dag_id):
         raise ScaffoldError(
             f"{dag_id!r} is not <domain>__<name> (lower case letters, digits and _)"
         )
     domain, name = dag_id.split("__", 1)
-    allowed = sorted(d.value for d in Domain)
+    allowed = names()
     if domain not in allowed:
         raise ScaffoldError(
-            f"unknown domain {domain!r}; allowed: {', '.join(allowed)} "
-            "(a new domain is a line in lakehouse.conventions.Domain)"
+            f"unknown domain {domain!r}; allowed: {', '.join(allowed)} (a new family is "
+            "its registration devkit/domains/<family>.py, docs/devkit.md)"
         )
     title = name.replace("_", " ").capitalize()
     values = {
