@@ -92,6 +92,7 @@ def group_of(nodeid: str) -> str:
     return next((g for g, paths in SHARED_WORKER.items() if path.startswith(paths)), path)
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's: absent with -p no:xdist
 def pytest_xdist_make_scheduler(config, log):
     """--dist loadgroup by group_of, decided here in the controller from the node ids.
 
