@@ -101,6 +101,52 @@ SHARED_WORKER = {
 }
 
 
+def group_of(nodeid: str) -> str:
+    """The group a test runs in: its SHARED_WORKER group, else its file."""
+    path = nodeid.split("::")[0]
+    return next((g for g, paths in SHARED_WORKER.items() if path.startswith(paths)), path)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's: absent with -p no:xdist
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup by group_of, decided here in the controller from the node ids.
+
+    xdist's own loadgroup reads `xdist_group` marks by rewriting `item._nodeid`, which
+    pytest 9.2 no longer reads (a node id is `item._id`): every test became its own group,
+    and each module's costly fixtures ran once per worker. This does not depend on that."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
+
+
+_workers_of: dict[str, set[str]] = {}
+
+
+def pytest_runtest_logreport(report):
+    """In the controller: which worker ran each group's tests (see the check below)."""
+    node = getattr(report, "node", None)
+    if node is not None and report.when == "call":
+        _workers_of.setdefault(group_of(report.nodeid), set()).add(node.gateway.id)
+
+
+def pytest_sessionfinish(session):
+    """A group split over workers pays its costly fixtures once per worker: the gate
+    fails, rather than silently taking twice as long (as it did with pytest 9.2)."""
+    split = {group: sorted(ids) for group, ids in _workers_of.items() if len(ids) > 1}
+    if split and session.config.getvalue("dist") == "loadgroup":
+        session.config.get_terminal_writer().line(
+            f"\ngate: test groups split over workers (tests/conftest.py group_of): {split}",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 # The longest groups start first, one per worker, and the short ones fill in around them;
 # xdist's default order (most tests first) could start a long group last. Order only.
 LONGEST_FIRST = (
@@ -112,13 +158,6 @@ LONGEST_FIRST = (
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
 def pytest_collection_modifyitems(items):
-    groups = {}
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        group = next((g for g, paths in SHARED_WORKER.items() if path.startswith(paths)), path)
-        item.add_marker(pytest.mark.xdist_group(group))
-        groups[item.nodeid] = group
     rank = {group: n for n, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))  # stable
+    items.sort(key=lambda item: rank.get(group_of(item.nodeid), len(rank)))  # stable
