@@ -18,9 +18,14 @@ from deploy.dags.snapshot import declared_settings
 
 def usage(dags_dir: Path) -> dict:
     """Per DAG what its tasks use, and what the shared conventions declare."""
+    return report(discover(dags_dir))
+
+
+def report(catalog: dict) -> dict:
+    """`usage`'s report from an already parsed catalogue (the local run's own parse)."""
     dags = {
         dag_id: {"variables": sorted(info.variables), "connections": sorted(info.connections)}
-        for dag_id, info in discover(dags_dir).items()
+        for dag_id, info in catalog.items()
     }
     return {"dags": dags, "declared": declared_settings()}
 

@@ -218,13 +218,9 @@ def serve(environment: str) -> None:
 def usage(catalog: dict):
     """What the DAGs use (deploy/dag_usage.py's report) from the run's own parse."""
     from deploy.dag_usage import DagUsage
-    from deploy.dags.snapshot import declared_settings
+    from deploy.dags.usage import report
 
-    dags = {
-        dag_id: {"variables": sorted(i.variables), "connections": sorted(i.connections)}
-        for dag_id, i in catalog.items()
-    }
-    return DagUsage.from_report({"dags": dags, "declared": declared_settings()})
+    return DagUsage.from_report(report(catalog))
 
 
 def triggered(environment: str) -> list[tuple[str, date, dict]]:
