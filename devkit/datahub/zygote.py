@@ -11,7 +11,12 @@ python: stdlib and DataHub only (`Zygotes`, the emulation's side, is stdlib only
     python zygote.py serve FOLDER SCRIPT  # SCRIPT's zygote (started by Zygotes)
     python zygote.py SCRIPT ARGS...       # run SCRIPT in it, or here if it cannot
 
-A child must not differ from a fresh process, so a zygote refuses a request
+One zygote serves the interpreter itself (`PYTHON`): the container's `python -c
+CODE ARGS` and `python FILE ARGS`, which fetch the recipes with boto3 before the
+CLI starts, run there as they would in a new interpreter.
+
+A child must not differ from a fresh process (but in keeping more compiled
+strptime formats, `_strptime_regexes_kept`), so a zygote refuses a request
 whose environment differs in a variable DataHub reads at import time (PATH,
 HOME, DATAHUB_DEBUG, ...), and does not serve at all if preloading changed what
 the script would see (see `preload`). Then the caller prints a one-line warning
@@ -35,10 +40,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import types
 from pathlib import Path
 from typing import Callable, NoReturn
 
 SOCKET_ENV = "DEVKIT_DATAHUB_ZYGOTE"  # the folder of the zygotes' sockets, one per script
+PYTHON = "python"  # the interpreter's zygote: its requests are `python`'s arguments
 WARNING = "[local emulation] warm DataHub CLI not used ({}); running it cold"
 # Per script served (by file name): the modules it imports before it prints
 # anything, then more of what it imports for recipes/, none of which may change
@@ -74,6 +81,9 @@ PRELOAD = {
         ],
         ["datahub.ingestion.graph.client", "unittest.mock", "pyarrow", "pandas", "sqlalchemy.orm"],
     ),
+    # The image's python: what the command's download and recipes/fetch_and_run.py import
+    # (boto3 adds its own NullHandler: the script's first import, as here).
+    PYTHON: (["boto3", "boto3.s3.transfer"], []),
 }
 
 
@@ -136,10 +146,24 @@ def _warm(script: str) -> set[str]:
     """`preload` the script's imports, then freeze what they made; the variables read."""
     gc.disable()  # imports make many objects and little garbage: collecting only costs
     read_at_import = preload(script)
+    _strptime_regexes_kept()
     gc.collect()
     gc.freeze()  # a child's collections and exit then skip these, instead of copying their pages
     gc.enable()
     return read_at_import
+
+
+def _strptime_regexes_kept(size: int = 512) -> None:
+    """Keep up to `size` compiled strptime formats, not Python 3.11's five.
+
+    The s3 recipes infer CSV schemas with tableschema, which tries more date and
+    time formats per value than that cache holds, so every strptime compiled its
+    format again: a third of the s3 recipe's CPU. The one way a child differs
+    from a fresh process, and only in speed: the same formats give the same dates.
+    """
+    import _strptime
+
+    _strptime._CACHE_MAX_SIZE = max(_strptime._CACHE_MAX_SIZE, size)
 
 
 def serve(folder: str, script: str) -> list[str] | None:
@@ -165,7 +189,8 @@ def serve(folder: str, script: str) -> list[str] | None:
                 print(f"bad request: {err!r}", flush=True)
                 continue
             env = request["env"]
-            differs = sorted(k for k in read_at_import if env.get(k) != startup.get(k))
+            read = _read_at_start(read_at_import, env, startup)
+            differs = sorted(k for k in read if env.get(k) != startup.get(k))
             if differs:
                 with contextlib.suppress(OSError):
                     conn.sendall(f"environment differs in {', '.join(differs)}\n".encode())
@@ -179,6 +204,12 @@ def serve(folder: str, script: str) -> list[str] | None:
                 return _run_child(conn, request, fds)
             for fd in fds:
                 os.close(fd)
+
+
+def _read_at_start(read_at_import: set[str], env: dict, startup: dict) -> set[str]:
+    """The variables a child sees only as they were when the zygote started: those
+    its imports read, and the interpreter's own (PYTHONPATH, PYTHONHASHSEED, ...)."""
+    return read_at_import | {k for k in (*env, *startup) if k.startswith("PYTHON")}
 
 
 def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> list[str]:
@@ -220,7 +251,12 @@ def _become(request: dict, fds: list[int]) -> None:
     os.environ.clear()
     os.environ.update(request["env"])
     sys.argv = list(request["argv"])
-    sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))
+    if os.path.basename(sys.argv[0]) == PYTHON:  # `python ARGS`: its argv and sys.path[0]
+        del sys.argv[0]
+        if sys.argv[0] == "-c":
+            del sys.argv[1]
+    first = sys.argv[0]
+    sys.path.insert(0, "" if first == "-c" else os.path.dirname(os.path.realpath(first)))
     sys.stdout.reconfigure(line_buffering=sys.stdout.isatty())
     # Fresh seeds, as a new process has: `random` reseeds itself after a fork, numpy does not.
     if "numpy.random" in sys.modules:
@@ -246,6 +282,17 @@ def call(address: str, argv: list[str], cwd: str, env: dict, fds=(0, 1, 2)) -> i
     if not status:
         raise RuntimeError("[local emulation] the warm DataHub CLI died during the run")
     return int(status)
+
+
+def main(request: list[str]) -> None:
+    """In the child: run the script (the request's first argument) as `__main__`."""
+    if os.path.basename(request[0]) == PYTHON and request[1] == "-c":
+        module = types.ModuleType("__main__")
+        sys.modules["__main__"] = module
+        exec(compile(request[2], "<string>", "exec"), module.__dict__)
+    else:
+        script = request[1] if os.path.basename(request[0]) == PYTHON else request[0]
+        runpy.run_path(script, run_name="__main__")  # raises SystemExit like the script
 
 
 def run(script: str, args: list[str]) -> NoReturn:
@@ -333,6 +380,6 @@ if __name__ == "__main__":
         argv = serve(*sys.argv[2:4])
         if argv is None:
             sys.exit(0)
-        runpy.run_path(argv[0], run_name="__main__")  # raises SystemExit like the script
+        main(argv)
     else:
         run(sys.argv[1], sys.argv[2:])

@@ -22,7 +22,8 @@ devkit/datahub/validate.py instead of run.
 Both run in warm DataHub processes (devkit/datahub/zygote.py), started in the
 background once per process (`warm_up`: when the datahub domain provisions, or
 at the first RunTask), so a container pays for its recipe, not for importing
-DataHub. Without them the shim runs the CLI cold, as before, warning in one line.
+DataHub; so does the command's `python` (the image's), which fetches the recipes
+with boto3 first. Without them the shims run cold, as before, warning in one line.
 """
 
 from __future__ import annotations
@@ -81,6 +82,16 @@ if args[:1] == ["ingest"] and "-c" in args:
     args[at] = str(local)
     print(f"[local emulation] {{recipe}}: sink datahub-rest replaced by file {{out}}", flush=True)
 run(REAL, args)
+'''
+
+PYTHON_SHIM = '''#!{python}
+"""python, as the local ECS emulation runs it: `-c CODE` and `FILE` in a warm process."""
+import os, runpy, sys
+
+args = sys.argv[1:]
+if args[:1] == ["-c"] and len(args) > 1 or args and os.path.isfile(args[0]):
+    runpy.run_path({zygote!r})["run"]({python!r}, args)  # exits; execs it here if it cannot
+os.execv({python!r}, [{python!r}, *args])
 '''
 
 
@@ -225,18 +236,21 @@ def base_environment() -> dict[str, str]:
 def _shim_dir() -> Path:
     """A folder holding the `datahub` shim, rewritten once per process."""
     folder = Path(tempfile.gettempdir()) / f"devkit-datahub-shim-{os.getpid()}"
-    shim = folder / "datahub"
     folder.mkdir(parents=True, exist_ok=True)
-    shim.write_text(
-        SHIM.format(
-            python=cli_venv.python(),
+    python = cli_venv.python()
+    shims = {
+        "datahub": SHIM.format(
+            python=python,
             real=str(cli_venv.datahub_cli()),
             validator=str(Path(zygote.__file__).with_name("validate.py")),
             zygote=zygote.__file__,
             validate_only=VALIDATE_ONLY_SOURCES,
-        )
-    )
-    shim.chmod(0o755)
+        ),
+        zygote.PYTHON: PYTHON_SHIM.format(python=str(python), zygote=zygote.__file__),
+    }
+    for name, text in shims.items():
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o755)
     return folder
 
 

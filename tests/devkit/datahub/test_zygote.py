@@ -88,6 +88,26 @@ def test_failing_recipe_fails_the_task_through_the_warm_cli(local_aws, tmp_path)
     assert "Failed to configure the source (glue)" in log and "database_patern" in log, log
 
 
+def test_the_commands_python_runs_warm_as_a_new_interpreter_would(local_aws, tmp_path):
+    """`python -c` and `python FILE` (the recipes' fetch) go through the interpreter's
+    zygote, with python's own argv and sys.path[0], the output and exit status theirs."""
+    (tmp_path / "show.py").write_text(
+        "import os, sys\nprint('file', sys.argv, sys.path[0] == os.path.dirname(__file__))\n"
+    )
+    show = "import sys; print('code', sys.argv, repr(sys.path[0]), __name__); sys.exit(3)"
+    command = f'python {tmp_path}/show.py a && python -c "{show}" b c'
+
+    code, lines = _run_task(local_aws, command, tmp_path)
+
+    served = ecs_ingestion.warm_up().log(zygote.PYTHON).read_text()
+    assert f"{tmp_path}/show.py a -> 0" in served and " -c " in served, served
+    assert code == 3, lines
+    assert lines == [
+        "file ['%s/show.py', 'a'] True" % tmp_path,
+        "code ['-c', 'b', 'c'] '' __main__",
+    ]
+
+
 def test_refused_request_runs_cold_with_a_warning(tmp_path):
     """DATAHUB_DEBUG is read at import time: a child would not see it, so it runs cold."""
     zygotes = ecs_ingestion.warm_up()
