@@ -35,7 +35,8 @@ def checkov() -> list[str]:
     if not is_current(VENV, LOCK):
         print(f"checkov: building {VENV.name} from {LOCK.relative_to(REPO)}", file=sys.stderr)
     python = ensure(VENV, LOCK, quiet=True)
-    return [str(python), str(Path(__file__).with_name("checkov_main.py"))]
+    # -I: the script's folder (devkit/tools/) stays off sys.path, as with checkov's own
+    return [str(python), "-I", str(Path(__file__).with_name("checkov_main.py"))]
 
 
 def findings(templates: list[Path]) -> list[tuple[str, str, str]]:
