@@ -96,7 +96,7 @@ sql_targets() {
   if [ ${#sql_files[@]} -gt 0 ]; then "$@" "${sql_files[@]}"; else "$@" sql/; fi
 }
 
-check "flake8" flake8 .
+check "flake8" flake8 -j 1 .  # one process: the checks already fill both CPUs beside pytest
 check "black --check" black --check --quiet .
 check "isort --check (import order)" isort --check-only --quiet .
 check "sqlfluff lint sql/ (redshift, templated)" sql_targets sqlfluff lint

@@ -53,6 +53,7 @@ CORE_PATHS = (
     "deploy/**",
     "devkit/tools/iam_lint.py",
     "devkit/tools/checkov_lint.py",
+    "devkit/tools/checkov_main.py",
     "requirements/checkov/**",
     "devkit/mwaa/**",
     "devkit/run/ui.py",
@@ -154,7 +155,7 @@ CHECK_SCOPES: dict[str, tuple[str, ...]] = {
     "dependabot": (".github/**",),
     "IAM": ("infra/**", "devkit/tools/iam_lint.py", "devkit/iam/infra_policies.py"),
     "cfn-lint": ("infra/**", ".cfnlintrc.yaml"),
-    "checkov": ("infra/**", "devkit/tools/checkov_lint.py", "requirements/checkov/**"),
+    "checkov": ("infra/**", "devkit/tools/checkov_*.py", "requirements/checkov/**"),
 }
 # Paths that change how the checks or tests themselves run: every check and every test.
 GATE_ITSELF = (

@@ -35,6 +35,7 @@ class StandInAirflow:
         self.runs: dict[tuple[str, str], str] = {}  # (dag_id, logical_date) -> run id
         self.calls: list[tuple[str, str]] = []
         self.seen: dict[str, int] = {}  # key@etag -> polls since first seen
+        self.bodies: dict[str, str] = {}  # key@etag -> the file's text (read once)
 
     def attach(self, mwaa) -> None:
         mwaa.meta.events.register("before-call.mwaa.InvokeRestApi", self._answer)
@@ -51,8 +52,10 @@ class StandInAirflow:
             mark = f"{item['Key']}@{item['ETag']}"
             self.seen[mark] = self.seen.get(mark, -1) + int(tick or mark not in self.seen)
             if self.seen[mark] >= self.lag:
-                body = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
-                files[path.stem] = (body.decode(), item["ETag"])
+                if mark not in self.bodies:  # an ETag names one content: read it once
+                    body = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"]
+                    self.bodies[mark] = body.read().decode()
+                files[path.stem] = (self.bodies[mark], item["ETag"])
         return files
 
     def _route(self, method: str, path: str, body: dict) -> tuple[int, dict]:

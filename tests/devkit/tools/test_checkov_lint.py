@@ -3,9 +3,11 @@ acceptances fail like new findings (checkov itself runs in the gate's static che
 
 from __future__ import annotations
 
+import threading
+
 from devkit.iam.infra_policies import INFRA_DIR, load_template
 from devkit.paths import REPO
-from devkit.tools import checkov_lint
+from devkit.tools import checkov_lint, checkov_main
 
 
 def test_every_accepted_finding_names_a_resource_of_the_templates_and_a_reason():
@@ -32,3 +34,34 @@ def test_new_and_stale_findings_fail(monkeypatch, capsys):
     monkeypatch.setattr(checkov_lint, "findings", lambda templates: accepted[1:])
     assert checkov_lint.main([]) == 1
     assert "STALE ACCEPTANCE" in capsys.readouterr().out
+
+
+def test_checkov_builds_each_jsonpath_parser_once_per_thread_class_and_start():
+    """checkov_main's only change to checkov: ply's yacc is called once per key, and a
+    thread never shares another's parser (a ply parser is not re-entrant)."""
+    built = []
+
+    def build(**options):
+        built.append(options)
+        return object()
+
+    yacc = checkov_main.remembering(build)
+
+    class Parser:
+        pass
+
+    class ExtendedParser(Parser):
+        pass
+
+    first = yacc(module=Parser(), start="jsonpath", debug=False, write_tables=0)
+    assert yacc(module=Parser(), start="jsonpath", debug=False, write_tables=0) is first
+    assert yacc(module=ExtendedParser(), start="jsonpath") is not first
+    assert yacc(module=Parser(), start="other") is not first
+    assert len(built) == 3 and built[0]["write_tables"] == 0
+    in_thread = []
+    thread = threading.Thread(
+        target=lambda: in_thread.append(yacc(module=Parser(), start="jsonpath"))
+    )
+    thread.start()
+    thread.join()
+    assert in_thread[0] is not first and len(built) == 4
