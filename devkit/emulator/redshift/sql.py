@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlglot
 from sqlglot.errors import SqlglotError
@@ -147,8 +148,10 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+@lru_cache(maxsize=4096)  # every stack's bootstrap submits the same statements
 def to_postgres(statement: str) -> str:
-    """Translate one Redshift statement to PostgreSQL (falls back to the stripped text)."""
+    """Translate one Redshift statement to PostgreSQL (falls back to the stripped text).
+    Pure, so cached by text: sqlglot parses (and warns about) each statement once."""
     text = strip_redshift_ddl(_normalise(statement))
     if (user_statement := _user_options(text)) is not None:
         return user_statement
