@@ -68,10 +68,18 @@ def promote_finished_dumps(key: str, archive: Path, now: float | None = None) ->
                 whole = file.read(4) == DYNAMIC_ARCHIVE_MAGIC
             if whole:
                 os.replace(dump, archive)
+                _drop_stale_archives(archive)
             elif now - dump.stat().st_mtime > ABANDONED_SECONDS:
                 dump.unlink()
         except OSError:
             continue  # another process promoted or removed it meanwhile
+
+
+def _drop_stale_archives(current: Path) -> None:
+    """Archives of other jars or options (~120 MB each) are never mapped again."""
+    for stale in ARCHIVES.glob("*.jsa"):
+        if stale != current:
+            stale.unlink(missing_ok=True)
 
 
 def _java_path() -> str:

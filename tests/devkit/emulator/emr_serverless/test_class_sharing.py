@@ -63,8 +63,15 @@ def test_an_abandoned_half_written_dump_is_dropped(archives):
 
 
 def test_an_archive_is_only_for_the_same_jars_and_options(archives):
-    _, jars = archives
+    folder, jars = archives
     key = class_sharing.archive_key(OPTIONS, jars)
     assert class_sharing.archive_key(OPTIONS + " -Xss4m", jars) != key
+    folder.mkdir()
+    (folder / f"{key}.jsa").write_bytes(class_sharing.DYNAMIC_ARCHIVE_MAGIC)
     (jars / "spark-sql.jar").write_bytes(b"another jar")
     assert class_sharing.archive_key(OPTIONS, jars) != key
+    dump = dump_path(class_sharing.java_options(OPTIONS, jars))  # no archive for these jars
+    with open(dump, "wb") as file:
+        file.write(class_sharing.DYNAMIC_ARCHIVE_MAGIC)
+    assert "SharedArchiveFile" in class_sharing.java_options(OPTIONS, jars)
+    assert not (folder / f"{key}.jsa").exists(), "the old jars' archive is dropped"
