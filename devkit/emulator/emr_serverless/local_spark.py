@@ -5,7 +5,8 @@ row is cut: the JIT stops at C1 (C2 compiles cost more than they save here), Spa
 interprets expressions instead of generating and compiling Java for each query (same
 results; the code-generated path runs in bench/spark_vs_duckdb.py), and the local file
 system writes no .crc side files (without Hadoop's native library every file created
-costs a forked chmod; a checksum file would double that). One session per process:
+costs a forked chmod; a checksum file would double that). The JVM maps the classes a
+previous session loaded from an archive (class_sharing.py). One session per process:
 a second `getOrCreate` would return the first anyway, with the first one's settings.
 """
 
@@ -15,6 +16,8 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+
+from devkit.emulator.emr_serverless import class_sharing
 
 SMALL_LOCAL_SPARK = {
     "spark.master": "local[2]",
@@ -44,9 +47,17 @@ def session():
             builder = SparkSession.builder.appName("devkit-local-spark")
             for key, value in SMALL_LOCAL_SPARK.items():
                 builder = builder.config(key, value)
+            builder = builder.config("spark.driver.extraJavaOptions", _java_options())
             _session = builder.getOrCreate()
             _session.sparkContext.setLogLevel("ERROR")
         return _session
+
+
+def _java_options() -> str:
+    from pyspark.find_spark_home import _find_spark_home
+
+    options = SMALL_LOCAL_SPARK["spark.driver.extraJavaOptions"]
+    return class_sharing.java_options(options, Path(_find_spark_home()) / "jars")
 
 
 def cancel_job_group(group: str) -> None:
