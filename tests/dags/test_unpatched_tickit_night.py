@@ -120,7 +120,9 @@ def run_unpatched_lane() -> dict:
 
     from devkit import patches
     from devkit.airflow.dagrun import interval_end, load_dag, run_dag
+    from devkit.airflow.settings import migrate_metadata_db
 
+    migrate_metadata_db()  # a check of the copy's revision; a fresh worker's copy lacks tables
     dag = load_dag(DAG_ID)
     codes = {target: _code_of(target) for targets in PATCHED_CODE.values() for target in targets}
     observe, seen = _observing(set(codes.values()))
@@ -182,7 +184,7 @@ def unpatched(tmp_path_factory, local_aws, airflow_db):
     from lakehouse.tickit import TABLES
 
     home = tmp_path_factory.mktemp("airflow-unpatched")
-    # A copy of this worker's migrated metadata DB: the child need not migrate one.
+    # A copy of this worker's metadata DB: the child migrates it only if it must.
     shutil.copy(Path(os.environ["AIRFLOW_HOME"]) / "airflow.db", home / "airflow.db")
     with patched_environ({"AIRFLOW_HOME": str(home)}):  # the plugin's file: in the child's home
         domains = for_dags((DAG_ID,), also=("lineage",))
