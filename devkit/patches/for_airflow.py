@@ -95,6 +95,51 @@ def reuse_json_type_adapter() -> None:
     task_runner.TypeAdapter = type_adapter
 
 
+# What `initialize_secrets_backends` reads: these options (file, env, `conf.set`), the
+# per-key `..._KWARG__` variables beside them, and the AWS variables a client reads.
+SECRETS_OPTIONS = (
+    ("secrets", "backend"),
+    ("secrets", "backend_kwargs"),
+    ("workers", "secrets_backend"),
+    ("workers", "secrets_backend_kwargs"),
+)
+SECRETS_ENV = ("AIRFLOW__SECRETS__", "AIRFLOW__WORKERS__", "AWS_")
+
+
+def build_secrets_backends_once_per_setting() -> None:
+    """Build the task SDK's secrets backends once per configuration, not per look-up.
+
+    Every Connection, Variable and config look-up of a task rebuilds the backends
+    (`ensure_secrets_loaded` even twice) and so creates a new Secrets Manager
+    client at its first secret: ~750 builds and ~250 clients for two TICKIT
+    nights. The backends hold no per-look-up state (each secret is still fetched
+    from Secrets Manager, with the same call); only their options and the AWS
+    environment shape them, so those are the key: each pipeline's stack and role
+    gets its own. A task's own variables (AIRFLOW_CTX_*) are not read.
+    """
+    from airflow.sdk import configuration
+
+    original = configuration.initialize_secrets_backends
+    server_default = configuration._SERVER_DEFAULT_SECRETS_SEARCH_PATH
+
+    @functools.lru_cache(maxsize=32)
+    def built(default_backends: tuple, _setting: tuple) -> tuple:
+        return tuple(original(default_backends=list(default_backends)))
+
+    def initialize_secrets_backends(default_backends=server_default):
+        return list(built(tuple(default_backends), _secrets_setting(configuration.conf)))
+
+    configuration.initialize_secrets_backends = initialize_secrets_backends
+
+
+def _secrets_setting(conf) -> tuple:
+    import os
+
+    options = tuple(conf.get(section, key, fallback=None) for section, key in SECRETS_OPTIONS)
+    env = sorted(item for item in os.environ.items() if item[0].startswith(SECRETS_ENV))
+    return options, tuple(env)
+
+
 @contextlib.contextmanager
 def task_logs_and_deferrals(run_dir: Path, logs: dict[str, Path], total: int, progress):
     """Wrap dag.test()'s per-task runner for one DagRun: one log file per task, progress
@@ -237,5 +282,10 @@ PATCHES = (
         build_in_process_api_once,
     ),
     Patch("reuse_json_type_adapter", {**AIRFLOW, "pydantic": "2.13.1"}, reuse_json_type_adapter),
+    Patch(
+        "build_secrets_backends_once_per_setting",
+        {**AIRFLOW, "apache-airflow-providers-amazon": "9.25.0"},
+        build_secrets_backends_once_per_setting,
+    ),
     Patch("task_logs_and_deferrals", AIRFLOW, task_logs_and_deferrals, scoped=True),
 )

@@ -62,6 +62,9 @@ PATCHED_CODE = {
     "reuse_json_type_adapter": (
         "airflow.sdk.execution_time.task_runner:_serialize_rendered_fields",
     ),
+    "build_secrets_backends_once_per_setting": (
+        "airflow.sdk.configuration:initialize_secrets_backends",
+    ),
     # It wraps the runner of each task (and resumes deferred tasks together; the emulation
     # finishes this lane's statements and sensor at once, so none defers).
     "task_logs_and_deferrals": ("airflow.sdk.definitions.dag:_run_task",),

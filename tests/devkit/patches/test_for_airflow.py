@@ -1,6 +1,9 @@
-"""The Airflow patches keep behaviour: one API app, one JSON adapter, same validation."""
+"""The Airflow patches keep behaviour: one API app, one JSON adapter, same validation,
+one set of secrets backends per setting that still asks Secrets Manager every time."""
 
 from __future__ import annotations
+
+import uuid
 
 from devkit import patches
 
@@ -28,3 +31,57 @@ def test_the_in_process_api_is_built_once_without_per_request_middleware():
     assert supervisor.in_process_api_server() is api
     assert JWTReissueMiddleware not in {m.cls for m in api.app.user_middleware}
     assert api.app.user_middleware  # cadwyn's version picking stays
+
+
+def _stack_with_variable(local_aws, value: str) -> tuple[str, dict]:
+    """A stack's variable `v` in Secrets Manager and its secrets backend's env vars."""
+    import json
+
+    from devkit.run.local_stack import secrets_backend
+
+    stack = f"t{uuid.uuid4().hex[:8]}"
+    secret = f"{stack}/airflow/variables/v"
+    local_aws.client("secretsmanager").create_secret(Name=secret, SecretString=value)
+    path, kwargs = secrets_backend(local_aws, stack)
+    env = {
+        "AIRFLOW__SECRETS__BACKEND": path,
+        "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(kwargs),
+    }
+    return secret, env
+
+
+def _reads_of(secret: str, accesses) -> int:
+    return sum(
+        a.action == "secretsmanager:GetSecretValue" and f":secret:{secret}" in a.resource
+        for a in accesses
+    )
+
+
+def test_secrets_backends_are_built_once_per_setting_and_still_read_every_lookup(local_aws):
+    """Same setting, same backend (one client); another stack's setting, its own backend;
+    a changed secret is read at the next look-up, one GetSecretValue each, as unpatched."""
+    from airflow.sdk import Variable
+    from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
+
+    from devkit.emulator import patched_environ
+    from devkit.iam.recorder import LOG
+
+    patches.apply_all()
+    first, first_env = _stack_with_variable(local_aws, "one")
+    second, second_env = _stack_with_variable(local_aws, "other")
+    mark = LOG.mark()
+    with patched_environ(first_env):
+        backend, *_ = ensure_secrets_backend_loaded()
+        assert type(backend).__name__ == "SecretsManagerBackend"
+        assert Variable.get("v") == "one"
+        local_aws.client("secretsmanager").put_secret_value(SecretId=first, SecretString="two")
+        assert Variable.get("v") == "two"
+        assert ensure_secrets_backend_loaded()[0] is backend
+    with patched_environ(second_env):
+        assert ensure_secrets_backend_loaded()[0] is not backend
+        assert Variable.get("v") == "other"
+    with patched_environ(first_env):
+        assert ensure_secrets_backend_loaded()[0] is backend
+        assert Variable.get("v") == "two"
+    reads = LOG.since(mark)
+    assert (_reads_of(first, reads), _reads_of(second, reads)) == (3, 1)
