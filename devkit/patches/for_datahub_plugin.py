@@ -78,11 +78,52 @@ def dataflow_once_per_dag_run() -> None:
     DataHubListener.on_dag_start = on_dag_start
 
 
+def parse_each_sql_once() -> None:
+    """Parse a statement's lineage once per process, not at each task hook.
+
+    The plugin parses a SQL operator's statement (sqlglot) at the task's start and
+    again at its end, ~25 ms each, and a new night parses the same checks again.
+    DataHub's own cache never hits: it is keyed on the schema resolver, which is
+    new per call. Without a DataHub graph (the `datahub-file` emitter) that
+    resolver knows no schemas, so the result depends only on the arguments, which
+    are the key; each caller gets its own copy. A failed parse is not kept (it is
+    parsed, and warned about, again); with a graph, nothing changes.
+    """
+    from datahub_airflow_plugin import _sql_parsing_common as common
+
+    original = common.create_lineage_sql_parsed_result
+    if getattr(original, "_devkit_once", False):
+        return
+    parsed: dict = {}
+
+    def create_lineage_sql_parsed_result(*args, graph=None, **kwargs):
+        try:
+            key = None if args or graph is not None else frozenset(kwargs.items())
+        except TypeError:  # an unhashable argument
+            key = None
+        if key is None:
+            return original(*args, graph=graph, **kwargs)
+        if key not in parsed:
+            result = original(**kwargs)
+            if result.debug_info.error is not None:
+                return result
+            parsed[key] = result
+        return parsed[key].model_copy(deep=True)
+
+    create_lineage_sql_parsed_result._devkit_once = True
+    common.create_lineage_sql_parsed_result = create_lineage_sql_parsed_result
+
+
 PATCHES = (
     Patch("append_only_file_emitter", {"acryl-datahub": "1.7.0.14"}, append_only_file_emitter),
     Patch(
         "dataflow_once_per_dag_run",
         {"acryl-datahub-airflow-plugin": "1.7.0.14"},
         dataflow_once_per_dag_run,
+    ),
+    Patch(
+        "parse_each_sql_once",
+        {"acryl-datahub": "1.7.0.14", "acryl-datahub-airflow-plugin": "1.7.0.14"},
+        parse_each_sql_once,
     ),
 )

@@ -83,6 +83,9 @@ PATCHED_CODE = {
     "dataflow_once_per_dag_run": (
         "datahub_airflow_plugin.airflow3.datahub_listener:DataHubListener.on_dag_start",
     ),
+    "parse_each_sql_once": (
+        "datahub.sql_parsing.sqlglot_lineage:create_lineage_sql_parsed_result",
+    ),
 }
 
 
