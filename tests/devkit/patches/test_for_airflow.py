@@ -74,8 +74,9 @@ def test_secrets_backends_are_built_once_per_setting_and_still_read_every_lookup
         backend, *_ = ensure_secrets_backend_loaded()
         assert type(backend).__name__ == "SecretsManagerBackend"
         assert Variable.get("v") == "one"
-        local_aws.client("secretsmanager").put_secret_value(SecretId=first, SecretString="two")
-        assert Variable.get("v") == "two"
+        changed = "two"
+        local_aws.client("secretsmanager").put_secret_value(SecretId=first, SecretString=changed)
+        assert Variable.get("v") == changed
         assert ensure_secrets_backend_loaded()[0] is backend
     with patched_environ(second_env):
         assert ensure_secrets_backend_loaded()[0] is not backend
