@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.loaders import Loader
 
 RETRIES = {"mode": "adaptive", "max_attempts": 10}
 CONFIG = Config(retries=RETRIES, user_agent_extra="mwaa-dag-deploy")
@@ -47,7 +51,7 @@ def make_clients(region: str | None) -> Clients:
 
     Creating a client makes no request, so building all of them is free.
     """
-    session = boto3.session.Session(region_name=region)
+    session = boto3.session.Session(botocore_session=_botocore_session(), region_name=region)
     return Clients(
         s3=session.client("s3", config=CONFIG),
         mwaa=session.client("mwaa", config=CONFIG),
@@ -56,3 +60,29 @@ def make_clients(region: str | None) -> Clients:
         redshift_data=session.client("redshift-data", config=CONFIG),
         session=session,
     )
+
+
+class _PathsOnce(list):
+    """A search path list that keeps each folder once: boto3 adds its own per session."""
+
+    def append(self, path) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@lru_cache(maxsize=4)
+def _shared_loader(data_path: str | None) -> Loader:
+    """One reader of botocore's data files (service models, endpoints) per process: a new
+    session would read and decode them again (~0.13 s for the five clients), and the
+    tests run the tool many times in one process. The same files, so the same clients."""
+    folders = [os.path.expanduser(p) for p in (data_path or "").split(os.pathsep) if p]
+    return Loader(extra_search_paths=_PathsOnce(folders))
+
+
+def _botocore_session() -> botocore.session.Session:
+    """A new session (its own credentials and settings) with the shared data loader."""
+    session = botocore.session.Session()
+    session.register_component(
+        "data_loader", _shared_loader(session.get_config_variable("data_path"))
+    )
+    return session

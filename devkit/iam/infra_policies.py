@@ -14,9 +14,11 @@ to substitute real or local names instead:
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -85,12 +87,25 @@ class PolicyDocument:
 
 
 def load_template(path: Path) -> dict:
-    """The template as plain dicts (cfn-lint's decoder knows the `!Sub`-style tags)."""
-    template, problems = decode_str(Path(path).read_text())
+    """The template as plain dicts (cfn-lint's decoder knows the `!Sub`-style tags);
+    the caller's own copy, free to change."""
+    return copy.deepcopy(_decoded(Path(path)))
+
+
+def _decoded(path: Path) -> dict:
+    """The template decoded once per content (each world and pipeline resolves the same
+    file again; decoding is most of that); shared, so only for readers (`Resolver`)."""
+    template, problems = _decode(path.read_text())
     if problems or not isinstance(template, dict):
-        detail = "; ".join(str(problem) for problem in problems) or "not a mapping"
-        raise ValueError(f"{path}: cannot read the template: {detail}")
+        raise ValueError(f"{path}: cannot read the template: {problems or 'not a mapping'}")
     return template
+
+
+@lru_cache(maxsize=8)
+def _decode(text: str) -> tuple[Any, str]:
+    """(the template, its problems joined) for one text."""
+    template, problems = decode_str(text)
+    return template, "; ".join(str(problem) for problem in problems)
 
 
 def _kebab(name: str) -> str:
@@ -388,7 +403,7 @@ def policies(
 ) -> list[PolicyDocument]:
     """Every policy document of one template, in template order, resolved (see Resolver)."""
     template_path = Path(template_path)
-    resolver = Resolver(load_template(template_path), values, default, conditions, names)
+    resolver = Resolver(_decoded(template_path), values, default, conditions, names)
     bounded = boundaries(resolver.resources)
     return [
         PolicyDocument(

@@ -220,10 +220,18 @@ class Killed(BaseException):
     """A kill between two steps (not an Exception: nothing may catch it)."""
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(endpoints, tmp_path_factory) -> tuple[str, dict]:
+    """(name, state) of one fresh project's `up` run without a kill: what each killed and
+    rerun project must end in (one run for all the cases, not one per case)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        clean = Account(endpoints, tmp_path_factory.mktemp("clean"), monkeypatch)
+        clean.run()
+        return clean.name, clean.state()
+
+
 @pytest.mark.parametrize("after", ["pipelines stack", "settings", "sample night", "unpause"])
-def test_killed_after_a_step_a_rerun_ends_in_the_same_state(
-    after, account, endpoints, tmp_path, monkeypatch
-):
+def test_killed_after_a_step_a_rerun_ends_in_the_same_state(after, account, uninterrupted):
     def killer(run):
         raise Killed(after)
 
@@ -233,10 +241,8 @@ def test_killed_after_a_step_a_rerun_ends_in_the_same_state(
         account.run(order=command.STEPS[:cut] + (("kill", killer),))
     account.run()
     killed_then_rerun = account.state()
-    clean = Account(endpoints, tmp_path / "clean", monkeypatch)
-    clean.run()
-    expected = clean.state()
-    rename = {clean.name: account.name}
+    clean_name, expected = uninterrupted
+    rename = {clean_name: account.name}
 
     def same_names(state: dict) -> dict:
         text = repr(state)
