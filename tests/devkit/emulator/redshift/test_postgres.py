@@ -38,3 +38,34 @@ def test_the_server_is_the_pinned_major_version(embedded_postgres):
         cur.execute("show server_version_num")
         assert int(cur.fetchone()[0]) // 10000 == POSTGRES_MAJOR == 16
     conn.close()
+
+
+def settings_seen(server, wanted: dict[str, str]) -> dict[str, str]:
+    """What a new session sees of `wanted`'s settings (the reload reaches new sessions
+    within moments: asked again, for up to 10 s on a loaded machine, until they match)."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        conn = server.connect()
+        with conn.cursor() as cur:
+            seen = {}
+            for name in wanted:
+                cur.execute(f"show {name}")
+                seen[name] = cur.fetchone()[0]
+        conn.close()
+        if seen == wanted or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.02)
+
+
+def test_a_throw_away_server_never_waits_for_the_disk(embedded_postgres):
+    """The tests' server (a temporary data directory): no commit waits for its WAL, no
+    file is synced (deleting synced files at the stop took seconds per database)."""
+    from devkit.emulator.redshift.postgres import THROW_AWAY
+
+    assert settings_seen(embedded_postgres, THROW_AWAY) == {
+        "synchronous_commit": "off",
+        "fsync": "off",
+        "full_page_writes": "off",
+    }
