@@ -85,6 +85,56 @@ def running_pipelines():
     return RUNNING
 
 
+@pytest.fixture(scope="session")
+def first_night(local_aws):
+    """The run command's first night on a stack of its own, once per session: `deploy up
+    --sample-night` from the empty account, then every DAG of 2008-01-01 through the run
+    command's own code (devkit/run/pipelines.py `nights`). Its data lake is the one the
+    data lake's tests read (tests/dags/test_data_lake__pipeline.py), its steps are what
+    tests/devkit/run/test_local_up.py asserts: both share its worker (SHARED_WORKER).
+
+    (stack, pipeline, results, printed, the accesses of deploy up and the runs, the
+    catalogue)."""
+    import contextlib
+    import io
+    import uuid
+
+    from deploy.dags.catalog import discover, select
+    from devkit.airflow.settings import migrate_metadata_db
+    from devkit.iam import recorder
+    from devkit.paths import DAGS_DIR
+    from devkit.run import pipelines
+    from devkit.run.console import Console
+
+    migrate_metadata_db()
+    stack, roles = f"u{uuid.uuid4().hex[:8]}", dict(recorder.ROLE_NAMES)
+    catalog = discover(DAGS_DIR)
+    args = pipelines.parse_args(["--days", "1", "--first-day", FIRST_NIGHT])
+    printed, mark, environ = io.StringIO(), recorder.LOG.mark(), _pipeline_settings()
+    with contextlib.redirect_stdout(printed):  # deploy up's lines; the runs' go to Console
+        found = pipelines.nights(
+            local_aws, args, Console(printed), catalog, select(catalog, None, False), stack
+        )
+    assert found is not None, printed.getvalue()
+    assert _pipeline_settings() == environ, "the night left its settings in os.environ"
+    pipeline, results = found
+    try:
+        yield stack, pipeline, results, printed.getvalue(), recorder.LOG.since(mark), catalog
+    finally:
+        pipeline.check_iam()  # its accesses are checked by its tests: no later test sees them
+        recorder.use_stack_roles(roles)
+        local_aws.client("cloudformation").delete_stack(StackName=stack)
+
+
+FIRST_NIGHT = "2008-01-01"  # the run command's --first-day: its sample night
+
+
+def _pipeline_settings() -> dict[str, str]:
+    """What a pipeline's settings put in the environment (AIRFLOW_CTX_* is Airflow's)."""
+    kinds = ("AIRFLOW_VAR_", "AIRFLOW_CONN_", "AIRFLOW__SECRETS__", "AWS_")
+    return {k: v for k, v in os.environ.items() if k.startswith(kinds)}
+
+
 # The gate runs with --dist loadgroup: each test file is one group (module fixtures run
 # once), except files that share costly session fixtures, which must share a worker:
 # every file that starts Spark (one JVM per gate, not per worker), and the TICKIT files
@@ -94,8 +144,9 @@ SHARED_WORKER = {
         "tests/spark/",
         "tests/devkit/emulator/emr_serverless/test_job_runs.py",
         "tests/devkit/emulator/emr_serverless/test_local_spark.py",
+        # One first night (`first_night`, which runs the data lake's jobs) for both.
         "tests/dags/test_data_lake__pipeline.py",
-        "tests/devkit/run/test_local_up.py",  # the first night runs the data lake's jobs
+        "tests/devkit/run/test_local_up.py",
     ),
     "tickit": ("tests/dags/test_tickit__",),
 }

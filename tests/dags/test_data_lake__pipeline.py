@@ -1,7 +1,10 @@
 """data_lake__bronze -> data_lake__silver -> data_lake__gold, run with dag.test() on the emulation.
 
-One pipeline for the module (one night, smallest data): the EMR Serverless job runs
-execute the real job files from the emulated MWAA bucket in the one local SparkSession.
+The lake is the session's first night's (tests/conftest.py `first_night`, also
+tests/devkit/run/test_local_up.py's: deploy up's sample night, smallest data, every DAG
+run as the run command runs them), so the lake's jobs run once per gate: the EMR
+Serverless job runs execute the real job files from the emulated MWAA bucket in the one
+local SparkSession. A test that changes the lake puts it back.
 Asserts the job-run requests, the crawler configurations, what Athena reads back from
 gold, files per partition, that a failing job run fails its task and alerts, what
 the DataHub S3 recipes (run by datahub__ingest_metadata's ECS tasks) make of the lake
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -28,6 +32,7 @@ from lakehouse.data_lake import (
     gold_jobs,
     silver_jobs,
 )
+from lakehouse.tickit import GOLD_SALES_BY_CATEGORY_PREFIX
 from tests.spark.conftest import load_job
 
 pytestmark = pytest.mark.integration
@@ -35,16 +40,23 @@ pytestmark = pytest.mark.integration
 DAY = date(2008, 1, 1)
 
 
+LAKE_DAGS = ("data_lake__bronze", "data_lake__silver", "data_lake__gold")
+
+
 @pytest.fixture(scope="module")
-def lake(new_pipeline):
-    # With DataHub's domain, for the S3 recipes' run on this lake (`s3_catalog`).
-    pipeline = new_pipeline("data_lake__gold", "datahub__ingest_metadata")
-    pipeline.land(DAY)
-    results = {
-        dag_id: pipeline.run(dag_id, DAY)
-        for dag_id in ("data_lake__bronze", "data_lake__silver", "data_lake__gold")
-    }
-    return pipeline, results
+def lake(first_night):
+    """The lake of the session's first night (tests/conftest.py `first_night`: deploy up's
+    sample night, every DAG run as the run command runs them): its pipeline, the three
+    DAGs' results, and the job runs they made (before any test here adds one)."""
+    _, pipeline, results, *_ = first_night
+    by_dag = {result.dag_id: result for result in results}
+    return Lake(pipeline, {dag_id: by_dag[dag_id] for dag_id in LAKE_DAGS}, job_runs(pipeline))
+
+
+class Lake(NamedTuple):
+    pipeline: Any  # the first night's LocalPipeline
+    results: dict[str, Any]  # dag_id -> its DagRunResult, for the three DAGs
+    job_runs: list[dict]  # the EMR Serverless job runs of the night (GetJobRun)
 
 
 def job_runs(pipeline) -> list[dict]:
@@ -57,20 +69,20 @@ def job_runs(pipeline) -> list[dict]:
 
 
 def test_every_task_of_the_three_dags_succeeds(lake):
-    _, results = lake
+    results = lake.results
     for dag_id, result in results.items():
         assert result.state == "success", (dag_id, [(t.task_id, t.log) for t in result.failed])
 
 
 def test_bronze_copies_each_landed_object_under_its_load_date(lake):
-    pipeline, _ = lake
+    pipeline = lake.pipeline
     keys = set(pipeline.aws.list_keys(pipeline.names.lake_bucket, "bronze/"))
     assert keys == {table.bronze_key(DAY.isoformat()) for table in SOURCE_TABLES}
 
 
 def test_job_run_requests_name_entry_point_arguments_role_and_log_uri(lake):
-    pipeline, _ = lake
-    runs = {run["name"].split(".")[0]: run for run in job_runs(pipeline)}
+    pipeline = lake.pipeline
+    runs = {run["name"].split(".")[0]: run for run in lake.job_runs}
     expected = {job.task_id: job for job in silver_jobs() + gold_jobs()}
     assert set(runs) == set(expected)
     lake_uri = f"s3://{pipeline.names.lake_bucket}/"
@@ -114,7 +126,7 @@ def test_every_job_run_carries_emr_serverless_own_timeout_backstop(lake):
     """EMR stops a run by itself when Airflow no longer waits for it (it bills until then)."""
     from moto.emrserverless.models import emrserverless_backends
 
-    pipeline, _ = lake
+    pipeline = lake.pipeline
     backend = emrserverless_backends[pipeline.aws.account_id][pipeline.aws.region]
     sent = {
         run.name.split(".")[0]: run.execution_timeout_minutes
@@ -129,7 +141,7 @@ def test_every_job_run_carries_emr_serverless_own_timeout_backstop(lake):
 
 
 def test_crawlers_are_configured_per_zone(lake):
-    pipeline, _ = lake
+    pipeline = lake.pipeline
     glue = pipeline.aws.client("glue")
     bronze = glue.get_crawler(Name=pipeline.variables["lake_bronze_crawler"])["Crawler"]
     assert bronze["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
@@ -146,7 +158,7 @@ def test_crawlers_are_configured_per_zone(lake):
 
 
 def test_gold_tables_have_rows_one_file_per_partition_and_athena_reads_them(lake):
-    pipeline, results = lake
+    pipeline, results = lake.pipeline, lake.results
     bucket = pipeline.names.lake_bucket
     for table in GOLD_TABLES:
         rows, partitions = parquet_counts(bucket, table.prefix)
@@ -165,12 +177,16 @@ def test_gold_tables_have_rows_one_file_per_partition_and_athena_reads_them(lake
 
 
 def test_a_bad_input_fails_its_job_task_with_the_error_and_alerts(lake):
-    pipeline, _ = lake
+    pipeline = lake.pipeline
     bucket = pipeline.names.lake_bucket
     key = next(t for t in SOURCE_TABLES if t.name == "patients").bronze_key(DAY.isoformat())
+    landed = pipeline.aws.s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
     pipeline.aws.put_object(bucket, key, "Id,BIRTHDATE\nnot,a-date\n")
     before = parquet_counts(bucket, "silver/synthea/patients/")
-    result = pipeline.run("data_lake__silver", DAY, only="silver_synthea_patients")
+    try:
+        result = pipeline.run("data_lake__silver", DAY, only="silver_synthea_patients")
+    finally:  # the first night's lake as it was, for the tests after this one
+        pipeline.aws.put_object(bucket, key, landed)
     (failed,) = result.failed
     assert failed.task_id == "silver_synthea_patients"
     log = failed.log.read_text()
@@ -184,11 +200,16 @@ def test_a_bad_input_fails_its_job_task_with_the_error_and_alerts(lake):
 
 
 @pytest.fixture(scope="module")
-def s3_catalog(lake):
-    """Dataset name (`<zone>/<source>/<table>`) -> its records, from both S3 recipes' output."""
-    pipeline, _ = lake
-    result = pipeline.run("datahub__ingest_metadata", DAY, only="ingest_s3(_raw)?")
+def s3_catalog(lake, first_night):
+    """Dataset name (`<zone>/<source>/<table>`) -> its records, from both S3 recipes' output
+    of the first night's datahub__ingest_metadata run, the last of the night's runs."""
+    pipeline, results = lake.pipeline, first_night[2]
+    (result,) = [r for r in results if r.dag_id == "datahub__ingest_metadata"]
     assert result.state == "success", [(t.task_id, t.log) for t in result.failed]
+    ran = [t.task_id for t in result.tasks]
+    assert {"ingest_s3", "ingest_s3_raw"} <= set(ran), ran
+    order = [r.dag_id for r in results]
+    assert order.index("data_lake__gold") < order.index("datahub__ingest_metadata"), order
     datasets: dict[str, list[tuple[str, str, dict]]] = {}
     for recipe in ("s3", "s3_raw"):
         records = json.loads((datahub.output_dir(pipeline) / f"{recipe}.json").read_text())
@@ -203,7 +224,8 @@ def lake_tables() -> dict[str, tuple[str, ...]]:
     """Every table of every zone the DAGs write, with its partition keys (outermost first).
 
     Silver TICKIT facts arrive a day at a time and keep one `load_date` folder per night
-    (the job's INCREMENTAL); the other silver tables are whole snapshots.
+    (the job's INCREMENTAL); the other silver tables are whole snapshots. Besides the
+    data lake's DAGs, tickit__sales_by_category UNLOADs its aggregate to gold.
     """
     incremental = {(TICKIT, name) for name in load_job("silver_tickit").INCREMENTAL}
     tables = {t.bronze_prefix.rstrip("/"): ("load_date",) for t in SOURCE_TABLES}
@@ -214,6 +236,7 @@ def lake_tables() -> dict[str, tuple[str, ...]]:
         }
     )
     tables.update({t.prefix.rstrip("/"): t.partition_keys for t in GOLD_TABLES})
+    tables[GOLD_SALES_BY_CATEGORY_PREFIX.rstrip("/")] = ("catgroup", "catname")
     return tables
 
 
@@ -277,7 +300,7 @@ def test_bronze_csv_columns_come_from_the_header(s3_catalog):
 def test_removing_a_permission_the_lake_uses_fails_naming_role_action_and_resource(
     lake, role, action, resource
 ):
-    pipeline, _ = lake
+    pipeline = lake.pipeline
     lines = denials_without(pipeline.accesses, pipeline.policies(), role, action)
     expected = resource.format(
         lake=pipeline.names.lake_bucket,

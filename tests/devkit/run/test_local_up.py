@@ -13,10 +13,7 @@ role mapped and allowed, and a second `up` changing nothing.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import uuid
 from datetime import date
 
 import pytest
@@ -25,15 +22,13 @@ from airflow.sdk._shared.module_loading import import_string
 from deploy.airflow_settings import output_key
 from deploy.redshift_bootstrap import pipeline_user
 from devkit.iam import recorder
-from devkit.paths import DAGS_DIR
-from devkit.run import local_up, pipelines
-from devkit.run.console import Console
+from devkit.run import local_up
 from devkit.run.local_env import StackNames
 from devkit.run.local_stack import secrets_backend
 
 pytestmark = pytest.mark.integration
 
-NIGHT = date(2008, 1, 1)  # the run command's --first-day: its sample night
+NIGHT = date(2008, 1, 1)  # the run command's --first-day: its sample night (first_night's)
 STEPS = [
     "pre-flight",
     "repair",
@@ -50,31 +45,13 @@ STEPS = [
 
 
 @pytest.fixture(scope="module")
-def night(local_aws):
-    """One first night on the test's own stack: (stack, pipeline, results, printed,
-    the accesses of deploy up and the runs, the catalogue)."""
-    from deploy.dags.catalog import discover, select
-    from devkit.airflow.settings import migrate_metadata_db
-
-    migrate_metadata_db()
-    stack = f"u{uuid.uuid4().hex[:8]}"
-    roles = dict(recorder.ROLE_NAMES)  # the stack's role names are this module's only
-    catalog = discover(DAGS_DIR)
-    args = pipelines.parse_args(["--days", "1", "--first-day", NIGHT.isoformat()])
-    printed, mark, environ = io.StringIO(), recorder.LOG.mark(), _settings()
-    with contextlib.redirect_stdout(printed):  # deploy up's lines; the runs' go to Console
-        found = pipelines.nights(
-            local_aws, args, Console(printed), catalog, select(catalog, None, False), stack
-        )
-    assert found is not None, printed.getvalue()
-    pipeline, results = found
-    try:
-        yield stack, pipeline, results, printed.getvalue(), recorder.LOG.since(mark), catalog
-    finally:
-        pipeline.check_iam()  # its accesses are this module's: no later test sees them
-        recorder.use_stack_roles(roles)
-        local_aws.client("cloudformation").delete_stack(StackName=stack)
-    assert _settings() == environ, "the night left its settings in os.environ"
+def night(first_night):
+    """The session's first night (tests/conftest.py `first_night`, on its own stack; the
+    data lake's tests read its lake): (stack, pipeline, results, printed, the accesses
+    of deploy up and the runs, the catalogue)."""
+    environ = _settings()
+    yield first_night
+    assert _settings() == environ, "a test here left a pipeline's settings in os.environ"
 
 
 def _settings() -> dict[str, str]:
