@@ -84,9 +84,11 @@ def run_once(extra: list[str]) -> tuple[int, float, Counter]:
         warehouse = {p for p, (_, _, line) in table.items() if str(LOCAL_PG_DATA) in line}
         for pid in tree({proc.pid} | warehouse, table):
             _, cpu, line = table[pid]
-            cpu -= before.get(pid, 0.0)  # the latest command line: a launcher may exec java
-            most[pid] = (kind_of(pid, proc.pid, line), max(cpu, most.get(pid, ("", 0.0))[1]))
-            lines[pid] = line
+            cpu -= before.get(pid, 0.0)
+            # The latest command line (a launcher may exec java); none once it exited.
+            lines[pid] = line or lines.get(pid, "")
+            kind = kind_of(pid, proc.pid, lines[pid])
+            most[pid] = (kind, max(cpu, most.get(pid, ("", 0.0))[1]))
         time.sleep(0.1)
     by_kind: Counter = Counter()
     for pid, (kind, cpu) in most.items():
@@ -109,7 +111,8 @@ def main() -> None:
         print(f"run {n}: exit {code}, wall {wall:.1f} s, load {load} (1/5/15 min)")
         print(f"  CPU {total:6.1f} s = {total / unit:5.1f} CPU units (CPU unit {unit:.2f} s)")
         for kind, cpu in by_kind.most_common(12):
-            print(f"  {cpu:6.1f} s = {cpu / unit:5.1f} CPU units  {kind}")
+            if cpu >= 0.05:
+                print(f"  {cpu:6.1f} s = {cpu / unit:5.1f} CPU units  {kind}")
 
 
 if __name__ == "__main__":
