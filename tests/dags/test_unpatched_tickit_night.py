@@ -5,16 +5,16 @@ provider, FastAPI, botocore, jsonschema or the DataHub plugin. The proof needs t
 unpatched run to pass through each of those functions, once: one table's lane of
 tickit__redshift_load up to its target's key check, with its upstreams (7 of the
 night's 46 tasks: one task of each operator kind of the DAG, the deferred sensor and
-the merge included; the Data API operator twice), lineage on, in a fresh process
-(patches are process-wide) with no patch applied and an Airflow home of its own, on
-this worker's emulation and a stack of its own. A profile hook observes (replaces
-nothing) which of the functions in PATCHED_CODE ran; the tests check that it names
-every patch, that each ran, and that the lane's rows and lineage are there without
-any patch: the patches change speed and plumbing only. Unpatched, every task pays its
-own start-up (a new Execution API app per task) and the plugin's file emitter rewrites
-the whole file per record (quadratic in the records; each task re-emits the DAG's), so
-the lane is as short as the proof allows; LONGEST_FIRST in tests/conftest.py starts it
-first.
+the merge included; the Data API operator twice), lineage on for the first task and
+the merge (LINEAGE_FOR), in a fresh process (patches are process-wide) with no patch
+applied and an Airflow home of its own, on this worker's emulation and a stack of its
+own. A profile hook observes (replaces nothing) which of the functions in PATCHED_CODE
+ran; the tests check that it names every patch, that each ran, and that the lane's
+rows and lineage are there without any patch: the patches change speed and plumbing
+only. Unpatched, every task pays its own start-up (a new Execution API app per task)
+and the plugin's file emitter rewrites the whole file per record (quadratic in the
+records; each task re-emits the DAG's), so the lane is as short, and records as little
+lineage, as the proof allows; LONGEST_FIRST in tests/conftest.py starts it first.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.airflow.settings import airflow_settings
+from devkit.airflow.settings import LINEAGE_OFF, LINEAGE_ON, LINEAGE_SWITCH, airflow_settings
 from devkit.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -54,6 +54,12 @@ RUNS = {
         )
     ),
 }
+# The tasks the DataHub plugin records (its kill switch is on for the others): the first,
+# so that the plugin's patched functions are entered while the observer is still on, and
+# the merge, whose lineage the test checks. Unpatched, the plugin's file emitter re-reads
+# and rewrites the whole file for each record: every other task's records would only
+# make the later ones slower.
+LINEAGE_FOR = ("wait_for_extracts", f"{TABLE}.merge_into_target")
 
 # Each patch's name -> the function(s) it replaces ("module:qualname"), whose unpatched
 # code the run must pass through. A new patch without an entry fails the test below.
@@ -103,12 +109,17 @@ def _code_of(target: str):
 def _observing(codes: set):
     """A profile function recording which of `codes` were entered (it changes nothing).
 
-    Once every one was, each thread drops it at its next call: only the first task or
-    two pay for the observing.
+    Observing runs the interpreter's slow path (about 1.7x the CPU), so it stops as
+    soon as it can: once every code was entered, each thread drops it at its next
+    call; before that, a thread other than the one that started observing drops it
+    after entering one of the codes. Such a thread is the Execution API's event loop
+    of one task: it enters FastAPI's `get_dependant` first thing, then spends a task's
+    largest cost (Cadwyn's routes for every API version) entering none of the others.
     """
     import threading
 
     seen: set = set()
+    observer = threading.current_thread()
 
     def observe(frame, event, arg):
         if len(seen) == len(codes):
@@ -116,13 +127,33 @@ def _observing(codes: set):
             sys.setprofile(None)
         elif event == "call" and frame.f_code in codes:
             seen.add(frame.f_code)
+            if threading.current_thread() is not observer:
+                sys.setprofile(None)
 
     return observe, seen
+
+
+def _lineage_only_for(task_ids) -> object:
+    """An Airflow listener (the plugin API; it replaces nothing) that sets the DataHub
+    plugin's kill switch, an env var the plugin reads at each hook, before the plugin's
+    hooks of each task run: lineage on for `task_ids`, off for the others."""
+    from airflow.listeners import hookimpl
+
+    switch = f"AIRFLOW_VAR_{LINEAGE_SWITCH.upper()}"
+
+    class LineageOnlyFor:
+        @hookimpl(tryfirst=True)
+        def on_task_instance_running(self, previous_state, task_instance):
+            os.environ[switch] = LINEAGE_ON if task_instance.task_id in task_ids else LINEAGE_OFF
+
+    return LineageOnlyFor()
 
 
 def run_unpatched_lane() -> dict:
     """In the child process, in its pipeline's environment: the lane's night; as JSON."""
     import threading
+
+    from airflow.sdk.listener import get_listener_manager
 
     from devkit import patches
     from devkit.airflow.dagrun import interval_end, load_dag, run_dag
@@ -130,6 +161,7 @@ def run_unpatched_lane() -> dict:
 
     migrate_metadata_db()  # a check of the copy's revision; a fresh worker's copy lacks tables
     dag = load_dag(DAG_ID)
+    get_listener_manager().add_listener(_lineage_only_for(LINEAGE_FOR))
     codes = {target: _code_of(target) for targets in PATCHED_CODE.values() for target in targets}
     observe, seen = _observing(set(codes.values()))
     threading.setprofile(observe)
