@@ -55,11 +55,12 @@ RUNS = {
     ),
 }
 # The tasks the DataHub plugin records (its kill switch is on for the others): the first,
-# so that the plugin's patched functions are entered while the observer is still on, and
-# the merge, whose lineage the test checks. Unpatched, the plugin's file emitter re-reads
-# and rewrites the whole file for each record: every other task's records would only
-# make the later ones slower.
-LINEAGE_FOR = ("wait_for_extracts", f"{TABLE}.merge_into_target")
+# so that the plugin's patched functions are entered while the observer is still on; the
+# first SQL check, whose statement the plugin parses (parse_each_sql_once); and the merge,
+# whose lineage the test checks. Unpatched, the plugin's file emitter re-reads and
+# rewrites the whole file for each record: every other task's records would only make
+# the later ones slower.
+LINEAGE_FOR = ("wait_for_extracts", f"{TABLE}.check_staging_keys", f"{TABLE}.merge_into_target")
 
 # Each patch's name -> the function(s) it replaces ("module:qualname"), whose unpatched
 # code the run must pass through. A new patch without an entry fails the test below.
