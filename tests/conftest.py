@@ -52,7 +52,18 @@ def pytest_configure(config):
 
 def pytest_collection_finish(session):
     gc.freeze()
+    gc.callbacks.append(_freeze_survivors)
     gc.enable()
+
+
+def _freeze_survivors(phase: str, info: dict) -> None:
+    """What survives a full collection mostly lives as long as the worker (the emulation's
+    state, parsed DAGs, botocore's models, Airflow's caches): frozen, the next full
+    collections skip it instead of re-traversing a heap that grows with every module
+    (two TICKIT nights: 3.3 of 24 CPU s in 15 of them, 0.4 s frozen). Refcounting still
+    frees what is not in a cycle."""
+    if phase == "stop" and info["generation"] == 2:
+        gc.freeze()
 
 
 @pytest.fixture(scope="session")

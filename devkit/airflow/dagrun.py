@@ -8,6 +8,7 @@ prints, plus an optional live progress callback.
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 from dataclasses import dataclass, field
@@ -88,6 +89,11 @@ def run_dag(
     """
     patches.apply_all()
     dag = _without_retries(_slice(dag or load_dag(dag_id), only))
+    # What exists before a DagRun (modules, parsed DAGs, caches, the in-process API, the
+    # emulation's state) mostly lives until the process ends, yet every full collection
+    # during the run re-traversed it (7.5 s of the run command). Frozen, the collector
+    # never traverses it again; refcounting still frees what is not in a cycle.
+    gc.freeze()
     run_dir = logs_dir() / f"dag_id={dag_id}" / f"logical_date={logical_date:%Y-%m-%dT%H%M}"
     run_log = run_dir / "dag_run.log"
     logs: dict[str, Path] = {}

@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     # Start-up (imports, DAG parsing, provisioning) allocates what lives for the whole
     # run: collecting garbage there costs ~1.5 s and finds little. On again for the
-    # DagRuns, each of which starts by freezing what exists (`run_in_order`).
+    # DagRuns, each of which starts by freezing what exists (devkit/airflow/dagrun.py).
     gc.disable()
     args = parse_args(argv)
     console = Console()
@@ -275,10 +275,6 @@ class DagRuns:
         from devkit.airflow.dagrun import load_dag
 
         dag = load_dag(dag_id)
-        # What exists between DagRuns (modules, parsed DAGs, caches, the in-process API)
-        # lives until the command ends, yet every full collection re-traversed it: 7.5 s
-        # of a full run. Frozen, it is never traversed (nor freed: the process ends).
-        gc.freeze()
         progress = self.console.progress(f"{dag_id} {day}")
         result = self.pipeline.run(dag_id, day, progress=progress)
         self.console.say(run_header(result))
