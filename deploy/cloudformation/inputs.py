@@ -86,17 +86,25 @@ def minified(body: str, path: Path) -> str:
     return _minified(body, str(path))
 
 
-# Parsing the YAML template is the slowest part of an apply on the emulation, and one
-# process applies the same text again and again (a stack per test): parsed once per text.
 @lru_cache(maxsize=4)
 def _minified(body: str, path: str) -> str:
+    template, problems = decode(body)
+    if problems or not isinstance(template, dict):
+        raise DeployError(f"template {path} cannot be read: {problems or 'not a mapping'}")
+    return json.dumps(template, separators=(",", ":"))
+
+
+# Parsing the YAML template is the slowest part of an apply on the emulation, and one
+# process reads the same text again and again (a stack per test, the review's trees, the
+# IAM check's policies): parsed once per text.
+@lru_cache(maxsize=8)
+def decode(body: str) -> tuple[object, str]:
+    """(the template as plain dicts, its problems joined or ""): cfn-lint's decoder knows
+    the `!Sub`-style tags. Shared between callers: read it, never change it."""
     from cfnlint.decode import decode_str  # the gate's own template parser, in .venv
 
     template, problems = decode_str(body)
-    if problems or not isinstance(template, dict):
-        detail = "; ".join(str(problem) for problem in problems) or "not a mapping"
-        raise DeployError(f"template {path} cannot be read: {detail}")
-    return json.dumps(template, separators=(",", ":"))
+    return template, "; ".join(str(problem) for problem in problems)
 
 
 def template_parameters(body: str) -> set[str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
+from deploy.cloudformation.inputs import decode
 from deploy.errors import DeployError
 
 INFRA = "infra"
@@ -15,19 +15,10 @@ def load(path: Path) -> dict:
     trees of the same content (the review only reads it), decoded once."""
     if not path.is_file():
         return {}
-    template, problems = _decode(path.read_text())
+    template, problems = decode(path.read_text())
     if problems or not isinstance(template, dict):
         raise DeployError(f"template {path} cannot be read: {problems or 'not a mapping'}")
     return template
-
-
-@lru_cache(maxsize=8)
-def _decode(text: str) -> tuple[object, str]:
-    """(the template, its problems joined) for one text."""
-    from cfnlint.decode import decode_str  # the gate's own template parser, in .venv
-
-    template, problems = decode_str(text)
-    return template, "; ".join(str(problem) for problem in problems)
 
 
 def load_all(tree: Path) -> dict[str, dict]:

@@ -18,12 +18,10 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from cfnlint.decode import decode_str
-
+from deploy.cloudformation.inputs import decode
 from devkit.paths import REPO
 
 INFRA_DIR = REPO / "infra"
@@ -95,17 +93,10 @@ def load_template(path: Path) -> dict:
 def _decoded(path: Path) -> dict:
     """The template decoded once per content (each world and pipeline resolves the same
     file again; decoding is most of that); shared, so only for readers (`Resolver`)."""
-    template, problems = _decode(path.read_text())
+    template, problems = decode(path.read_text())
     if problems or not isinstance(template, dict):
         raise ValueError(f"{path}: cannot read the template: {problems or 'not a mapping'}")
     return template
-
-
-@lru_cache(maxsize=8)
-def _decode(text: str) -> tuple[Any, str]:
-    """(the template, its problems joined) for one text."""
-    template, problems = decode_str(text)
-    return template, "; ".join(str(problem) for problem in problems)
 
 
 def _kebab(name: str) -> str:
