@@ -133,11 +133,20 @@ def build_secrets_backends_once_per_setting() -> None:
 
 
 def _secrets_setting(conf) -> tuple:
+    options = tuple(conf.get(section, key, fallback=None) for section, key in SECRETS_OPTIONS)
+    return options, _secrets_environ()
+
+
+def _secrets_environ() -> tuple:
+    """The SECRETS_ENV variables, as a key. Built at every look-up (hundreds a TICKIT
+    night), so from the environment's bytes: decoding all of it each time cost more."""
     import os
 
-    options = tuple(conf.get(section, key, fallback=None) for section, key in SECRETS_OPTIONS)
-    env = sorted(item for item in os.environ.items() if item[0].startswith(SECRETS_ENV))
-    return options, tuple(env)
+    raw = getattr(os.environ, "_data", None) if os.name == "posix" else None  # bytes: bytes
+    if raw is None:
+        return tuple(sorted(i for i in os.environ.items() if i[0].startswith(SECRETS_ENV)))
+    prefixes = tuple(os.fsencode(prefix) for prefix in SECRETS_ENV)
+    return tuple(sorted(item for item in raw.items() if item[0].startswith(prefixes)))
 
 
 def sqlite_commits_without_fsync() -> None:

@@ -114,3 +114,19 @@ def test_airflow_sqlite_commits_without_fsync_and_every_commit_is_still_seen(tmp
     finally:
         reader.close()
         engine.dispose()
+
+
+def test_the_secrets_key_follows_exactly_the_variables_that_shape_the_backends(monkeypatch):
+    """An AWS_*, AIRFLOW__SECRETS__* or AIRFLOW__WORKERS__* change is a new key (its own
+    backends); any other variable (a task's AIRFLOW_CTX_*) is not."""
+    from devkit.patches.for_airflow import _secrets_environ
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    before = _secrets_environ()
+    assert (b"AWS_ENDPOINT_URL", b"http://127.0.0.1:1") in before
+    monkeypatch.setenv("AIRFLOW_CTX_TASK_ID", "merge")
+    assert _secrets_environ() == before
+    for name in ("AWS_ENDPOINT_URL", "AIRFLOW__SECRETS__BACKEND_KWARGS", "AIRFLOW__WORKERS__X"):
+        monkeypatch.setenv(name, "changed")
+        assert _secrets_environ() != before, name
+        before = _secrets_environ()
