@@ -83,6 +83,9 @@ PATCHED_CODE = {
         "airflow.providers.amazon.aws.hooks.base_aws:BaseSessionFactory._create_basic_session",
     ),
     "share_botocore_loader": ("botocore.loaders:create_loader",),
+    "sanitize_each_user_agent_part_once": (
+        "botocore.useragent:sanitize_user_agent_string_component",
+    ),
     "analyse_overridden_dependencies_once": ("fastapi.dependencies.utils:get_dependant",),
     "check_each_param_schema_once": ("jsonschema.validators:validate",),
     "append_only_file_emitter": (
