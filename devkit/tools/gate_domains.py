@@ -102,6 +102,7 @@ CORE_TESTS = (
     "tests/devkit/emulator/redshift/test_postgres.py",
     "tests/devkit/emulator/glue/test_crawler_and_athena.py",
     "tests/devkit/emulator/test_moto_extensions.py",
+    "tests/devkit/emulator/test_moto_server.py",
     "tests/test_layers.py",
     "tests/devkit/emulator/test_operators.py",
     "tests/devkit/run/test_ui.py",
