@@ -27,7 +27,7 @@ def moto_modules() -> frozenset[str]:
 class ModulesListedOnce(DomainDispatcherApplication):
     """moto's dispatcher, with moto's package folder listed once per process.
 
-    moto lists that folder (and stats each of its ~200 entries) twice per request to
+    moto lists that folder (and stats its ~180 entries) twice per request to
     see whether the host names a module: ~20 % of the emulation's time per AWS call.
     The installed package does not change under a running server; the answer does not.
     """

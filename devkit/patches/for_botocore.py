@@ -24,9 +24,9 @@ def share_botocore_loader() -> None:
 def sanitize_each_user_agent_part_once() -> None:
     """Clean each User-Agent part once per process, not character by character per request.
 
-    botocore rebuilds the User-Agent header for every request and replaces each
-    character of each of its ~40 parts that a header may not hold by a dash (a
-    generator per character): about a tenth of a request's CPU on the client side.
+    botocore rebuilds the User-Agent header for every request and, in each of its
+    ~40 parts (prefixes, names, values), replaces each character a header may not
+    hold by a dash, one character at a time: ~13 % of a request's client-side CPU.
     The result depends only on the part and the flag, so it is kept; the header
     sent is the same string.
     """
