@@ -32,6 +32,11 @@ done
 
 devkit/bootstrap.sh || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
+# Python's default bytecode cache (__pycache__/, git-ignored; deploy never ships it) for
+# the repository's own modules and pytest's rewritten tests, also where
+# PYTHONDONTWRITEBYTECODE is set (bootstrap.sh compiles .venv for the same reason):
+# else each worker's collection, each child process and each DAG parse compiles them again.
+unset PYTHONDONTWRITEBYTECODE
 
 # The full gate runs everything; --changed/--only ask devkit/tools/gate_domains.py for a plan.
 declare -a skip_checks=() pytest_args=() scan_files=() sql_files=()
