@@ -86,6 +86,7 @@ CORE_TESTS = (
     "tests/requirements/**",
     "tests/devkit/tools/test_iam_lint.py",
     "tests/devkit/tools/test_checkov_lint.py",
+    "tests/devkit/tools/test_secrets_scan.py",
     "tests/devkit/iam/**",
     "tests/devkit/patches/**",
     "tests/devkit/emulator/athena/test_table_metadata.py",
