@@ -15,8 +15,9 @@ One zygote serves the interpreter itself (`PYTHON`): the container's `python -c
 CODE ARGS` and `python FILE ARGS`, which fetch the recipes with boto3 before the
 CLI starts, run there as they would in a new interpreter.
 
-A child must not differ from a fresh process (but in keeping more compiled
-strptime formats, `_strptime_regexes_kept`), so a zygote refuses a request
+A child must not differ from a fresh process but in speed (it keeps more compiled
+strptime formats, `_strptime_regexes_kept`, and shares botocore's models,
+`_botocore_models_shared`), so a zygote refuses a request
 whose environment differs in a variable DataHub reads at import time (PATH,
 HOME, DATAHUB_DEBUG, ...), and does not serve at all if preloading changed what
 the script would see (see `preload`). Then the caller prints a one-line warning
@@ -87,6 +88,11 @@ PRELOAD = {
 }
 
 
+# The AWS services the containers' clients call (and one operation each that paginates):
+# their models are loaded before the fork.
+MODELS_LOADED = {"s3": "list_objects_v2", "glue": "get_tables"}
+
+
 class _Reads(type(os.environ)):
     """os.environ while preloading: the same variables, and a note of each one read."""
 
@@ -147,6 +153,7 @@ def _warm(script: str) -> set[str]:
     gc.disable()  # imports make many objects and little garbage: collecting only costs
     read_at_import = preload(script)
     _strptime_regexes_kept()
+    _botocore_models_shared()
     gc.collect()
     gc.freeze()  # a child's collections and exit then skip these, instead of copying their pages
     gc.enable()
@@ -158,12 +165,69 @@ def _strptime_regexes_kept(size: int = 512) -> None:
 
     The s3 recipes infer CSV schemas with tableschema, which tries more date and
     time formats per value than that cache holds, so every strptime compiled its
-    format again: a third of the s3 recipe's CPU. The one way a child differs
-    from a fresh process, and only in speed: the same formats give the same dates.
+    format again: a third of the s3 recipe's CPU. A child differs from a fresh
+    process here only in speed: the same formats give the same dates.
     """
     import _strptime
 
     _strptime._CACHE_MAX_SIZE = max(_strptime._CACHE_MAX_SIZE, size)
+
+
+class _SharedModels:
+    """A botocore Loader's `_cache`, shared by every Loader with the same search paths,
+    but for the endpoints data: each session's endpoint resolver completes it in place."""
+
+    entries: dict = {}
+
+    def __init__(self, loader):
+        self.loader, self.own = loader, {}
+
+    def _where(self, key) -> tuple[dict, tuple]:
+        if key[1:2] == ("endpoints",):
+            return self.own, key
+        loader = self.loader
+        paths = (tuple(loader.search_paths), tuple(loader.extras_types), type(loader.file_loader))
+        return self.entries, (paths, key)
+
+    def __contains__(self, key) -> bool:
+        cache, key = self._where(key)
+        return key in cache
+
+    def __getitem__(self, key):
+        cache, key = self._where(key)
+        return cache[key]
+
+    def __setitem__(self, key, value) -> None:
+        cache, key = self._where(key)
+        cache[key] = value
+
+
+def _botocore_models_shared() -> None:
+    """Let each botocore Loader reuse what any Loader with its search paths has loaded.
+
+    DataHub's AWS sources make a new boto3 session per client, and each session
+    parsed the same model files again (JSON into OrderedDicts, and a listing of
+    every service): about a third of the s3 recipe's CPU. Within one session
+    botocore already shares them between clients, read-only; now sessions do
+    too (but the endpoints data). The same files give the same models. Only
+    where the preload imported botocore (importing it here would add its
+    logger's handler unchecked).
+    """
+    loaders = sys.modules.get("botocore.loaders")
+    if loaders is None:
+        return
+    init = loaders.Loader.__init__
+
+    def shared_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._cache = _SharedModels(self)
+
+    loaders.Loader.__init__ = shared_init
+    boto3 = sys.modules.get("boto3.session")
+    if boto3 is not None:  # what the children's clients load first, loaded once here
+        session = boto3.Session(region_name="us-east-1")
+        for service, operation in MODELS_LOADED.items():
+            session.client(service).can_paginate(operation)  # the paginators' model too
 
 
 def serve(folder: str, script: str) -> list[str] | None:
