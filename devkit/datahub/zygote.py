@@ -289,8 +289,10 @@ def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> list[str]:
         os.close(fd)
     with contextlib.suppress(OSError):  # the caller may have gone (killed on a timeout)
         conn.sendall(b"started\n")
-    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    print(f"child {pid}: {' '.join(request['argv'])} -> {status}", flush=True)
+    _, raw_status, usage = os.wait4(pid, 0)
+    status = os.waitstatus_to_exitcode(raw_status)
+    cpu = usage.ru_utime + usage.ru_stime  # what profiling a run needs first
+    print(f"child {pid}: {' '.join(request['argv'])} -> {status} ({cpu:.2f} CPU s)", flush=True)
     with contextlib.suppress(OSError):
         conn.sendall(f"{status}\n".encode())
     os._exit(0)
@@ -417,7 +419,8 @@ class Zygotes:
             proc.stdout.close()
 
     def log(self, script: str) -> Path:
-        """What the zygote of `script` wrote: its errors, and one line per child."""
+        """What the zygote of `script` wrote: its errors, and one line per child (its
+        argv, exit status and CPU seconds)."""
         return self.folder / f"{script}.log"
 
     def wait(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -102,6 +103,7 @@ def test_the_commands_python_runs_warm_as_a_new_interpreter_would(local_aws, tmp
 
     served = ecs_ingestion.warm_up().log(zygote.PYTHON).read_text()
     assert f"{tmp_path}/show.py a -> 0" in served and " -c " in served, served
+    assert re.search(r"/show\.py a -> 0 \(\d+\.\d\d CPU s\)\n", served), served
     assert code == 3, lines
     assert lines == [
         "file ['%s/show.py', 'a'] True" % tmp_path,
