@@ -68,6 +68,7 @@ PRELOAD = {
             "tableschema",
             "pandas",
             "sqlalchemy.orm",
+            "aiohttp",  # the CLI's upgrade check after each command; SSL contexts at import
         ],
     ),
     "validate.py": (
@@ -270,10 +271,15 @@ def serve(folder: str, script: str) -> list[str] | None:
                 os.close(fd)
 
 
+# Read by OpenSSL itself, not through os.environ, when an import builds an SSL context.
+READ_BY_OPENSSL = {"SSL_CERT_FILE", "SSL_CERT_DIR"}
+
+
 def _read_at_start(read_at_import: set[str], env: dict, startup: dict) -> set[str]:
     """The variables a child sees only as they were when the zygote started: those
-    its imports read, and the interpreter's own (PYTHONPATH, PYTHONHASHSEED, ...)."""
-    return read_at_import | {k for k in (*env, *startup) if k.startswith("PYTHON")}
+    its imports read, OpenSSL's, and the interpreter's own (PYTHONPATH, ...)."""
+    interpreter = {k for k in (*env, *startup) if k.startswith("PYTHON")}
+    return read_at_import | READ_BY_OPENSSL | interpreter
 
 
 def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> list[str]:

@@ -111,14 +111,14 @@ def test_the_commands_python_runs_warm_as_a_new_interpreter_would(local_aws, tmp
     ]
 
 
-def test_refused_request_runs_cold_with_a_warning(tmp_path):
-    """DATAHUB_DEBUG is read at import time: a child would not see it, so it runs cold."""
+@pytest.mark.parametrize(
+    ("variable", "value"), [("DATAHUB_DEBUG", "true"), ("SSL_CERT_FILE", "/no/such/ca.pem")]
+)
+def test_refused_request_runs_cold_with_a_warning(tmp_path, variable, value):
+    """DATAHUB_DEBUG is read at import time, SSL_CERT_FILE when an import builds an SSL
+    context (aiohttp's): a child would not see it, so it runs cold."""
     zygotes = ecs_ingestion.warm_up()
-    env = {
-        **ecs_ingestion.base_environment(),
-        zygote.SOCKET_ENV: zygotes.wait(),
-        "DATAHUB_DEBUG": "true",
-    }
+    env = {**ecs_ingestion.base_environment(), zygote.SOCKET_ENV: zygotes.wait(), variable: value}
     proc = subprocess.run(
         [str(cli_venv.python()), zygote.__file__, VALIDATOR],
         cwd=tmp_path,  # no recipes/ here: the validator reports none, quickly
@@ -128,7 +128,7 @@ def test_refused_request_runs_cold_with_a_warning(tmp_path):
         timeout=300,
     )
     first, *rest = proc.stdout.splitlines()
-    assert first == zygote.WARNING.format("environment differs in DATAHUB_DEBUG")
+    assert first == zygote.WARNING.format(f"environment differs in {variable}")
     assert proc.returncode == 0 and rest[-1].startswith('{"recipes": []'), proc.stdout
 
 
