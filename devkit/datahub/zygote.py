@@ -11,6 +11,8 @@ python: stdlib and DataHub only (`Zygotes`, the emulation's side, is stdlib only
     python zygote.py serve FOLDER SCRIPT  # SCRIPT's zygote (started by Zygotes)
     python zygote.py SCRIPT ARGS...       # run SCRIPT in it, or here if it cannot
 
+The caller's half (`run`, `call`) is zygote_call.py, which the shims load alone.
+
 One zygote serves the interpreter itself (`PYTHON`): the container's `python -c
 CODE ARGS` and `python FILE ARGS`, which fetch the recipes with boto3 before the
 CLI starts, run there as they would in a new interpreter.
@@ -43,11 +45,13 @@ import tempfile
 import threading
 import types
 from pathlib import Path
-from typing import Callable, NoReturn
+from typing import Callable
 
-SOCKET_ENV = "DEVKIT_DATAHUB_ZYGOTE"  # the folder of the zygotes' sockets, one per script
+# The caller's half (`run`, `call`), by path: this file also runs as a script.
+CALLER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote_call.py")
+_caller = runpy.run_path(CALLER)
+SOCKET_ENV, WARNING, call, run = (_caller[n] for n in ("SOCKET_ENV", "WARNING", "call", "run"))
 PYTHON = "python"  # the interpreter's zygote: its requests are `python`'s arguments
-WARNING = "[local emulation] warm DataHub CLI not used ({}); running it cold"
 # Per script served (by file name): the modules it imports before it prints
 # anything, then more of what it imports for recipes/, none of which may change
 # the logging the first ones set up: the CLI prints how many handlers it masks,
@@ -335,27 +339,6 @@ def _become(request: dict, fds: list[int]) -> None:
         sys.modules["numpy.random"].seed()
 
 
-def call(address: str, argv: list[str], cwd: str, env: dict, fds=(0, 1, 2)) -> int:
-    """Run `argv` in the zygote with these descriptors; its exit status (negative: signal).
-
-    Raises OSError if the zygote did not start it (unreachable, refused, died
-    before), RuntimeError if the zygote died while it ran."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(address)
-        data = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode() + b"\n"
-        sent = socket.send_fds(sock, [data], list(fds))
-        if sent < len(data):  # not an empty send: a refusal may already have closed it (EPIPE)
-            sock.sendall(data[sent:])
-        replies = sock.makefile("r")
-        started = replies.readline()
-        if started != "started\n":
-            raise ConnectionError(started.strip() or "it closed the connection")
-        status = replies.readline()
-    if not status:
-        raise RuntimeError("[local emulation] the warm DataHub CLI died during the run")
-    return int(status)
-
-
 def main(request: list[str]) -> None:
     """In the child: run the script (the request's first argument) as `__main__`."""
     if os.path.basename(request[0]) == PYTHON and request[1] == "-c":
@@ -365,28 +348,6 @@ def main(request: list[str]) -> None:
     else:
         script = request[1] if os.path.basename(request[0]) == PYTHON else request[0]
         runpy.run_path(script, run_name="__main__")  # raises SystemExit like the script
-
-
-def run(script: str, args: list[str]) -> NoReturn:
-    """Run SCRIPT ARGS in its zygote (in the folder $DEVKIT_DATAHUB_ZYGOTE names) and exit
-    with its status; without one (or if it refuses or is unreachable), exec it here."""
-    folder = os.environ.get(SOCKET_ENV)
-    if folder:
-        address = os.path.join(folder, os.path.basename(script))
-        try:
-            status = call(address, [script, *args], os.getcwd(), dict(os.environ))
-        except OSError as err:  # nothing ran
-            print(WARNING.format(err), flush=True)
-        except RuntimeError as err:  # it ran in part: running it again would not be a retry
-            sys.exit(str(err))
-        else:
-            if status < 0:  # killed by a signal: die of the same one, as the script did
-                with contextlib.suppress(OSError):  # SIGKILL's cannot (nor need) be reset
-                    signal.signal(-status, signal.SIG_DFL)
-                os.kill(os.getpid(), -status)
-            sys.exit(status)
-    argv = [script, *args] if os.access(script, os.X_OK) else [sys.executable, script, *args]
-    os.execv(argv[0], argv)
 
 
 class Zygotes:

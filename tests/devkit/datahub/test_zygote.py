@@ -174,6 +174,21 @@ def test_children_reuse_the_botocore_models_the_zygote_loaded():
     assert warm["digest"] == cold["digest"]
 
 
+def test_the_shims_load_only_the_callers_half():
+    """Each `datahub` and `python` a container runs is a fresh interpreter loading the
+    caller's half: none of the server's imports, which cost about as much as its start."""
+    for shim in ("datahub", zygote.PYTHON):
+        text = (ecs_ingestion._shim_dir() / shim).read_text()
+        assert zygote.CALLER in text and zygote.__file__ not in text, text
+    code = "import runpy, sys; runpy.run_path(sys.argv[1]); print(' '.join(sys.modules))"
+    proc = subprocess.run(
+        [str(cli_venv.python()), "-c", code, zygote.CALLER], capture_output=True, text=True
+    )
+    loaded = set(proc.stdout.split())
+    assert "socket" in loaded, proc.stderr
+    assert not loaded & {"logging", "subprocess", "threading", "tempfile", "shutil", "pathlib"}
+
+
 def test_stop_leaves_no_process():
     zygotes = zygote.Zygotes(cli_venv.ensure, ecs_ingestion.base_environment())
     folder = Path(zygotes.wait())
