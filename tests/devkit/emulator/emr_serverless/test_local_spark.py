@@ -23,7 +23,7 @@ def test_the_warm_up_job_runs_and_leaves_no_folder():
     assert set(Path(tempfile.gettempdir()).glob("spark-warm-up-*")) == before
 
 
-def test_the_local_file_system_sets_modes_without_a_chmod_process(tmp_path):
+def test_the_local_file_system_is_the_forkless_one_and_sets_the_same_modes(tmp_path):
     session = local_spark.session()
     jvm = session._jvm
     fs = jvm.org.apache.hadoop.fs.FileSystem.get(
