@@ -277,7 +277,8 @@ class Plan:
             return ["tests", *(f"--ignore={module}" for module in ignored)]
         modules = [module for d in self.domains for module in domain_tests(d)]
         modules += [m for m in test_modules() if self.run_core and m in (self.core or ())]
-        return [m for m in modules if m not in self.deferred and m not in self.sql_blind()]
+        left_out = set(self.deferred) | set(self.sql_blind())
+        return [module for module in modules if module not in left_out]
 
     def sql_blind(self) -> tuple[str, ...]:
         """The domains' modules left out: only a family's own SQL changed (`core` names
