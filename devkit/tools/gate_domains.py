@@ -130,6 +130,21 @@ SQL_READERS: dict[str, tuple[str, ...]] = {
     "tests/test_doc_references.py": ("sql/**",),  # the docs name SQL files
 }
 
+# A family's test modules that run none of its own SQL (sql/<family>/**): they test the
+# emulation, the sample data, the merge operator's lineage or the bootstrap's SQL, each
+# with SQL of its own. A change to nothing but a family's own SQL leaves them out (every
+# other change, the full gate and CI run them); test_gate_domains.py checks that none of
+# them names a family's SQL or renders or runs a DAG.
+SQL_BLIND_TESTS = (
+    "tests/devkit/emulator/redshift/test_copy_load.py",
+    "tests/devkit/emulator/redshift/test_data_api.py",
+    "tests/devkit/emulator/redshift/test_sql.py",
+    "tests/devkit/emulator/redshift/test_unload.py",
+    "tests/deploy/sample_data/test_tickit.py",
+    "tests/sql/test_redshift_bootstrap.py",
+    "tests/dags/lakehouse/test_redshift.py",
+)
+
 # Slow test modules that guard one thing: the pre-push gate runs them only when one of
 # their paths changed (the full gate and CI always run them). The unpatched TICKIT lane
 # (a fresh process, unpatched start-ups) proves the local patches change no behaviour:
@@ -264,7 +279,16 @@ class Plan:
             return ["tests", *(f"--ignore={module}" for module in ignored)]
         modules = [module for d in self.domains for module in domain_tests(d)]
         modules += [m for m in test_modules() if self.run_core and m in (self.core or ())]
-        return [module for module in modules if module not in self.deferred]
+        left_out = set(self.deferred) | set(self.sql_blind())
+        return [module for module in modules if module not in left_out]
+
+    def sql_blind(self) -> tuple[str, ...]:
+        """The domains' modules left out: only a family's own SQL changed (`core` names
+        its SQL readers) and they run none of it (SQL_BLIND_TESTS)."""
+        if not self.run_core or self.core is None:
+            return ()
+        chosen = [m for d in self.domains for m in domain_tests(d)]
+        return tuple(m for m in chosen if first_match(m, SQL_BLIND_TESTS))
 
     def scope(self) -> str:
         """One line for the gate's summary: which domains' tests ran."""
@@ -346,6 +370,8 @@ def plan_for_paths(paths: list[str]) -> Plan:
     plan.reasons += [
         f"  {module}: left to the full gate (none of its paths changed)" for module in deferred
     ]
+    if blind := plan.sql_blind():
+        plan.reasons.append(f"  {len(blind)} module(s) run none of a family's SQL: left out")
     plan.skip_checks, plan.scan_files, plan.deferred = tuple(skip), existing, deferred
     sql_inputs = [p for p in paths if any(matches(p, s) for s in CHECK_SCOPES["sqlfluff"])]
     if not gate_changed and all(matches(p, "sql/**.sql") for p in sql_inputs):

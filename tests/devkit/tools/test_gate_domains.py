@@ -93,7 +93,7 @@ def test_a_change_to_a_domains_files_runs_its_tests_and_the_core(domain):
     for path in files:
         plan = gd.plan_for_paths([path])
         assert domain in plan.domains, path
-        expected = set(gd.domain_tests(domain)) - set(plan.deferred)
+        expected = set(gd.domain_tests(domain)) - set(plan.deferred) - set(plan.sql_blind())
         needed = core if gd.core_needed(path) is None else set(gd.core_needed(path))
         assert expected | needed <= selected_tests(plan), path
 
@@ -111,6 +111,12 @@ def test_one_sql_file_runs_one_family_the_cores_sql_readers_and_its_sql_lint():
     # Not the deploy, stacks, environments...: the core modules that read any SQL file.
     assert ran & core == {"tests/devkit/tools/test_gate_domains.py", "tests/test_doc_references.py"}
     assert not ran & set(gd.domain_tests("data_lake") + gd.domain_tests("datahub"))
+    # Every TICKIT module but those that run none of its SQL (the emulation's own tests...).
+    blind = {m for m in gd.domain_tests("tickit") if gd.first_match(m, gd.SQL_BLIND_TESTS)}
+    assert "tests/devkit/emulator/redshift/test_copy_load.py" in blind
+    tickit = set(gd.domain_tests("tickit")) - set(plan.deferred)
+    assert ran & tickit == tickit - blind
+    assert "tests/dags/test_redshift_privileges.py" in ran  # it runs the DAG's DDL and checks
     # The review's SQL case edits one file: a change to it runs the review's test too.
     sales = selected_tests(gd.plan_for_paths(["sql/tickit/unload/sales_by_category.sql"]))
     assert "tests/deploy/test_deploy_review.py" in sales
@@ -137,6 +143,26 @@ def test_every_core_module_that_names_sql_files_runs_when_a_familys_sql_changes(
             if (REPO / path).is_file():  # a real file it names, not an example
                 assert any(gd.matches(path, g) for g in read), f"{module} reads {path}"
         assert all(tracked(g) for g in read), f"{module}: stale SQL_READERS {read}"
+
+
+# What running a family's SQL takes: naming it (sql/<family>, the repository's SQL_DIR),
+# rendering a DAG's tasks, or running a DAG or a pipeline (its fixtures, its classes).
+RUNS_FAMILY_SQL = re.compile(
+    r"sql/(?:" + "|".join(gd.DOMAINS) + r")\b|devkit\.paths import[^\n]*SQL_DIR|load_dag|"
+    r"task_sql|run_dag|dag\.test|new_pipeline|pipeline_on_stack|LocalPipeline|tickit_two_"
+    r"nights|first_night|dag_catalog|DAGS_DIR|[\"']dags/"
+)
+
+
+def test_the_modules_a_familys_sql_leaves_out_run_none_of_it():
+    for pattern in gd.SQL_BLIND_TESTS:
+        (module,) = [m for m in gd.test_modules() if gd.matches(m, pattern)] or [pattern]
+        assert gd.owner(module) in gd.DOMAINS, f"{pattern}: no family's test module"
+        found = RUNS_FAMILY_SQL.search((REPO / module).read_text())
+        assert found is None, f"{module} may run a family's SQL ({found and found.group()})"
+    # Every other change runs them: a change to the emulation runs its own tests.
+    plan = gd.plan_for_paths(["devkit/emulator/redshift/copy_load.py"])
+    assert "tests/devkit/emulator/redshift/test_copy_load.py" in selected_tests(plan)
 
 
 def test_other_sql_runs_the_whole_core():

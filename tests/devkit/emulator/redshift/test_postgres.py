@@ -69,3 +69,25 @@ def test_a_throw_away_server_never_waits_for_the_disk(embedded_postgres):
         "fsync": "off",
         "full_page_writes": "off",
     }
+
+
+def test_a_throw_away_data_directory_lives_in_memory_when_there_is_room(tmp_path):
+    """initdb's sync and the deletion at the stop wait on the disk: in memory they do not.
+    Without the folder, or without room in it (a container's 64 MB /dev/shm), the
+    temporary directory (None) is used."""
+    from devkit.emulator.redshift.postgres import throw_away_root
+
+    assert throw_away_root(tmp_path, min_free=0) == str(tmp_path)
+    assert throw_away_root(tmp_path, min_free=2**62) is None
+    assert throw_away_root(tmp_path / "missing", min_free=0) is None
+
+
+def test_the_sessions_server_uses_the_memory_file_system_if_it_has_room(embedded_postgres):
+    import tempfile
+    from pathlib import Path
+
+    from devkit.emulator.redshift.postgres import throw_away_root
+
+    root = throw_away_root() or tempfile.gettempdir()
+    folder = embedded_postgres.data_dir.parent  # devkit-pg-*, deleted at the stop
+    assert folder.parent == Path(root) and folder.name.startswith("devkit-pg-")
