@@ -5,16 +5,17 @@ provider, FastAPI, botocore, jsonschema or the DataHub plugin. The proof needs t
 unpatched run to pass through each of those functions, once: one table's lane of
 tickit__redshift_load up to its target's key check, with its upstreams (7 of the
 night's 46 tasks: one task of each operator kind of the DAG, the deferred sensor and
-the merge included; the Data API operator twice), lineage on for the first task and
-the merge (LINEAGE_FOR), in a fresh process (patches are process-wide) with no patch
-applied and an Airflow home of its own, on this worker's emulation and a stack of its
-own. A profile hook observes (replaces nothing) which of the functions in PATCHED_CODE
-ran; the tests check that it names every patch, that each ran, and that the lane's
-rows and lineage are there without any patch: the patches change speed and plumbing
-only. Unpatched, every task pays its own start-up (a new Execution API app per task)
-and the plugin's file emitter rewrites the whole file per record (quadratic in the
-records; each task re-emits the DAG's), so the lane is as short, and records as little
-lineage, as the proof allows; LONGEST_FIRST in tests/conftest.py starts it first.
+the merge included; the Data API operator twice), lineage on for three of them
+(LINEAGE_FOR), in a fresh process (patches are process-wide) with no patch applied and
+an Airflow home of its own, on this worker's emulation and a stack of its own. A
+profile hook observes (replaces nothing), in the thread that runs the DAG and as
+little as it can, which of the functions in PATCHED_CODE ran; the tests check that it
+names every patch, that each ran, and that the lane's rows and lineage are there
+without any patch: the patches change speed and plumbing only. Unpatched, every task
+pays its own start-up (a new Execution API app per task) and the plugin's file emitter
+rewrites the whole file per record (quadratic in the records; each task re-emits the
+DAG's), so the lane is as short, and records as little lineage, as the proof allows;
+LONGEST_FIRST in tests/conftest.py starts it first.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from devkit.airflow.settings import LINEAGE_OFF, LINEAGE_ON, LINEAGE_SWITCH, airflow_settings
-from devkit.paths import REPO
+from devkit.paths import DAGS_DIR, REPO
 
 pytestmark = pytest.mark.integration
 
@@ -110,28 +111,61 @@ def _code_of(target: str):
 def _observing(codes: set):
     """A profile function recording which of `codes` were entered (it changes nothing).
 
-    Observing runs the interpreter's slow path (about 1.7x the CPU), so it stops as
-    soon as it can: once every code was entered, each thread drops it at its next
-    call; before that, a thread other than the one that started observing drops it
-    after entering one of the codes. Such a thread is the Execution API's event loop
-    of one task: it enters FastAPI's `get_dependant` first thing, then spends a task's
-    largest cost (Cadwyn's routes for every API version) entering none of the others.
+    Observing runs the interpreter's slow path (about 2x the CPU), so as little runs
+    observed as the proof allows: only the thread that runs the DAG (it enters every
+    patched function; the Execution API's threads build Cadwyn's routes, a task's
+    largest cost, in functions it entered already), narrowed after the first task
+    (`_narrowing`), and in no thread once every code was entered.
     """
-    import threading
-
     seen: set = set()
-    observer = threading.current_thread()
 
     def observe(frame, event, arg):
         if len(seen) == len(codes):
-            threading.setprofile(None)
             sys.setprofile(None)
         elif event == "call" and frame.f_code in codes:
             seen.add(frame.f_code)
-            if threading.current_thread() is not observer:
-                sys.setprofile(None)
 
     return observe, seen
+
+
+def _narrowing(observe, task_ids) -> tuple:
+    """Two Airflow listeners (they replace nothing) narrowing `observe` once the first
+    task has ended: by then every patched function was entered but the DataHub plugin's
+    SQL parse, which only the plugin's hooks of a later task with lineage on enter. From
+    then on, only the hooks of the tasks in `task_ids` are observed: the first listener's
+    hooks run before any other's, the second's after all. Observing less can only fail
+    the test, never pass it wrongly."""
+    from airflow.listeners import hookimpl
+
+    ended: list = []
+
+    def before(task_id: str, end: bool) -> None:
+        if ended and task_id in task_ids:
+            sys.setprofile(observe)  # it drops itself if every code was entered
+
+    def after(task_id: str, end: bool) -> None:
+        if end:
+            ended.append(task_id)
+        if ended:
+            sys.setprofile(None)
+
+    def listener(switch, **order):
+        class Switch:
+            @hookimpl(**order)
+            def on_task_instance_running(self, previous_state, task_instance):
+                switch(task_instance.task_id, end=False)
+
+            @hookimpl(**order)
+            def on_task_instance_success(self, previous_state, task_instance):
+                switch(task_instance.task_id, end=True)
+
+            @hookimpl(**order)
+            def on_task_instance_failed(self, previous_state, task_instance, error):
+                switch(task_instance.task_id, end=True)
+
+        return Switch()
+
+    return listener(before, tryfirst=True), listener(after, trylast=True)
 
 
 def _lineage_only_for(task_ids) -> object:
@@ -150,28 +184,40 @@ def _lineage_only_for(task_ids) -> object:
     return LineageOnlyFor()
 
 
+def _parsed_and_stored(dag_id: str):
+    """The DAG's own file parsed and stored as the DAG processor stores it: dag.test()
+    then finds its version, where it would parse and store every DAG of the folder."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+
+    DagBundlesManager().sync_bundles_to_db()  # the bundle's row: the copy may lack it
+    file = DAGS_DIR / f"{dag_id}.py"
+    bag = BundleDagBag(dag_folder=str(file), bundle_path=DAGS_DIR, bundle_name="dags-folder")
+    assert not bag.import_errors, bag.import_errors
+    sync_bag_to_db(bag, "dags-folder", None)
+    return bag.dags[dag_id]
+
+
 def run_unpatched_lane() -> dict:
     """In the child process, in its pipeline's environment: the lane's night; as JSON."""
-    import threading
-
     from airflow.sdk.listener import get_listener_manager
 
     from devkit import patches
-    from devkit.airflow.dagrun import interval_end, load_dag, run_dag
+    from devkit.airflow.dagrun import interval_end, run_dag
     from devkit.airflow.settings import migrate_metadata_db
 
     migrate_metadata_db()  # a check of the copy's revision; a fresh worker's copy lacks tables
-    dag = load_dag(DAG_ID)
+    dag = _parsed_and_stored(DAG_ID)
     get_listener_manager().add_listener(_lineage_only_for(LINEAGE_FOR))
     codes = {target: _code_of(target) for targets in PATCHED_CODE.values() for target in targets}
     observe, seen = _observing(set(codes.values()))
-    threading.setprofile(observe)
+    for listener in _narrowing(observe, LINEAGE_FOR):
+        get_listener_manager().add_listener(listener)
     sys.setprofile(observe)
     try:
         result = run_dag(DAG_ID, interval_end(NIGHT), TIP, dag=dag)
     finally:
         sys.setprofile(None)
-        threading.setprofile(None)
     return {
         "patches_applied": list(patches.apply_all()),
         "states": {t.task_id: t.state for t in result.tasks},
