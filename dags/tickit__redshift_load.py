@@ -26,7 +26,7 @@ from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOpe
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator, SQLColumnCheckOperator
-from airflow.sdk import DAG, TaskGroup, chain
+from airflow.sdk import DAG, ParamsDict, TaskGroup, chain
 
 from lakehouse.conventions import (
     CATCHUP,
@@ -81,7 +81,9 @@ with DAG(
     chain(wait_for_extracts, create_schema)
 
     for table in TABLES:
-        params = table.sql_params()
+        # One ParamsDict per lane: its tasks share the same (immutable) Params instead of
+        # each building its own from the dict; what a task gets and serializes is the same.
+        params = ParamsDict(table.sql_params())
         is_fact = table.event_time_column is not None
         with TaskGroup(group_id=table.name) as lane:
             ensure_tables = RedshiftDataOperator(

@@ -21,6 +21,8 @@ from devkit.airflow.settings import logs_dir
 from devkit.output import output_to
 from devkit.paths import DAGS_DIR
 
+BUNDLE = "dags-folder"  # the DAGs folder's bundle: Airflow's default name
+
 Progress = Callable[[int, int, str], None]  # (tasks done, tasks in the run, current task)
 
 
@@ -72,6 +74,24 @@ def load_dag(dag_id: str, dags_dir: Path = DAGS_DIR):
     if dag_id not in bag.dags:
         raise KeyError(f"{path.name} defines no DAG {dag_id!r} (found {sorted(bag.dags)})")
     return bag.dags[dag_id]
+
+
+def stored_dags(folder: Path, path: Path | None = None) -> dict:
+    """The DAGs of a folder outside dags/ (or of one file in it), parsed and stored as the
+    DAG processor would: dag.test() looks a DAG up in the configured bundle.
+
+    The bundle's row comes first: a DAG refers to it, and a metadata DB on which no
+    DagRun ran yet has none (the DAG processor and dag.test() write it the same way).
+    """
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+
+    DagBundlesManager().sync_bundles_to_db()
+    bag = BundleDagBag(dag_folder=str(path or folder), bundle_path=folder, bundle_name=BUNDLE)
+    if bag.import_errors:
+        raise RuntimeError(f"DAGs of {path or folder} do not import: {bag.import_errors}")
+    sync_bag_to_db(bag, BUNDLE, None)
+    return bag.dags
 
 
 def run_dag(

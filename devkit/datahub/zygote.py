@@ -11,12 +11,15 @@ python: stdlib and DataHub only (`Zygotes`, the emulation's side, is stdlib only
     python zygote.py serve FOLDER SCRIPT  # SCRIPT's zygote (started by Zygotes)
     python zygote.py SCRIPT ARGS...       # run SCRIPT in it, or here if it cannot
 
+The caller's half (`run`, `call`) is zygote_call.py, which the shims load alone.
+
 One zygote serves the interpreter itself (`PYTHON`): the container's `python -c
 CODE ARGS` and `python FILE ARGS`, which fetch the recipes with boto3 before the
 CLI starts, run there as they would in a new interpreter.
 
-A child must not differ from a fresh process (but in keeping more compiled
-strptime formats, `_strptime_regexes_kept`), so a zygote refuses a request
+A child must not differ from a fresh process but in speed (it keeps more compiled
+strptime formats, `_strptime_regexes_kept`, and shares botocore's models,
+`_botocore_models_shared`), so a zygote refuses a request
 whose environment differs in a variable DataHub reads at import time (PATH,
 HOME, DATAHUB_DEBUG, ...), and does not serve at all if preloading changed what
 the script would see (see `preload`). Then the caller prints a one-line warning
@@ -42,11 +45,13 @@ import tempfile
 import threading
 import types
 from pathlib import Path
-from typing import Callable, NoReturn
+from typing import Callable
 
-SOCKET_ENV = "DEVKIT_DATAHUB_ZYGOTE"  # the folder of the zygotes' sockets, one per script
+# The caller's half (`run`, `call`), by path: this file also runs as a script.
+CALLER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote_call.py")
+_caller = runpy.run_path(CALLER)
+SOCKET_ENV, WARNING, call, run = (_caller[n] for n in ("SOCKET_ENV", "WARNING", "call", "run"))
 PYTHON = "python"  # the interpreter's zygote: its requests are `python`'s arguments
-WARNING = "[local emulation] warm DataHub CLI not used ({}); running it cold"
 # Per script served (by file name): the modules it imports before it prints
 # anything, then more of what it imports for recipes/, none of which may change
 # the logging the first ones set up: the CLI prints how many handlers it masks,
@@ -67,6 +72,7 @@ PRELOAD = {
             "tableschema",
             "pandas",
             "sqlalchemy.orm",
+            "aiohttp",  # the CLI's upgrade check after each command; SSL contexts at import
         ],
     ),
     "validate.py": (
@@ -85,6 +91,11 @@ PRELOAD = {
     # (boto3 adds its own NullHandler: the script's first import, as here).
     PYTHON: (["boto3", "boto3.s3.transfer"], []),
 }
+
+
+# The AWS services the containers' clients call (and one operation each that paginates):
+# their models are loaded before the fork.
+MODELS_LOADED = {"s3": "list_objects_v2", "glue": "get_tables"}
 
 
 class _Reads(type(os.environ)):
@@ -147,6 +158,7 @@ def _warm(script: str) -> set[str]:
     gc.disable()  # imports make many objects and little garbage: collecting only costs
     read_at_import = preload(script)
     _strptime_regexes_kept()
+    _botocore_models_shared()
     gc.collect()
     gc.freeze()  # a child's collections and exit then skip these, instead of copying their pages
     gc.enable()
@@ -158,12 +170,69 @@ def _strptime_regexes_kept(size: int = 512) -> None:
 
     The s3 recipes infer CSV schemas with tableschema, which tries more date and
     time formats per value than that cache holds, so every strptime compiled its
-    format again: a third of the s3 recipe's CPU. The one way a child differs
-    from a fresh process, and only in speed: the same formats give the same dates.
+    format again: a third of the s3 recipe's CPU. A child differs from a fresh
+    process here only in speed: the same formats give the same dates.
     """
     import _strptime
 
     _strptime._CACHE_MAX_SIZE = max(_strptime._CACHE_MAX_SIZE, size)
+
+
+class _SharedModels:
+    """A botocore Loader's `_cache`, shared by every Loader with the same search paths,
+    but for the endpoints data: each session's endpoint resolver completes it in place."""
+
+    entries: dict = {}
+
+    def __init__(self, loader):
+        self.loader, self.own = loader, {}
+
+    def _where(self, key) -> tuple[dict, tuple]:
+        if key[1:2] == ("endpoints",):
+            return self.own, key
+        loader = self.loader
+        paths = (tuple(loader.search_paths), tuple(loader.extras_types), type(loader.file_loader))
+        return self.entries, (paths, key)
+
+    def __contains__(self, key) -> bool:
+        cache, key = self._where(key)
+        return key in cache
+
+    def __getitem__(self, key):
+        cache, key = self._where(key)
+        return cache[key]
+
+    def __setitem__(self, key, value) -> None:
+        cache, key = self._where(key)
+        cache[key] = value
+
+
+def _botocore_models_shared() -> None:
+    """Let each botocore Loader reuse what any Loader with its search paths has loaded.
+
+    DataHub's AWS sources make a new boto3 session per client, and each session
+    parsed the same model files again (JSON into OrderedDicts, and a listing of
+    every service): about a third of the s3 recipe's CPU. Within one session
+    botocore already shares them between clients, read-only; now sessions do
+    too (but the endpoints data). The same files give the same models. Only
+    where the preload imported botocore (importing it here would add its
+    logger's handler unchecked).
+    """
+    loaders = sys.modules.get("botocore.loaders")
+    if loaders is None:
+        return
+    init = loaders.Loader.__init__
+
+    def shared_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._cache = _SharedModels(self)
+
+    loaders.Loader.__init__ = shared_init
+    boto3 = sys.modules.get("boto3.session")
+    if boto3 is not None:  # what the children's clients load first, loaded once here
+        session = boto3.Session(region_name="us-east-1")
+        for service, operation in MODELS_LOADED.items():
+            session.client(service).can_paginate(operation)  # the paginators' model too
 
 
 def serve(folder: str, script: str) -> list[str] | None:
@@ -206,10 +275,15 @@ def serve(folder: str, script: str) -> list[str] | None:
                 os.close(fd)
 
 
+# Read by OpenSSL itself, not through os.environ, when an import builds an SSL context.
+READ_BY_OPENSSL = {"SSL_CERT_FILE", "SSL_CERT_DIR"}
+
+
 def _read_at_start(read_at_import: set[str], env: dict, startup: dict) -> set[str]:
     """The variables a child sees only as they were when the zygote started: those
-    its imports read, and the interpreter's own (PYTHONPATH, PYTHONHASHSEED, ...)."""
-    return read_at_import | {k for k in (*env, *startup) if k.startswith("PYTHON")}
+    its imports read, OpenSSL's, and the interpreter's own (PYTHONPATH, ...)."""
+    interpreter = {k for k in (*env, *startup) if k.startswith("PYTHON")}
+    return read_at_import | READ_BY_OPENSSL | interpreter
 
 
 def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> list[str]:
@@ -225,8 +299,10 @@ def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> list[str]:
         os.close(fd)
     with contextlib.suppress(OSError):  # the caller may have gone (killed on a timeout)
         conn.sendall(b"started\n")
-    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    print(f"child {pid}: {' '.join(request['argv'])} -> {status}", flush=True)
+    _, raw_status, usage = os.wait4(pid, 0)
+    status = os.waitstatus_to_exitcode(raw_status)
+    cpu = usage.ru_utime + usage.ru_stime  # what profiling a run needs first
+    print(f"child {pid}: {' '.join(request['argv'])} -> {status} ({cpu:.2f} CPU s)", flush=True)
     with contextlib.suppress(OSError):
         conn.sendall(f"{status}\n".encode())
     os._exit(0)
@@ -263,27 +339,6 @@ def _become(request: dict, fds: list[int]) -> None:
         sys.modules["numpy.random"].seed()
 
 
-def call(address: str, argv: list[str], cwd: str, env: dict, fds=(0, 1, 2)) -> int:
-    """Run `argv` in the zygote with these descriptors; its exit status (negative: signal).
-
-    Raises OSError if the zygote did not start it (unreachable, refused, died
-    before), RuntimeError if the zygote died while it ran."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(address)
-        data = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode() + b"\n"
-        sent = socket.send_fds(sock, [data], list(fds))
-        if sent < len(data):  # not an empty send: a refusal may already have closed it (EPIPE)
-            sock.sendall(data[sent:])
-        replies = sock.makefile("r")
-        started = replies.readline()
-        if started != "started\n":
-            raise ConnectionError(started.strip() or "it closed the connection")
-        status = replies.readline()
-    if not status:
-        raise RuntimeError("[local emulation] the warm DataHub CLI died during the run")
-    return int(status)
-
-
 def main(request: list[str]) -> None:
     """In the child: run the script (the request's first argument) as `__main__`."""
     if os.path.basename(request[0]) == PYTHON and request[1] == "-c":
@@ -293,28 +348,6 @@ def main(request: list[str]) -> None:
     else:
         script = request[1] if os.path.basename(request[0]) == PYTHON else request[0]
         runpy.run_path(script, run_name="__main__")  # raises SystemExit like the script
-
-
-def run(script: str, args: list[str]) -> NoReturn:
-    """Run SCRIPT ARGS in its zygote (in the folder $DEVKIT_DATAHUB_ZYGOTE names) and exit
-    with its status; without one (or if it refuses or is unreachable), exec it here."""
-    folder = os.environ.get(SOCKET_ENV)
-    if folder:
-        address = os.path.join(folder, os.path.basename(script))
-        try:
-            status = call(address, [script, *args], os.getcwd(), dict(os.environ))
-        except OSError as err:  # nothing ran
-            print(WARNING.format(err), flush=True)
-        except RuntimeError as err:  # it ran in part: running it again would not be a retry
-            sys.exit(str(err))
-        else:
-            if status < 0:  # killed by a signal: die of the same one, as the script did
-                with contextlib.suppress(OSError):  # SIGKILL's cannot (nor need) be reset
-                    signal.signal(-status, signal.SIG_DFL)
-                os.kill(os.getpid(), -status)
-            sys.exit(status)
-    argv = [script, *args] if os.access(script, os.X_OK) else [sys.executable, script, *args]
-    os.execv(argv[0], argv)
 
 
 class Zygotes:
@@ -353,7 +386,8 @@ class Zygotes:
             proc.stdout.close()
 
     def log(self, script: str) -> Path:
-        """What the zygote of `script` wrote: its errors, and one line per child."""
+        """What the zygote of `script` wrote: its errors, and one line per child (its
+        argv, exit status and CPU seconds)."""
         return self.folder / f"{script}.log"
 
     def wait(self) -> str:

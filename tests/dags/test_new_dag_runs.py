@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from devkit.airflow.dagrun import interval_end, run_dag
+from devkit.airflow.dagrun import interval_end, run_dag, stored_dags
 from devkit.domains import for_dags
 from devkit.run.local_up import new_stack_name, pipeline_on_stack
 from devkit.tools.new_dag import write
@@ -35,7 +35,7 @@ def test_the_scaffold_dag_lands_its_night_using_only_the_house_resources(
     pipeline = pipeline_on_stack(local_aws, new_stack_name(), domains=for_dags(()))  # house only
 
     with pipeline.environment():
-        result = run_dag(DAG_ID, interval_end(DAY), dag=_parsed_and_serialized(dags))
+        result = run_dag(DAG_ID, interval_end(DAY), dag=stored_dags(dags)[DAG_ID])
 
     assert result.state == "success", [(t.task_id, t.state, t.log) for t in result.failed]
     key = f"bronze/tickit/scaffold_check/load_date={DAY}/extract.json"
@@ -45,17 +45,3 @@ def test_the_scaffold_dag_lands_its_night_using_only_the_house_resources(
     )
     body = pipeline.aws.s3_client().get_object(Bucket=pipeline.names.lake_bucket, Key=key)
     assert json.loads(body["Body"].read()) == [{"day": str(DAY), "rows": 0}]
-
-
-def _parsed_and_serialized(dags_dir):
-    """The DAG parsed from its folder and stored as the DAG processor would.
-
-    dag.test() looks DAGs up in the configured DAGs folder (the repository's dags/),
-    which this one is not in: it is stored under the same bundle name first.
-    """
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-
-    bag = BundleDagBag(dag_folder=str(dags_dir), bundle_path=dags_dir, bundle_name="dags-folder")
-    assert not bag.import_errors, bag.import_errors
-    sync_bag_to_db(bag, "dags-folder", None)
-    return bag.dags[DAG_ID]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.airflow.dagrun import stored_dags
 from devkit.domains import for_dags
 from devkit.run.local_up import new_stack_name, pipeline_on_stack
 
@@ -26,14 +27,7 @@ DAY = date(2008, 1, 2)
 def new_dags(airflow_db):
     """The folder's DAGs, parsed and stored as the DAG processor would (dag.test() looks
     DAGs up in the configured bundle, which this folder is not)."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-
-    DagBundlesManager().sync_bundles_to_db()  # the bundle's row, whoever ran first
-    bag = BundleDagBag(dag_folder=str(NEW_DAGS), bundle_path=NEW_DAGS, bundle_name="dags-folder")
-    assert not bag.import_errors, bag.import_errors
-    sync_bag_to_db(bag, "dags-folder", None)
-    return bag.dags
+    return stored_dags(NEW_DAGS)
 
 
 @pytest.fixture(scope="module")

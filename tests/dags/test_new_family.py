@@ -17,6 +17,7 @@ from datetime import date
 
 import pytest
 
+from devkit.airflow.dagrun import stored_dags
 from devkit.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -234,12 +235,4 @@ def test_the_run_command_finds_the_toy_and_runs_its_night(toy_repo, new_pipeline
 def parsed_and_stored(dags_dir):
     """The toy's DAG parsed and stored as the DAG processor would (dag.test() looks it up
     by bundle; the configured DAGs folder is this checkout's dags/)."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-
-    DagBundlesManager().sync_bundles_to_db()  # the bundle row its DAGs refer to
-    path = dags_dir / f"{DAG_ID}.py"
-    bag = BundleDagBag(dag_folder=str(path), bundle_path=dags_dir, bundle_name="dags-folder")
-    assert not bag.import_errors, bag.import_errors
-    sync_bag_to_db(bag, "dags-folder", None)
-    return bag.dags[DAG_ID]
+    return stored_dags(dags_dir, dags_dir / f"{DAG_ID}.py")[DAG_ID]

@@ -75,6 +75,7 @@ PATCHED_CODE = {
     # It wraps the runner of each task (and resumes deferred tasks together; the emulation
     # finishes this lane's statements and sensor at once, so none defers).
     "task_logs_and_deferrals": ("airflow.sdk.definitions.dag:_run_task",),
+    "sqlite_commits_without_fsync": ("sqlalchemy.engine.default:DefaultDialect.do_commit",),
     "find_aws_hook_callers_cheaply": (
         "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_operator_class_name",
     ),
@@ -82,6 +83,9 @@ PATCHED_CODE = {
         "airflow.providers.amazon.aws.hooks.base_aws:BaseSessionFactory._create_basic_session",
     ),
     "share_botocore_loader": ("botocore.loaders:create_loader",),
+    "sanitize_each_user_agent_part_once": (
+        "botocore.useragent:sanitize_user_agent_string_component",
+    ),
     "analyse_overridden_dependencies_once": ("fastapi.dependencies.utils:get_dependant",),
     "check_each_param_schema_once": ("jsonschema.validators:validate",),
     "append_only_file_emitter": (

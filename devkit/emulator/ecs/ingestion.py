@@ -61,7 +61,7 @@ import yaml
 
 REAL = {real!r}
 VALIDATOR = {validator!r}
-run = runpy.run_path({zygote!r})["run"]  # in its warm process, else exec'd here
+run = runpy.run_path({caller!r})["run"]  # in its warm process, else exec'd here
 args = sys.argv[1:]
 if args[:1] == ["ingest"] and "-c" in args:
     at = args.index("-c") + 1
@@ -90,7 +90,7 @@ import os, runpy, sys
 
 args = sys.argv[1:]
 if args[:1] == ["-c"] and len(args) > 1 or args and os.path.isfile(args[0]):
-    runpy.run_path({zygote!r})["run"]({python!r}, args)  # exits; execs it here if it cannot
+    runpy.run_path({caller!r})["run"]({python!r}, args)  # exits; execs it here if it cannot
 os.execv({python!r}, [{python!r}, *args])
 '''
 
@@ -243,10 +243,10 @@ def _shim_dir() -> Path:
             python=python,
             real=str(cli_venv.datahub_cli()),
             validator=str(Path(zygote.__file__).with_name("validate.py")),
-            zygote=zygote.__file__,
+            caller=zygote.CALLER,
             validate_only=VALIDATE_ONLY_SOURCES,
         ),
-        zygote.PYTHON: PYTHON_SHIM.format(python=str(python), zygote=zygote.__file__),
+        zygote.PYTHON: PYTHON_SHIM.format(python=str(python), caller=zygote.CALLER),
     }
     for name, text in shims.items():
         (folder / name).write_text(text)

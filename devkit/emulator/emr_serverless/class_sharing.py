@@ -6,9 +6,10 @@ a JVM loaded to a dynamic archive when it exits (-XX:ArchiveClassesAtExit) and m
 archive at the next start (-XX:SharedArchiveFile): measured here, the session start and
 warm-up job went from 9.4 to 5.3 CPU s (18.5 to 9.7 s wall).
 
-The archive lives in .cache/ (git-ignored), keyed on the java binary, the jars and the
-JVM options. A process without one has its JVM write one when it exits (after Python
-is gone, so nobody waits for it); the next session start promotes the finished file.
+The archive lives in .cache/ (git-ignored), keyed on the java binary, the jars (Spark's
+and the extra class path's) and the JVM options. A process without one has its JVM write
+one when it exits (after Python is gone, so nobody waits for it); the next session start
+promotes the finished file.
 A file that is not a whole archive is dropped, and with -Xshare:auto a JVM that cannot
 map an archive starts without it: this changes how fast the JVM starts, nothing else.
 """
@@ -30,9 +31,9 @@ DYNAMIC_ARCHIVE_MAGIC = (0xF00BABA8).to_bytes(4, "little")  # HotSpot's dynamic 
 ABANDONED_SECONDS = 600  # a headerless dump untouched this long was cut off
 
 
-def java_options(options: str, jars_dir: Path) -> str:
+def java_options(options: str, jars_dir: Path, class_path: tuple[Path, ...] = ()) -> str:
     """`options` plus what maps the archive, or (without one) what writes it at exit."""
-    key = archive_key(options, jars_dir)
+    key = archive_key(options, jars_dir, class_path)
     archive = ARCHIVES / f"{key}.jsa"
     promote_finished_dumps(key, archive)
     if archive.is_file():
@@ -44,11 +45,11 @@ def java_options(options: str, jars_dir: Path) -> str:
     return f"{options} -XX:ArchiveClassesAtExit={dump} -Xlog:cds*=off"
 
 
-def archive_key(options: str, jars_dir: Path) -> str:
+def archive_key(options: str, jars_dir: Path, class_path: tuple[Path, ...] = ()) -> str:
     """What an archive is only valid for: this java binary, these jars, these options."""
-    java = shutil.which("java", path=_java_path())
+    java = shutil.which("java", path=java_path())
     parts = [options]
-    for path in [java, *sorted(glob.glob(str(jars_dir / "*.jar")))]:
+    for path in [java, *sorted(glob.glob(str(jars_dir / "*.jar"))), *map(str, class_path)]:
         if path:
             stat = os.stat(os.path.realpath(path))
             parts.append(f"{os.path.realpath(path)}:{stat.st_size}:{stat.st_mtime_ns}")
@@ -82,6 +83,7 @@ def _drop_stale_archives(current: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-def _java_path() -> str:
+def java_path() -> str:
+    """PATH with $JAVA_HOME/bin first: where PySpark's launcher finds java."""
     home = os.environ.get("JAVA_HOME")
     return os.pathsep.join(filter(None, [home and f"{home}/bin", os.environ.get("PATH")]))

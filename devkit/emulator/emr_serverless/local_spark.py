@@ -4,9 +4,9 @@ Local runs and tests move kilobytes, so everything that costs CPU before the fir
 row is cut: the JIT stops at C1 (C2 compiles cost more than they save here), Spark
 interprets expressions instead of generating and compiling Java for each query (same
 results; the code-generated path runs in bench/spark_vs_duckdb.py), and the local file
-system writes no .crc side files (without Hadoop's native library every file created
-costs a forked chmod; a checksum file would double that). The JVM maps the classes a
-previous session loaded from an archive (class_sharing.py). One session per process:
+system writes no .crc side files and sets permissions without forking a chmod per file
+and folder (forkless_fs.py). The JVM maps the classes a previous session loaded from an
+archive (class_sharing.py). One session per process:
 a second `getOrCreate` would return the first anyway, with the first one's settings.
 """
 
@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from devkit.emulator.emr_serverless import class_sharing
+from devkit.emulator.emr_serverless import class_sharing, forkless_fs
 
 SMALL_LOCAL_SPARK = {
     "spark.master": "local[2]",
@@ -31,7 +31,7 @@ SMALL_LOCAL_SPARK = {
     "spark.sql.sources.partitionOverwriteMode": "static",
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    "spark.hadoop.fs.file.impl": forkless_fs.STOCK,  # forkless_fs.CLASS once it is built
 }
 _lock = threading.Lock()
 _session = None
@@ -44,20 +44,28 @@ def session():
         if _session is None:
             from pyspark.sql import SparkSession
 
+            settings = {**SMALL_LOCAL_SPARK, **forkless_fs.spark_settings(_jars_dir())}
+            class_path = settings.get("spark.driver.extraClassPath")
+            settings["spark.driver.extraJavaOptions"] = _java_options(class_path)
             builder = SparkSession.builder.appName("devkit-local-spark")
-            for key, value in SMALL_LOCAL_SPARK.items():
+            for key, value in settings.items():
                 builder = builder.config(key, value)
-            builder = builder.config("spark.driver.extraJavaOptions", _java_options())
             _session = builder.getOrCreate()
             _session.sparkContext.setLogLevel("ERROR")
         return _session
 
 
-def _java_options() -> str:
+def _jars_dir() -> Path:
     from pyspark.find_spark_home import _find_spark_home
 
+    return Path(_find_spark_home()) / "jars"
+
+
+def _java_options(class_path: str | None) -> str:
+    """The JVM options, with the class archive of these jars and this class path."""
     options = SMALL_LOCAL_SPARK["spark.driver.extraJavaOptions"]
-    return class_sharing.java_options(options, Path(_find_spark_home()) / "jars")
+    extra = (Path(class_path),) if class_path else ()
+    return class_sharing.java_options(options, _jars_dir(), extra)
 
 
 def cancel_job_group(group: str) -> None:

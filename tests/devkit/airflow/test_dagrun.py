@@ -8,7 +8,7 @@ import uuid
 
 import pendulum
 
-from devkit.airflow.dagrun import load_dag, run_dag
+from devkit.airflow.dagrun import run_dag, stored_dags
 from devkit.airflow.settings import migrate_metadata_db
 
 TWO_SENSORS = """
@@ -30,13 +30,8 @@ with DAG({dag_id!r}, schedule=None, start_date=pendulum.datetime(2008, 1, 1, tz=
 
 def serialized(dag_id: str, source: str, folder):
     """The DAG of a file outside dags/, parsed and stored as dag.test() expects."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
     (folder / f"{dag_id}.py").write_text(textwrap.dedent(source))
-    DagBundlesManager().sync_bundles_to_db()
-    sync_bag_to_db(DagBag(dag_folder=str(folder), include_examples=False), "dags-folder", None)
-    return load_dag(dag_id, folder)
+    return stored_dags(folder)[dag_id]
 
 
 def test_deferred_tasks_wait_together_then_resume_with_their_events(tmp_path):

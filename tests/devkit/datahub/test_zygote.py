@@ -8,7 +8,9 @@ zygote must refuse runs cold with a one-line warning; stopping leaves no process
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -101,6 +103,7 @@ def test_the_commands_python_runs_warm_as_a_new_interpreter_would(local_aws, tmp
 
     served = ecs_ingestion.warm_up().log(zygote.PYTHON).read_text()
     assert f"{tmp_path}/show.py a -> 0" in served and " -c " in served, served
+    assert re.search(r"/show\.py a -> 0 \(\d+\.\d\d CPU s\)\n", served), served
     assert code == 3, lines
     assert lines == [
         "file ['%s/show.py', 'a'] True" % tmp_path,
@@ -108,14 +111,14 @@ def test_the_commands_python_runs_warm_as_a_new_interpreter_would(local_aws, tmp
     ]
 
 
-def test_refused_request_runs_cold_with_a_warning(tmp_path):
-    """DATAHUB_DEBUG is read at import time: a child would not see it, so it runs cold."""
+@pytest.mark.parametrize(
+    ("variable", "value"), [("DATAHUB_DEBUG", "true"), ("SSL_CERT_FILE", "/no/such/ca.pem")]
+)
+def test_refused_request_runs_cold_with_a_warning(tmp_path, variable, value):
+    """DATAHUB_DEBUG is read at import time, SSL_CERT_FILE when an import builds an SSL
+    context (aiohttp's): a child would not see it, so it runs cold."""
     zygotes = ecs_ingestion.warm_up()
-    env = {
-        **ecs_ingestion.base_environment(),
-        zygote.SOCKET_ENV: zygotes.wait(),
-        "DATAHUB_DEBUG": "true",
-    }
+    env = {**ecs_ingestion.base_environment(), zygote.SOCKET_ENV: zygotes.wait(), variable: value}
     proc = subprocess.run(
         [str(cli_venv.python()), zygote.__file__, VALIDATOR],
         cwd=tmp_path,  # no recipes/ here: the validator reports none, quickly
@@ -125,8 +128,65 @@ def test_refused_request_runs_cold_with_a_warning(tmp_path):
         timeout=300,
     )
     first, *rest = proc.stdout.splitlines()
-    assert first == zygote.WARNING.format("environment differs in DATAHUB_DEBUG")
+    assert first == zygote.WARNING.format(f"environment differs in {variable}")
     assert proc.returncode == 0 and rest[-1].startswith('{"recipes": []'), proc.stdout
+
+
+# Two sessions' clients, as DataHub's AWS sources make them: the model files each parses
+# (botocore.loaders), and a digest of the models they end up with.
+BOTOCORE_MODELS = """
+import hashlib, json, boto3, botocore.loaders as loaders
+parsed, load_file = [], loaders.JSONFileLoader.load_file
+loaders.JSONFileLoader.load_file = lambda self, path: parsed.append(path) or load_file(self, path)
+clients = [boto3.session.Session(region_name="eu-west-1").client(s) for s in ("s3", "glue", "s3")]
+operations = zip(clients, ("list_objects_v2", "get_tables"))
+pages = [c.get_paginator(op)._pagination_cfg for c, op in operations]
+by_clients = list(parsed)
+models = [c.meta.service_model._service_description for c in clients] + pages
+for c in clients:
+    name, version = c.meta.service_model.service_name, c.meta.service_model.api_version
+    models.append(c._loader.load_service_model(name, "endpoint-rule-set-1", api_version=version))
+    for data in ("endpoints", "partitions", "_retry", "sdk-default-configuration"):
+        models.append(c._loader.load_data(data))
+digest = hashlib.sha256(json.dumps(models, sort_keys=True).encode()).hexdigest()
+print(json.dumps({"parsed": by_clients, "digest": digest}))
+"""
+
+
+def test_children_reuse_the_botocore_models_the_zygote_loaded():
+    """A warm child parses no botocore model file (the zygote did, once) but each session's
+    endpoints data, and ends up with the same data as a fresh interpreter, which parses
+    every file per session."""
+    python = str(cli_venv.python())
+    env = {**ecs_ingestion.base_environment(), zygote.SOCKET_ENV: ecs_ingestion.warm_up().wait()}
+
+    def run(argv: list[str]) -> dict:
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return json.loads(proc.stdout.splitlines()[-1])
+
+    warm = run([python, zygote.__file__, python, "-c", BOTOCORE_MODELS])
+    cold = run([python, "-c", BOTOCORE_MODELS])
+
+    assert len(warm["parsed"]) == 3, warm["parsed"]  # one per session
+    assert all(path.endswith("/botocore/data/endpoints") for path in warm["parsed"]), warm
+    assert sum("/s3/" in path for path in cold["parsed"]) >= 4, cold["parsed"]  # both sessions
+    assert warm["digest"] == cold["digest"]
+
+
+def test_the_shims_load_only_the_callers_half():
+    """Each `datahub` and `python` a container runs is a fresh interpreter loading the
+    caller's half: none of the server's imports, which cost about as much as its start."""
+    for shim in ("datahub", zygote.PYTHON):
+        text = (ecs_ingestion._shim_dir() / shim).read_text()
+        assert zygote.CALLER in text and zygote.__file__ not in text, text
+    code = "import runpy, sys; runpy.run_path(sys.argv[1]); print(' '.join(sys.modules))"
+    proc = subprocess.run(
+        [str(cli_venv.python()), "-c", code, zygote.CALLER], capture_output=True, text=True
+    )
+    loaded = set(proc.stdout.split())
+    assert "socket" in loaded, proc.stderr
+    assert not loaded & {"logging", "subprocess", "threading", "tempfile", "shutil", "pathlib"}
 
 
 def test_stop_leaves_no_process():

@@ -86,3 +86,47 @@ def test_secrets_backends_are_built_once_per_setting_and_still_read_every_lookup
         assert Variable.get("v") == "two"
     reads = LOG.since(mark)
     assert (_reads_of(first, reads), _reads_of(second, reads)) == (3, 1)
+
+
+def test_airflow_sqlite_commits_without_fsync_and_every_commit_is_still_seen(tmp_path):
+    """Airflow's engine (pooled connections included) and one a later reconfigure_orm
+    builds run at synchronous=NORMAL (1) in WAL mode; a commit is read at once by a
+    connection of its own, as another process would."""
+    import sqlite3
+
+    from airflow import settings
+    from sqlalchemy import create_engine, text
+
+    patches.apply_all()
+    with settings.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    path = tmp_path / "airflow.db"
+    engine = create_engine(f"sqlite:///{path}")
+    settings.setup_event_handlers(engine)  # what configure_orm calls for each new engine
+    with engine.begin() as connection:
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1
+        connection.execute(text("CREATE TABLE runs (state TEXT)"))
+        connection.execute(text("INSERT INTO runs VALUES ('success')"))
+    reader = sqlite3.connect(path)
+    try:
+        assert reader.execute("SELECT state FROM runs").fetchall() == [("success",)]
+    finally:
+        reader.close()
+        engine.dispose()
+
+
+def test_the_secrets_key_follows_exactly_the_variables_that_shape_the_backends(monkeypatch):
+    """An AWS_*, AIRFLOW__SECRETS__* or AIRFLOW__WORKERS__* change is a new key (its own
+    backends); any other variable (a task's AIRFLOW_CTX_*) is not."""
+    from devkit.patches.for_airflow import _secrets_environ
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    before = _secrets_environ()
+    assert (b"AWS_ENDPOINT_URL", b"http://127.0.0.1:1") in before
+    monkeypatch.setenv("AIRFLOW_CTX_TASK_ID", "merge")
+    assert _secrets_environ() == before
+    for name in ("AWS_ENDPOINT_URL", "AIRFLOW__SECRETS__BACKEND_KWARGS", "AIRFLOW__WORKERS__X"):
+        monkeypatch.setenv(name, "changed")
+        assert _secrets_environ() != before, name
+        before = _secrets_environ()

@@ -75,3 +75,13 @@ def test_an_archive_is_only_for_the_same_jars_and_options(archives):
         file.write(class_sharing.DYNAMIC_ARCHIVE_MAGIC)
     assert "SharedArchiveFile" in class_sharing.java_options(OPTIONS, jars)
     assert not (folder / f"{key}.jsa").exists(), "the old jars' archive is dropped"
+
+
+def test_an_archive_is_only_for_the_same_extra_class_path(archives, tmp_path):
+    _, jars = archives
+    extra = tmp_path / "forkless.jar"
+    extra.write_bytes(b"one build")
+    key = class_sharing.archive_key(OPTIONS, jars, (extra,))
+    assert key != class_sharing.archive_key(OPTIONS, jars)
+    extra.write_bytes(b"another build")
+    assert class_sharing.archive_key(OPTIONS, jars, (extra,)) != key

@@ -1,0 +1,69 @@
+"""devkit/emulator/emr_serverless/forkless_fs.py: the forkless file system's jar is built
+once per source and Hadoop jar, and without javac the session keeps Hadoop's own class."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+
+import pytest
+
+from devkit.emulator.emr_serverless import forkless_fs
+
+
+@pytest.fixture
+def jars(tmp_path, monkeypatch):
+    """A scratch jar cache, and Spark's jars folder holding Hadoop's real client jar."""
+    monkeypatch.setattr(forkless_fs, "JARS", tmp_path / "spark-fs")
+    from pyspark.find_spark_home import _find_spark_home
+
+    return tmp_path / "spark-fs", forkless_fs.Path(_find_spark_home()) / "jars"
+
+
+def test_the_class_is_built_into_a_jar_once_and_used(jars, monkeypatch):
+    cache, spark_jars = jars
+    jar = forkless_fs.built_jar(spark_jars)
+    assert jar.parent == cache and jar.suffix == ".jar"
+    names = zipfile.ZipFile(jar).namelist()
+    assert names == [forkless_fs.CLASS.replace(".", "/") + ".class"]
+    assert list(cache.iterdir()) == [jar], "no scratch folder left behind"
+
+    def no_javac(*args, **kwargs):
+        raise AssertionError("javac ran again for a jar already built")
+
+    monkeypatch.setattr(subprocess, "run", no_javac)
+    assert forkless_fs.spark_settings(spark_jars) == {
+        "spark.hadoop.fs.file.impl": forkless_fs.CLASS,
+        "spark.driver.extraClassPath": str(jar),
+    }
+
+
+def test_a_changed_source_is_built_again(jars, monkeypatch, tmp_path):
+    _, spark_jars = jars
+    first = forkless_fs.built_jar(spark_jars)
+    source = tmp_path / "ForklessLocalFileSystem.java"
+    source.write_text(forkless_fs.SOURCE.read_text() + "\n// changed\n")
+    monkeypatch.setattr(forkless_fs, "SOURCE", source)
+    assert forkless_fs.built_jar(spark_jars) not in (None, first)
+
+
+def test_without_javac_the_session_keeps_hadoops_local_file_system(jars, monkeypatch):
+    cache, spark_jars = jars
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    assert forkless_fs.spark_settings(spark_jars) == {
+        "spark.hadoop.fs.file.impl": forkless_fs.STOCK
+    }
+    assert not cache.exists()
+
+
+def test_a_failed_build_leaves_no_jar_and_names_the_source(jars, monkeypatch, tmp_path, caplog):
+    cache, spark_jars = jars
+    source = tmp_path / "ForklessLocalFileSystem.java"
+    source.write_text("this is not Java")
+    monkeypatch.setattr(forkless_fs, "SOURCE", source)
+    assert forkless_fs.spark_settings(spark_jars) == {
+        "spark.hadoop.fs.file.impl": forkless_fs.STOCK
+    }
+    assert list(cache.iterdir()) == []
+    assert str(source) in caplog.text and "error" in caplog.text
