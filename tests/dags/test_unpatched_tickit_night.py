@@ -187,30 +187,18 @@ def _lineage_only_for(task_ids) -> object:
     return LineageOnlyFor()
 
 
-def _parsed_and_stored(dag_id: str):
-    """The DAG's own file parsed and stored as the DAG processor stores it: dag.test()
-    then finds its version, where it would parse and store every DAG of the folder."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-
-    DagBundlesManager().sync_bundles_to_db()  # the bundle's row: the copy may lack it
-    file = DAGS_DIR / f"{dag_id}.py"
-    bag = BundleDagBag(dag_folder=str(file), bundle_path=DAGS_DIR, bundle_name="dags-folder")
-    assert not bag.import_errors, bag.import_errors
-    sync_bag_to_db(bag, "dags-folder", None)
-    return bag.dags[dag_id]
-
-
 def run_unpatched_lane() -> dict:
     """In the child process, in its pipeline's environment: the lane's night; as JSON."""
     from airflow.sdk.listener import get_listener_manager
 
     from devkit import patches
-    from devkit.airflow.dagrun import interval_end, run_dag
+    from devkit.airflow.dagrun import interval_end, run_dag, stored_dags
     from devkit.airflow.settings import migrate_metadata_db
 
     migrate_metadata_db()  # a check of the copy's revision; a fresh worker's copy lacks tables
-    dag = _parsed_and_stored(DAG_ID)
+    # Only its own file stored: dag.test() then finds its version, where it would parse
+    # and store every DAG of the folder.
+    dag = stored_dags(DAGS_DIR, DAGS_DIR / f"{DAG_ID}.py")[DAG_ID]
     lane = dag.partial_subset(task_ids=sorted(RUNS), include_upstream=False)
     get_listener_manager().add_listener(_lineage_only_for(LINEAGE_FOR))
     codes = {target: _code_of(target) for targets in PATCHED_CODE.values() for target in targets}
