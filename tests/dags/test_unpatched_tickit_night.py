@@ -3,18 +3,19 @@
 Each devkit patch (devkit/patches/) replaces one function of Airflow, the amazon
 provider, FastAPI, botocore, jsonschema or the DataHub plugin. The proof needs the
 unpatched run to pass through each of those functions, once: one table's lane of
-tickit__redshift_load up to its target's key check, with its upstreams (7 of the
-night's 46 tasks: one task of each operator kind of the DAG, the deferred sensor and
-the merge included; the Data API operator twice), lineage on for the first task and
-the merge (LINEAGE_FOR), in a fresh process (patches are process-wide) with no patch
-applied and an Airflow home of its own, on this worker's emulation and a stack of its
-own. A profile hook observes (replaces nothing) which of the functions in PATCHED_CODE
-ran; the tests check that it names every patch, that each ran, and that the lane's
-rows and lineage are there without any patch: the patches change speed and plumbing
-only. Unpatched, every task pays its own start-up (a new Execution API app per task)
-and the plugin's file emitter rewrites the whole file per record (quadratic in the
-records; each task re-emits the DAG's), so the lane is as short, and records as little
-lineage, as the proof allows; LONGEST_FIRST in tests/conftest.py starts it first.
+tickit__redshift_load up to its target's key check, after the sensor (6 of the night's
+46 tasks: one task of each operator kind of the DAG, the deferred sensor and the merge
+included; create_schema's statement is sent beforehand, through the same Data API as
+the same role), lineage on for two of them (LINEAGE_FOR), in a fresh process (patches
+are process-wide) with no patch applied and an Airflow home of its own, on this
+worker's emulation and a stack of its own. A profile hook observes (replaces nothing),
+in the thread that runs the DAG and as little as it can, which of the functions in
+PATCHED_CODE ran; the tests check that it names every patch, that each ran, and that
+the lane's rows and lineage are there without any patch: the patches change speed and
+plumbing only. Unpatched, every task pays its own start-up (a new Execution API app
+per task) and the plugin's file emitter rewrites the whole file per record (quadratic
+in the records; each task re-emits the DAG's), so the lane is as short, and records as
+little lineage, as the proof allows; LONGEST_FIRST in tests/conftest.py starts it first.
 """
 
 from __future__ import annotations
@@ -30,19 +31,19 @@ from pathlib import Path
 import pytest
 
 from devkit.airflow.settings import LINEAGE_OFF, LINEAGE_ON, LINEAGE_SWITCH, airflow_settings
-from devkit.paths import REPO
+from devkit.paths import DAGS_DIR, REPO
 
 pytestmark = pytest.mark.integration
 
 NIGHT = date(2008, 1, 2)
 DAG_ID = "tickit__redshift_load"
 TABLE = "category"  # a snapshot table: one staging check (a fact's lane has two)
-# Its key check, with every upstream: wait_for_extracts, create_schema and the lane up to
-# it (check_reconciles, after it, is a second SQLCheckOperator).
-TIP = rf"{TABLE}\.check_target_keys"
+# The sensor and the lane up to its key check (check_reconciles, after it, is a second
+# SQLCheckOperator). create_schema, between them, is one more task start-up unpatched
+# for a statement its kind (the Data API operator) sends in the lane twice: the fixture
+# sends that statement itself, so the lane starts from the schema.
 RUNS = {
     "wait_for_extracts",
-    "create_schema",
     *(
         f"{TABLE}.{task}"
         for task in (
@@ -54,13 +55,12 @@ RUNS = {
         )
     ),
 }
-# The tasks the DataHub plugin records (its kill switch is on for the others): the first,
-# so that the plugin's patched functions are entered while the observer is still on; the
-# first SQL check, whose statement the plugin parses (parse_each_sql_once); and the merge,
+# The tasks the DataHub plugin records (its kill switch is on for the others): the first
+# SQL check, whose statement the plugin parses (parse_each_sql_once); and the merge,
 # whose lineage the test checks. Unpatched, the plugin's file emitter re-reads and
 # rewrites the whole file for each record: every other task's records would only make
 # the later ones slower.
-LINEAGE_FOR = ("wait_for_extracts", f"{TABLE}.check_staging_keys", f"{TABLE}.merge_into_target")
+LINEAGE_FOR = (f"{TABLE}.check_staging_keys", f"{TABLE}.merge_into_target")
 
 # Each patch's name -> the function(s) it replaces ("module:qualname"), whose unpatched
 # code the run must pass through. A new patch without an entry fails the test below.
@@ -114,28 +114,61 @@ def _code_of(target: str):
 def _observing(codes: set):
     """A profile function recording which of `codes` were entered (it changes nothing).
 
-    Observing runs the interpreter's slow path (about 1.7x the CPU), so it stops as
-    soon as it can: once every code was entered, each thread drops it at its next
-    call; before that, a thread other than the one that started observing drops it
-    after entering one of the codes. Such a thread is the Execution API's event loop
-    of one task: it enters FastAPI's `get_dependant` first thing, then spends a task's
-    largest cost (Cadwyn's routes for every API version) entering none of the others.
+    Observing runs the interpreter's slow path (about 2x the CPU), so as little runs
+    observed as the proof allows: only the thread that runs the DAG (it enters every
+    patched function; the Execution API's threads build Cadwyn's routes, a task's
+    largest cost, in functions it entered already), narrowed after the first task
+    (`_narrowing`), and in no thread once every code was entered.
     """
-    import threading
-
     seen: set = set()
-    observer = threading.current_thread()
 
     def observe(frame, event, arg):
         if len(seen) == len(codes):
-            threading.setprofile(None)
             sys.setprofile(None)
         elif event == "call" and frame.f_code in codes:
             seen.add(frame.f_code)
-            if threading.current_thread() is not observer:
-                sys.setprofile(None)
 
     return observe, seen
+
+
+def _narrowing(observe, task_ids) -> tuple:
+    """Two Airflow listeners (they replace nothing) narrowing `observe` once the first
+    task has ended: by then every patched function was entered but the DataHub plugin's
+    (its hooks return at once in a task whose lineage is off). From then on, only the
+    hooks of the tasks in `task_ids` (lineage on) are observed: the first listener's
+    hooks run before any other's, the second's after all. Observing less can only fail
+    the test, never pass it wrongly."""
+    from airflow.listeners import hookimpl
+
+    ended: list = []
+
+    def before(task_id: str, end: bool) -> None:
+        if ended and task_id in task_ids:
+            sys.setprofile(observe)  # it drops itself if every code was entered
+
+    def after(task_id: str, end: bool) -> None:
+        if end:
+            ended.append(task_id)
+        if ended:
+            sys.setprofile(None)
+
+    def listener(switch, **order):
+        class Switch:
+            @hookimpl(**order)
+            def on_task_instance_running(self, previous_state, task_instance):
+                switch(task_instance.task_id, end=False)
+
+            @hookimpl(**order)
+            def on_task_instance_success(self, previous_state, task_instance):
+                switch(task_instance.task_id, end=True)
+
+            @hookimpl(**order)
+            def on_task_instance_failed(self, previous_state, task_instance, error):
+                switch(task_instance.task_id, end=True)
+
+        return Switch()
+
+    return listener(before, tryfirst=True), listener(after, trylast=True)
 
 
 def _lineage_only_for(task_ids) -> object:
@@ -156,32 +189,56 @@ def _lineage_only_for(task_ids) -> object:
 
 def run_unpatched_lane() -> dict:
     """In the child process, in its pipeline's environment: the lane's night; as JSON."""
-    import threading
-
     from airflow.sdk.listener import get_listener_manager
 
     from devkit import patches
-    from devkit.airflow.dagrun import interval_end, load_dag, run_dag
+    from devkit.airflow.dagrun import interval_end, run_dag, stored_dags
     from devkit.airflow.settings import migrate_metadata_db
 
     migrate_metadata_db()  # a check of the copy's revision; a fresh worker's copy lacks tables
-    dag = load_dag(DAG_ID)
+    # Only its own file stored: dag.test() then finds its version, where it would parse
+    # and store every DAG of the folder.
+    dag = stored_dags(DAGS_DIR, DAGS_DIR / f"{DAG_ID}.py")[DAG_ID]
+    lane = dag.partial_subset(task_ids=sorted(RUNS), include_upstream=False)
     get_listener_manager().add_listener(_lineage_only_for(LINEAGE_FOR))
     codes = {target: _code_of(target) for targets in PATCHED_CODE.values() for target in targets}
     observe, seen = _observing(set(codes.values()))
-    threading.setprofile(observe)
+    for listener in _narrowing(observe, LINEAGE_FOR):
+        get_listener_manager().add_listener(listener)
     sys.setprofile(observe)
     try:
-        result = run_dag(DAG_ID, interval_end(NIGHT), TIP, dag=dag)
+        result = run_dag(DAG_ID, interval_end(NIGHT), dag=lane)
     finally:
         sys.setprofile(None)
-        threading.setprofile(None)
     return {
         "patches_applied": list(patches.apply_all()),
         "states": {t.task_id: t.state for t in result.tasks},
         "kinds": {t.task_id: type(t).__name__ for t in dag.tasks},
         "entered": sorted(t for t, code in codes.items() if code in seen),
     }
+
+
+def _schema_made(pipeline) -> None:
+    """create_schema's statement (its SQL file) through the Data API, as the MWAA role:
+    what that task sends, checked against the role's policies and kept in its accesses."""
+    from devkit.domains.house import MWAA_ROLE
+    from devkit.iam.gate import enforcing
+    from devkit.iam.recorder import LOG
+    from devkit.paths import SQL_DIR
+
+    mark = LOG.mark()
+    try:
+        with pipeline.environment(), enforcing(pipeline.policies()):
+            data_api = pipeline.aws.client("redshift-data", principal=MWAA_ROLE)
+            sent = data_api.execute_statement(
+                WorkgroupName=pipeline.variables["redshift_workgroup"],
+                Database=pipeline.variables["redshift_database"],
+                Sql=(SQL_DIR / "tickit/ddl/create_schema.sql").read_text(),
+            )
+            done = data_api.describe_statement(Id=sent["Id"])
+    finally:
+        pipeline.accesses.extend(LOG.since(mark))
+    assert done["Status"] == "FINISHED", done
 
 
 def _run_in_a_child(pipeline, home: Path) -> dict:
@@ -234,6 +291,7 @@ def unpatched(tmp_path_factory, local_aws, airflow_db):
         pipeline = pipeline_on_stack(local_aws, new_stack_name(), domains=domains)
         lineage = lineage_file()
     pipeline.land(NIGHT)
+    _schema_made(pipeline)
     found = _run_in_a_child(pipeline, home)
     (table,) = [t for t in TABLES if t.name == TABLE]
     landed = sample_data(pipeline.scale).rows_for_day(TABLE, NIGHT)
