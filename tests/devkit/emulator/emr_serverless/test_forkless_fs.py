@@ -3,12 +3,14 @@ once per source and Hadoop jar, and without javac the session keeps Hadoop's own
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import zipfile
 
 import pytest
 
 from devkit.emulator.emr_serverless import forkless_fs
+from devkit.emulator.emr_serverless.class_sharing import java_path
 
 
 @pytest.fixture
@@ -16,6 +18,9 @@ def jars(tmp_path, monkeypatch):
     """A scratch jar cache, and Spark's jars folder holding Hadoop's real client jar."""
     monkeypatch.setattr(forkless_fs, "JARS", tmp_path / "spark-fs")
     from pyspark.find_spark_home import _find_spark_home
+
+    javac = shutil.which("javac", path=java_path())
+    assert javac, "no javac: the gate needs a Java 17 JDK (README), not a JRE only"
 
     return tmp_path / "spark-fs", forkless_fs.Path(_find_spark_home()) / "jars"
 
