@@ -31,6 +31,7 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -234,9 +235,10 @@ def base_environment() -> dict[str, str]:
 
 @functools.cache
 def _shim_dir() -> Path:
-    """A folder holding the `datahub` shim, rewritten once per process."""
-    folder = Path(tempfile.gettempdir()) / f"devkit-datahub-shim-{os.getpid()}"
-    folder.mkdir(parents=True, exist_ok=True)
+    """A folder holding the `datahub` shim, written once per process, removed at its exit
+    (one a process: a run or a test worker used to leave one behind in the temp folder)."""
+    folder = Path(tempfile.mkdtemp(prefix="devkit-datahub-shim-"))
+    atexit.register(_remove_in, os.getpid(), folder)
     python = cli_venv.python()
     shims = {
         "datahub": SHIM.format(
@@ -252,6 +254,12 @@ def _shim_dir() -> Path:
         (folder / name).write_text(text)
         (folder / name).chmod(0o755)
     return folder
+
+
+def _remove_in(owner: int, folder: Path) -> None:
+    """Remove `folder` at the exit of the process that made it, not of a forked child."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_container(backend, task, definition, container: dict) -> None:

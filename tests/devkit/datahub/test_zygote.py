@@ -12,6 +12,8 @@ import json
 import os
 import re
 import subprocess
+import sys
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -199,3 +201,21 @@ def test_stop_leaves_no_process():
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_the_shim_folder_goes_when_its_process_exits_not_when_a_forked_child_does():
+    code = textwrap.dedent("""
+        import os
+        from devkit.emulator.ecs import ingestion
+
+        folder = ingestion._shim_dir()
+        child = os.fork()
+        if child == 0:
+            raise SystemExit(0)  # a normal exit: atexit runs in the child too
+        os.waitpid(child, 0)
+        print(folder, *sorted(path.name for path in folder.iterdir()))
+        """)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    folder, *shims = done.stdout.split()
+    assert sorted(shims) == sorted(["datahub", zygote.PYTHON]), done.stderr[-2000:]
+    assert not Path(folder).exists()
