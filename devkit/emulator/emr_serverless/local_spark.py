@@ -31,7 +31,6 @@ SMALL_LOCAL_SPARK = {
     "spark.sql.sources.partitionOverwriteMode": "static",
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-    "spark.hadoop.fs.file.impl": forkless_fs.STOCK,  # forkless_fs.CLASS once it is built
 }
 _lock = threading.Lock()
 _session = None
