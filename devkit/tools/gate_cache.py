@@ -54,7 +54,9 @@ def tree_id(repo: Path = REPO) -> str:
     with tempfile.TemporaryDirectory() as scratch:
         index = Path(scratch) / "index"
         if (repo / git_dir).is_file():
-            shutil.copyfile(repo / git_dir, index)  # its stat data spares re-hashing
+            # Its stat data spares re-hashing; copy2 keeps its mtime, which git needs to
+            # re-read files changed in the second the index was written ("racy git").
+            shutil.copy2(repo / git_dir, index)
         env = {**os.environ, "GIT_INDEX_FILE": str(index)}
         for command in (["git", "add", "-A", "."], ["git", "write-tree"]):
             done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)

@@ -45,6 +45,18 @@ def test_any_change_a_test_could_read_makes_a_new_key(repo, change):
     assert gate_cache.key([], repo, {}) != before
 
 
+def test_an_edit_in_the_second_the_index_was_written_makes_a_new_key(repo):
+    """Same size, same mtime second as the index: only git's racy check can see it."""
+    second = 1_700_000_000
+    os.utime(repo / "a.sql", (second, second))
+    git(repo, "update-index", "--refresh")
+    os.utime(repo / ".git" / "index", (second, second))
+    before = gate_cache.key([], repo, {})
+    (repo / "a.sql").write_text("SELECT 2\n")
+    os.utime(repo / "a.sql", (second, second))
+    assert gate_cache.key([], repo, {}) != before
+
+
 def test_ignored_files_arguments_and_settings(repo):
     before = gate_cache.key([], repo, {})
     (repo / ".cache").mkdir()
