@@ -126,10 +126,8 @@ with DAG(
             merge_sql = ["tickit/merge/delete_matching.sql", "tickit/merge/insert_from_staging.sql"]
             if is_fact:
                 merge_sql.insert(0, "tickit/merge/delete_interval.sql")
-            merge_into_target = RedshiftMergeOperator(
+            merge_into_target = RedshiftMergeOperator(  # its lineage: the tables in params
                 task_id="merge_into_target",
-                source_table=f"{SCHEMA}.{table.staging_name}",
-                target_table=f"{SCHEMA}.{table.name}",
                 sql=merge_sql,  # a list runs as one BatchExecuteStatement: one transaction
                 params=params,
                 aws_conn_id=Conn.AWS,
