@@ -5,7 +5,11 @@ once with bench/gate_profile_plugin.py loaded in every pytest process, then prin
 the gate's step summary; each process's collection (imports: Airflow, providers, DAGs);
 each test module's wall and CPU time (set-up, call, teardown; CPU includes the children
 it waited for, e.g. the unpatched night's process); each fixture's own set-up (emulation,
-PostgreSQL, the Spark JVM, the DataHub CLI, MWAA's environment, Airflow's metadata DB).
+PostgreSQL, the Spark JVM, the DataHub CLI, MWAA's environment, Airflow's metadata DB);
+each worker's timeline (when it collected, each module's start, wall, CPU, the CPU of the
+live processes it started, and what its main thread slept) and how long it sat idle at
+the end; the machine's busy and idle CPU while the gate ran (on a shared machine, busy
+CPU beyond the gate's own is other load, which stretches the gate's wall time).
 The unit (a cold `import airflow`, bench/units.py) and the load average are measured in
 the same run, before and after. Prints figures, asserts nothing.
 
@@ -82,10 +86,12 @@ class MachineSampler:
     def report(self, unit: float, every: int = 10) -> None:
         ticks = os.sysconf("SC_CLK_TCK")
         (t0, b0, i0), (t1, b1, i1) = self.samples[0], self.samples[-1]
+        busy, idle = (b1 - b0) / ticks, (i1 - i0) / ticks
         print(
-            f"\nmachine CPU while the gate ran ({t1 - t0:.0f} s x {os.cpu_count()} CPUs):"
-            f" busy {(b1 - b0) / ticks / unit:.1f} CPU units, of which the gate's own (waited"
-            f" processes) {self.gate_cpu / unit:.1f}; idle {(i1 - i0) / ticks / unit:.1f} CPU units"
+            f"\nmachine CPU while the gate ran ({t1 - t0:.0f} s x {os.cpu_count()} CPUs), CPU s"
+            f" (units): busy {busy:.0f} ({busy / unit:.1f}), of which the gate's own (the"
+            f" processes it waited for) {self.gate_cpu:.0f} ({self.gate_cpu / unit:.1f});"
+            f" idle {idle:.0f} ({idle / unit:.1f})"
         )
         line = []
         for n in range(0, len(self.samples) - every, every):
