@@ -5,7 +5,11 @@ once with bench/gate_profile_plugin.py loaded in every pytest process, then prin
 the gate's step summary; each process's collection (imports: Airflow, providers, DAGs);
 each test module's wall and CPU time (set-up, call, teardown; CPU includes the children
 it waited for, e.g. the unpatched night's process); each fixture's own set-up (emulation,
-PostgreSQL, the Spark JVM, the DataHub CLI, MWAA's environment, Airflow's metadata DB).
+PostgreSQL, the Spark JVM, the DataHub CLI, MWAA's environment, Airflow's metadata DB);
+each worker's timeline (when it collected, each module's start, wall, CPU, the CPU of the
+live processes it started, and what its main thread slept) and how long it sat idle at
+the end; the machine's busy and idle CPU while the gate ran (on a shared machine, busy
+CPU beyond the gate's own is other load, which stretches the gate's wall time).
 The unit (a cold `import airflow`, bench/units.py) and the load average are measured in
 the same run, before and after. Prints figures, asserts nothing.
 
@@ -19,11 +23,12 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from units import unit_around
+from units import children_cpu, unit_around
 
 from devkit.paths import REPO
 
@@ -43,6 +48,66 @@ KINDS = {
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load {one:.1f} / {five:.1f} / {fifteen:.1f} (1/5/15 min) on {os.cpu_count()} CPUs"
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, idle) CPU ticks of the whole machine since boot (/proc/stat; iowait is idle)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values[:8]) - idle, idle
+
+
+class MachineSampler:
+    """The machine's busy and idle CPU once a second while the gate runs: idle CPU while
+    the gate runs is time its workers wait or sit out; busy CPU beyond the gate's own is
+    other processes' load (a shared machine), which stretches the gate's wall time."""
+
+    def __init__(self):
+        self.samples: list[tuple[float, int, int]] = []
+        self.gate_cpu = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.samples.append((time.perf_counter(), *machine_jiffies()))
+            if self._stop.wait(1.0):
+                self.samples.append((time.perf_counter(), *machine_jiffies()))
+                return
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def report(self, unit: float, every: int = 10) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        (t0, b0, i0), (t1, b1, i1) = self.samples[0], self.samples[-1]
+        busy, idle = (b1 - b0) / ticks, (i1 - i0) / ticks
+        print(
+            f"\nmachine CPU while the gate ran ({t1 - t0:.0f} s x {os.cpu_count()} CPUs), CPU s"
+            f" (units): busy {busy:.0f} ({busy / unit:.1f}), of which the gate's own (the"
+            f" processes it waited for) {self.gate_cpu:.0f} ({self.gate_cpu / unit:.1f});"
+            f" idle {idle:.0f} ({idle / unit:.1f})"
+        )
+        line = []
+        for n in range(0, len(self.samples) - every, every):
+            (_, ba, ia), (_, bb, ib) = self.samples[n], self.samples[n + every]
+            line.append(f"{100 * (bb - ba) / max(1, bb - ba + ib - ia):.0f}")
+        print(f"  machine busy %, per {every} s: {' '.join(line)}")
+
+
+def sampled(run):
+    """`run()`'s result and the machine's CPU while it ran, with the CPU of `run`'s own
+    processes (those waited for: PostgreSQL's daemonized servers are not)."""
+    with MachineSampler() as machine:
+        before = children_cpu()
+        result = run()
+        machine.gate_cpu = children_cpu() - before
+    return result, machine
 
 
 def run_gate(gate_args: list[str], folder: Path) -> tuple[float, list[str], int]:
@@ -100,6 +165,45 @@ def fixture_totals(records: list[dict]) -> dict[tuple, list[float]]:
     return by_fixture
 
 
+def timeline(records: list[dict], unit: float, top: int) -> None:
+    """Each worker's modules in the order it ran them, from the gate's first process start:
+    where a worker waits (wall far above its tree's CPU) or idles (ends before the other)."""
+    workers = [r for r in records if r["worker"] != "main" and r["modules"]]
+    if not workers:
+        return
+    zero = min(r["started"] for r in records)
+
+    def at(seconds: float) -> str:
+        return f"{(seconds - zero) / unit:.1f}"
+
+    ends = {r["worker"]: max(m["ended"] for m in r["modules"].values()) for r in workers}
+    last = max(ends.values())
+    print(
+        "\ntimeline per worker (units from the first process start; wall, CPU, tree CPU,"
+        " the main thread's sleeps)"
+    )
+    for r in workers:
+        modules = sorted(r["modules"].items(), key=lambda item: item[1]["started"])
+        busy = sum(m["ended"] - m["started"] for _, m in modules) / unit
+        tree = sum(m.get("tree_cpu", 0) for _, m in modules) / unit
+        collected, end = r["collection"], ends[r["worker"]]
+        print(
+            f"  {r['worker']}: process at {at(r['started'])}, collection"
+            f" {at(collected['started'])}-{at(collected['ended'])}, first test at"
+            f" {at(modules[0][1]['started'])}, last ends at {at(end)} (then idle"
+            f" {(last - end) / unit:.1f}); modules {busy:.1f} wall, tree CPU {tree:.1f}"
+        )
+        big = sorted(modules, key=lambda item: item[1]["started"] - item[1]["ended"])[:top]
+        for name, m in sorted(big, key=lambda item: item[1]["started"]):
+            cpu = sum(m.get(f"{p}_cpu", 0) for p in ("setup", "call", "teardown")) / unit
+            wall = (m["ended"] - m["started"]) / unit
+            tree, slept = m.get("tree_cpu", 0) / unit, m.get("slept", 0) / unit
+            figures = f"+{wall:5.2f} {cpu:6.2f} {tree:6.2f} {slept:5.2f}"
+            print(f"    {at(m['started']):>6} {figures}  {name}")
+        for where, seconds in sorted(r.get("sleeps", {}).items(), key=lambda kv: -kv[1])[:5]:
+            print(f"    slept {seconds / unit:5.2f} at {where}")
+
+
 def report(records: list[dict], unit: float, top: int) -> None:
     table(
         "per process: whole life / collection",
@@ -145,8 +249,8 @@ def main() -> None:
     args, gate_args = parser.parse_known_args()
     print(f"before: {load()}")
     with tempfile.TemporaryDirectory() as folder:
-        (elapsed, summary, code), unit, ends = unit_around(
-            lambda: run_gate(gate_args, Path(folder))
+        ((elapsed, summary, code), machine), unit, ends = unit_around(
+            lambda: sampled(lambda: run_gate(gate_args, Path(folder)))
         )
         records = [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
     print(f"after:  {load()}")
@@ -155,6 +259,8 @@ def main() -> None:
     print(f"gate {which}: {elapsed:.1f} s = {elapsed / unit:.1f} units, exit {code}")
     print("\n".join(summary))
     report(records, unit, args.top)
+    timeline(records, unit, args.top)
+    machine.report(unit)
 
 
 if __name__ == "__main__":

