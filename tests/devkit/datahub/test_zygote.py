@@ -176,6 +176,60 @@ def test_children_reuse_the_botocore_models_the_zygote_loaded():
     assert warm["digest"] == cold["digest"]
 
 
+# Run in the CLI's zygote (a script named `datahub` is served there): each date, time and
+# datetime cast tableschema's inference tries, on values it must accept or refuse, against
+# the original cast; and how many strptime calls each needed.
+TABLESCHEMA_CASTS = """
+import _strptime, json, warnings
+from tableschema import types
+from tableschema.schema import _INFER_DATE_FORMATS
+
+calls, strptime = [0], _strptime._strptime_datetime
+_strptime._strptime_datetime = lambda *a: calls.__setitem__(0, calls[0] + 1) or strptime(*a)
+values = ["2019-01-02", "2019-01-02T03:04:05Z", "2019-01-02t03:04:05z", "03:04:05", "3:4:5",
+    "2019-02-30", "2019-13-01", "2019-01-02 ", " 2019-01-02", " 2/1/2019", "2/1/19",
+    "20190102", "02.01.2019", "2019/01/02", "\u0662\u0660\u0661\u0669-01-02", "", "12",
+    "1.5", "9a3f4c1e-0b7d-4c1a-9f1e-2d3c4b5a6f70", "Sinusitis (disorder)", "24:00:00"]
+casts = [(types.cast_date, f) for f in ["default", "any", "fmt:%Y-%m-%d", *_INFER_DATE_FORMATS]]
+casts += [(types.cast_time, f) for f in ("default", "%H:%M")]
+casts += [(types.cast_datetime, f) for f in ("default", "%Y-%m-%dT%H:%M:%S%z", "%d %b %Y")]
+
+def answers(use_original):
+    found, calls[0] = [], 0
+    for cast, fmt in casts:
+        for value in values:
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always")
+                result = (cast.__wrapped__ if use_original else cast)(fmt, value)
+            found.append([fmt, value, repr(result), [str(w.message) for w in warned]])
+    return found, calls[0]
+
+(checked, fewer), (original, every) = answers(False), answers(True)
+print(json.dumps({"same": checked == original, "strptime": [fewer, every], "cases": len(checked)}))
+"""
+
+
+def test_warm_cli_refuses_impossible_dates_before_strptime_with_the_same_answers(tmp_path):
+    """The CLI's children answer tableschema's casts as the original does (results and
+    warnings, in any locale-free format or not), calling strptime far less often."""
+    script = tmp_path / "datahub"  # served by the CLI's zygote, as the real `datahub`
+    script.write_text(TABLESCHEMA_CASTS)
+    env = {**ecs_ingestion.base_environment(), zygote.SOCKET_ENV: ecs_ingestion.warm_up().wait()}
+    proc = subprocess.run(
+        [str(cli_venv.python()), zygote.__file__, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warm DataHub CLI not used" not in proc.stdout, proc.stdout
+    found = json.loads(proc.stdout.splitlines()[-1])
+    assert found["same"] and found["cases"] == 18 * 21, found
+    fewer, every = found["strptime"]
+    assert 0 < fewer < every / 3, found
+
+
 def test_the_shims_load_only_the_callers_half():
     """Each `datahub` and `python` a container runs is a fresh interpreter loading the
     caller's half: none of the server's imports, which cost about as much as its start."""
