@@ -8,8 +8,11 @@ directory, environment and stdin/stdout/stderr (passed over a Unix socket): the
 output and the exit status are the script's own. Runs with .venv-datahub's
 python: stdlib and DataHub only (`Zygotes`, the emulation's side, is stdlib only).
 
-    python zygote.py serve FOLDER SCRIPT  # SCRIPT's zygote (started by Zygotes)
-    python zygote.py SCRIPT ARGS...       # run SCRIPT in it, or here if it cannot
+    python zygote.py serve FOLDER SCRIPT...  # their zygotes (started by Zygotes)
+    python zygote.py SCRIPT ARGS...          # run SCRIPT in its zygote, or here
+
+The CLI's and the validator's zygotes are one process tree (`SHARED`): what both
+import and leaves logging alone (`BASE`) is imported once, before the fork.
 
 The caller's half (`run`, `call`) is zygote_call.py, which the shims load alone.
 
@@ -93,6 +96,12 @@ PRELOAD = {
     # (boto3 adds its own NullHandler: the script's first import, as here).
     PYTHON: (["boto3", "boto3.s3.transfer"], []),
 }
+# Scripts served by one process tree: it imports BASE once, then forks a server for
+# each script but the first, which it serves itself. BASE is what they all import
+# that leaves logging, the environment and the output as a new interpreter has them
+# (checked, as for PRELOAD's second lists): importing it first changes only when.
+SHARED = ("datahub", "validate.py")
+BASE = ["pyarrow", "pandas", "sqlalchemy.orm", "pydantic", "datahub.metadata.schema_classes"]
 
 
 # The AWS services the containers' clients call (and one operation each that paginates):
@@ -126,13 +135,17 @@ def _changed(before: dict[str, tuple[int, int]]) -> list[str]:
 
 
 def preload(script: str) -> set[str]:
-    """Import what `script` imports; returns the environment variables read meanwhile.
+    """Import what `script` imports; returns the environment variables read meanwhile."""
+    return _preload(*PRELOAD[script])
+
+
+def _preload(first: list[str], more: list[str]) -> set[str]:
+    """Import `first`, then `more`; returns the environment variables read meanwhile.
 
     Exits if that would make a child differ from a fresh process: logging changed
     after the script's first imports, the environment changed, output was
     written (a child would not repeat it), or a thread was started.
     """
-    first, more = PRELOAD[script]
     real, environ, written = os.environ, dict(os.environ), os.fstat(2).st_size
     os.environ = reads = _Reads.__new__(_Reads)
     reads.__dict__.update(vars(real), read=set())
@@ -285,15 +298,43 @@ def _botocore_models_shared() -> None:
             session.client(service).can_paginate(operation)  # the paginators' model too
 
 
-def serve(folder: str, script: str) -> list[str] | None:
-    """Serve `script` at folder/script; returns only in a forked child, with its argv."""
+def _listen(folder: str, script: str) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(os.path.join(folder, script))
     listener.listen(16)
+    return listener
+
+
+def _fork_servers(folder: str, scripts: tuple[str, ...]) -> tuple[str, set[str]]:
+    """With several scripts, import BASE once and fork a server for each but the first
+    (its output to its own log); the script this process serves, and what BASE read."""
+    if len(scripts) == 1:
+        return scripts[0], set()
+    gc.disable()  # _warm enables it again, after freezing what the imports made
+    read = _preload([], BASE)
+    for script in scripts[1:]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if os.fork() == 0:
+            log = os.open(os.path.join(folder, f"{script}.log"), os.O_WRONLY | os.O_CREAT)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.close(log)
+            return script, read
+    return scripts[0], read
+
+
+def serve(folder: str, *scripts: str) -> list[str] | None:
+    """Serve each script at folder/script; returns only in a forked child, with its argv."""
+    listeners = {script: _listen(folder, script) for script in scripts}
     print("listening", flush=True)  # Zygotes waits for this; clients queue until preloaded
     os.dup2(2, 1)
     del sys.path[0]  # this file's folder: each child gets its script's, as `python SCRIPT`
-    read_at_import = _warm(script)
+    script, read_at_base = _fork_servers(folder, scripts)
+    listener = listeners.pop(script)
+    for other in listeners.values():  # served by another process of the tree
+        other.close()
+    read_at_import = read_at_base | _warm(script)
     startup = dict(os.environ)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished runners are reaped by the kernel
     while True:
@@ -401,7 +442,8 @@ def main(request: list[str]) -> None:
 
 
 class Zygotes:
-    """The emulation's side: a zygote per script of PRELOAD, started in the background.
+    """The emulation's side: a zygote per script of PRELOAD (those of SHARED forked from
+    one process), started in the background.
 
     `python` is called in the background (it may build .venv-datahub first) and
     returns the interpreter; `env` is the environment they import with: the one
@@ -418,10 +460,11 @@ class Zygotes:
 
     def _start(self, python: Callable[[], Path], env: dict[str, str]) -> None:
         interpreter = str(python())
-        for script in PRELOAD:
-            with open(self.log(script), "wb") as log:
+        groups = [SHARED, *((script,) for script in PRELOAD if script not in SHARED)]
+        for scripts in groups:
+            with open(self.log(scripts[0]), "wb") as log:
                 proc = subprocess.Popen(
-                    [interpreter, __file__, "serve", str(self.folder), script],
+                    [interpreter, __file__, "serve", str(self.folder), *scripts],
                     stdin=subprocess.PIPE,  # its lifeline: closed when this process ends
                     stdout=subprocess.PIPE,
                     stderr=log,
@@ -430,7 +473,7 @@ class Zygotes:
                     start_new_session=True,  # stop() kills its group: it and its children
                 )
             self._procs.append(proc)
-            self.pids[script] = proc.pid
+            self.pids.update(dict.fromkeys(scripts, proc.pid))  # the tree's root
         for proc in self._procs:
             proc.stdout.readline()  # "listening", or nothing if it failed to start
             proc.stdout.close()
@@ -461,7 +504,7 @@ class Zygotes:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
-        argv = serve(*sys.argv[2:4])
+        argv = serve(*sys.argv[2:])
         if argv is None:
             sys.exit(0)
         main(argv)

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -245,16 +246,50 @@ def test_the_shims_load_only_the_callers_half():
     assert not loaded & {"logging", "subprocess", "threading", "tempfile", "shutil", "pathlib"}
 
 
+def _sessions(roots: set[int]) -> set[int]:
+    """The processes of these sessions (a zygote's tree keeps its root's)."""
+    found = set()
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[3]) in roots:
+            found.add(int(name))
+    return found
+
+
 def test_stop_leaves_no_process():
     zygotes = zygote.Zygotes(cli_venv.ensure, ecs_ingestion.base_environment())
     folder = Path(zygotes.wait())
-    pids = list(zygotes.pids.values())
-    assert len(pids) == len(zygote.PRELOAD)
+    assert set(zygotes.pids) == set(zygote.PRELOAD)
+    roots = set(zygotes.pids.values())
+    assert len(roots) == len(zygote.PRELOAD) - len(zygote.SHARED) + 1  # SHARED: one tree
+    assert zygotes.pids["datahub"] == zygotes.pids["validate.py"]
+    deadline = time.monotonic() + 120
+    while len(_sessions(roots)) <= len(roots) and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the validator's server is forked, after the shared imports
+    pids = _sessions(roots)
+    assert len(pids) == len(roots) + 1, pids
     zygotes.stop()
     assert not folder.exists()
+    deadline = time.monotonic() + 10  # the forked server, an orphan, is reaped by init
+    while _running(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(pids)
+
+
+def _running(pids: set[int]) -> set[int]:
+    """Those of `pids` still alive (a zombie is not: it only waits to be reaped)."""
+    alive = set()
     for pid in pids:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
 
 
 def test_the_shim_folder_goes_when_its_process_exits_not_when_a_forked_child_does():
