@@ -177,6 +177,44 @@ def test_children_reuse_the_botocore_models_the_zygote_loaded():
     assert warm["digest"] == cold["digest"]
 
 
+# What an exit does that anyone could see: a file left open, a thread still running,
+# an atexit function, the exit code; and an object alive at exit, whose __del__ only a
+# module teardown runs.
+EXIT = """
+import atexit, sys, threading, time
+left_open = open(sys.argv[1], "w")
+left_open.write("written, never closed")
+atexit.register(print, "atexit ran")
+threading.Thread(target=lambda: (time.sleep(0.2), print("thread done", flush=True))).start()
+class Kept:
+    def __del__(self):
+        print("torn down", flush=True)
+kept = Kept()
+sys.exit(7)
+"""
+
+
+def test_a_warm_child_exits_as_a_new_interpreter_would_but_for_the_module_teardown(tmp_path):
+    (tmp_path / "exit.py").write_text(EXIT)
+    python = str(cli_venv.python())
+    env = {**ecs_ingestion.base_environment(), zygote.SOCKET_ENV: ecs_ingestion.warm_up().wait()}
+    ended = {}
+    for how, argv in {"warm": [python, zygote.__file__, python], "cold": [python]}.items():
+        out = tmp_path / f"{how}.txt"
+        proc = subprocess.run(
+            [*argv, str(tmp_path / "exit.py"), str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        ended[how] = (proc.returncode, proc.stdout.splitlines(), out.read_text())
+    served = ecs_ingestion.warm_up().log(zygote.PYTHON).read_text()
+    assert "exit.py " in served and "-> 7 (" in served, served
+    assert ended["warm"] == (7, ["thread done", "atexit ran"], "written, never closed"), ended
+    assert ended["cold"] == (7, ["thread done", "atexit ran", "torn down"], ended["warm"][2])
+
+
 # Run in the CLI's zygote (a script named `datahub` is served there): each date, time and
 # datetime cast tableschema's inference tries, on values it must accept or refuse, against
 # the original cast; and how many strptime calls each needed.
