@@ -90,6 +90,15 @@ def test_every_real_recipe_validates(validation):
     assert not [e for e in report["errors"] if str(RECIPES_DIR) in e], report["errors"]
 
 
+def test_the_validator_ran_warm_in_its_own_server(validation):
+    """validate.py's server is forked from the CLI's process after their shared imports;
+    it served this call, with its own log."""
+    proc, _, _ = validation
+    served = ecs_ingestion.warm_up().log("validate.py").read_text()
+    assert zygote.WARNING.split("{")[0] not in proc.stdout, proc.stdout
+    assert "/validate.py " in served and "-> 1 (" in served, served
+
+
 def test_glossary_has_the_classifications_and_inheriting_terms(validation):
     _, report, _ = validation
     terms = set(report["glossary_terms"])

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -176,6 +177,98 @@ def test_children_reuse_the_botocore_models_the_zygote_loaded():
     assert warm["digest"] == cold["digest"]
 
 
+# What an exit does that anyone could see: a file left open, a thread still running,
+# an atexit function, the exit code; and an object alive at exit, whose __del__ only a
+# module teardown runs.
+EXIT = """
+import atexit, sys, threading, time
+left_open = open(sys.argv[1], "w")
+left_open.write("written, never closed")
+atexit.register(print, "atexit ran")
+threading.Thread(target=lambda: (time.sleep(0.2), print("thread done", flush=True))).start()
+class Kept:
+    def __del__(self):
+        print("torn down", flush=True)
+kept = Kept()
+sys.exit(7)
+"""
+
+
+def test_a_warm_child_exits_as_a_new_interpreter_would_but_for_the_module_teardown(tmp_path):
+    (tmp_path / "exit.py").write_text(EXIT)
+    python = str(cli_venv.python())
+    env = {**ecs_ingestion.base_environment(), zygote.SOCKET_ENV: ecs_ingestion.warm_up().wait()}
+    ended = {}
+    for how, argv in {"warm": [python, zygote.__file__, python], "cold": [python]}.items():
+        out = tmp_path / f"{how}.txt"
+        proc = subprocess.run(
+            [*argv, str(tmp_path / "exit.py"), str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        ended[how] = (proc.returncode, proc.stdout.splitlines(), out.read_text())
+    served = ecs_ingestion.warm_up().log(zygote.PYTHON).read_text()
+    assert "exit.py " in served and "-> 7 (" in served, served
+    assert ended["warm"] == (7, ["thread done", "atexit ran"], "written, never closed"), ended
+    assert ended["cold"] == (7, ["thread done", "atexit ran", "torn down"], ended["warm"][2])
+
+
+# Run in the CLI's zygote (a script named `datahub` is served there): each date, time and
+# datetime cast tableschema's inference tries, on values it must accept or refuse, against
+# the original cast; and how many strptime calls each needed.
+TABLESCHEMA_CASTS = """
+import _strptime, json, warnings
+from tableschema import types
+from tableschema.schema import _INFER_DATE_FORMATS
+
+calls, strptime = [0], _strptime._strptime_datetime
+_strptime._strptime_datetime = lambda *a: calls.__setitem__(0, calls[0] + 1) or strptime(*a)
+values = ["2019-01-02", "2019-01-02T03:04:05Z", "2019-01-02t03:04:05z", "03:04:05", "3:4:5",
+    "2019-02-30", "2019-13-01", "2019-01-02 ", " 2019-01-02", " 2/1/2019", "2/1/19",
+    "20190102", "02.01.2019", "2019/01/02", "\u0662\u0660\u0661\u0669-01-02", "", "12",
+    "1.5", "9a3f4c1e-0b7d-4c1a-9f1e-2d3c4b5a6f70", "Sinusitis (disorder)", "24:00:00"]
+casts = [(types.cast_date, f) for f in ["default", "any", "fmt:%Y-%m-%d", *_INFER_DATE_FORMATS]]
+casts += [(types.cast_time, f) for f in ("default", "%H:%M")]
+casts += [(types.cast_datetime, f) for f in ("default", "%Y-%m-%dT%H:%M:%S%z", "%d %b %Y")]
+
+def answers(use_original):
+    found, calls[0] = [], 0
+    for cast, fmt in casts:
+        for value in values:
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always")
+                result = (cast.__wrapped__ if use_original else cast)(fmt, value)
+            found.append([fmt, value, repr(result), [str(w.message) for w in warned]])
+    return found, calls[0]
+
+(checked, fewer), (original, every) = answers(False), answers(True)
+print(json.dumps({"same": checked == original, "strptime": [fewer, every], "cases": len(checked)}))
+"""
+
+
+def test_warm_cli_refuses_impossible_dates_before_strptime_with_the_same_answers(tmp_path):
+    """The CLI's children answer tableschema's casts as the original does (results and
+    warnings, in any locale-free format or not), calling strptime far less often."""
+    script = tmp_path / "datahub"  # served by the CLI's zygote, as the real `datahub`
+    script.write_text(TABLESCHEMA_CASTS)
+    env = {**ecs_ingestion.base_environment(), zygote.SOCKET_ENV: ecs_ingestion.warm_up().wait()}
+    proc = subprocess.run(
+        [str(cli_venv.python()), zygote.__file__, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warm DataHub CLI not used" not in proc.stdout, proc.stdout
+    found = json.loads(proc.stdout.splitlines()[-1])
+    assert found["same"] and found["cases"] == 18 * 21, found
+    fewer, every = found["strptime"]
+    assert 0 < fewer < every / 3, found
+
+
 def test_the_shims_load_only_the_callers_half():
     """Each `datahub` and `python` a container runs is a fresh interpreter loading the
     caller's half: none of the server's imports, which cost about as much as its start."""
@@ -191,16 +284,50 @@ def test_the_shims_load_only_the_callers_half():
     assert not loaded & {"logging", "subprocess", "threading", "tempfile", "shutil", "pathlib"}
 
 
+def _sessions(roots: set[int]) -> set[int]:
+    """The processes of these sessions (a zygote's tree keeps its root's)."""
+    found = set()
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[3]) in roots:
+            found.add(int(name))
+    return found
+
+
 def test_stop_leaves_no_process():
     zygotes = zygote.Zygotes(cli_venv.ensure, ecs_ingestion.base_environment())
     folder = Path(zygotes.wait())
-    pids = list(zygotes.pids.values())
-    assert len(pids) == len(zygote.PRELOAD)
+    assert set(zygotes.pids) == set(zygote.PRELOAD)
+    roots = set(zygotes.pids.values())
+    assert len(roots) == len(zygote.PRELOAD) - len(zygote.SHARED) + 1  # SHARED: one tree
+    assert zygotes.pids["datahub"] == zygotes.pids["validate.py"]
+    deadline = time.monotonic() + 120
+    while len(_sessions(roots)) <= len(roots) and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the validator's server is forked, after the shared imports
+    pids = _sessions(roots)
+    assert len(pids) == len(roots) + 1, pids
     zygotes.stop()
     assert not folder.exists()
+    deadline = time.monotonic() + 10  # the forked server, an orphan, is reaped by init
+    while _running(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(pids)
+
+
+def _running(pids: set[int]) -> set[int]:
+    """Those of `pids` still alive (a zombie is not: it only waits to be reaped)."""
+    alive = set()
     for pid in pids:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
 
 
 def test_the_shim_folder_goes_when_its_process_exits_not_when_a_forked_child_does():
