@@ -117,6 +117,19 @@ def test_the_ingestion_task_matches_the_dag():
     assert image == datahub.INGESTION_IMAGE
 
 
+def test_the_ingestion_task_sends_no_telemetry_as_the_local_containers_do():
+    """DataHub's CLI reports usage to its vendor unless told not to: from a private subnet
+    that is a call out of the VPC per ingest, which the local containers never make
+    (devkit/emulator/ecs/ingestion.py's base_environment)."""
+    (container,) = TEMPLATE["Resources"]["DataHubTaskDefinition"]["Properties"][
+        "ContainerDefinitions"
+    ]
+    environment = {pair["Name"]: pair["Value"] for pair in container["Environment"]}
+    assert environment["DATAHUB_TELEMETRY_ENABLED"] == "false"
+    local = (REPO / "devkit" / "emulator" / "ecs" / "ingestion.py").read_text()
+    assert '"DATAHUB_TELEMETRY_ENABLED": "false"' in local
+
+
 def test_the_template_fits_a_change_set_and_ci_can_upload_it():
     """`python -m deploy infra` sends it inline as minified JSON while that fits
     CloudFormation's 51,200 bytes, else through the template bucket (TemplateURL, up to
