@@ -109,6 +109,7 @@ def container_environment(env, bucket: str) -> dict[str, str]:
         "AWS_REGION": env.aws.region,
         "AWS_ACCOUNT_ID": env.aws.account_id,
         "DEPLOY_ENV": "local",
+        "DATAHUB_TELEMETRY_ENABLED": "false",
         "LAKE_BUCKET": env.names.lake_bucket,
         # As the stack's task definition: its Glue databases are `<stack>_...`.
         "LAKEHOUSE_GLUE_DATABASE_PREFIX": env.names.project.replace("-", "_") + "_",
