@@ -34,6 +34,7 @@ MODULES = (
     "devkit.patches.for_amazon_provider",
     "devkit.patches.for_jsonschema",
     "devkit.patches.for_datahub_plugin",
+    "devkit.patches.for_dag_test",
 )
 log = logging.getLogger(__name__)
 

@@ -76,6 +76,9 @@ PATCHED_CODE = {
     # finishes this lane's statements and sensor at once, so none defers).
     "task_logs_and_deferrals": ("airflow.sdk.definitions.dag:_run_task",),
     "sqlite_commits_without_fsync": ("sqlalchemy.engine.default:DefaultDialect.do_commit",),
+    "one_dag_bag_per_in_process_api": (
+        "airflow.sdk.execution_time.supervisor:InProcessTestSupervisor._api_client",
+    ),
     "find_aws_hook_callers_cheaply": (
         "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_operator_class_name",
     ),
