@@ -35,6 +35,7 @@ MODULES = (
     "devkit.patches.for_jsonschema",
     "devkit.patches.for_datahub_plugin",
     "devkit.patches.for_dag_test",
+    "devkit.patches.for_jinja2",
 )
 log = logging.getLogger(__name__)
 

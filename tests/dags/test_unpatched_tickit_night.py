@@ -79,6 +79,7 @@ PATCHED_CODE = {
     "one_dag_bag_per_in_process_api": (
         "airflow.sdk.execution_time.supervisor:InProcessTestSupervisor._api_client",
     ),
+    "compile_each_template_string_once": ("jinja2.environment:Environment.compile",),
     "find_aws_hook_callers_cheaply": (
         "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_operator_class_name",
     ),
