@@ -1,7 +1,7 @@
 """TICKIT's load with DEVKIT_PATCHES=off: nothing the tests assert comes from a local patch.
 
 Each devkit patch (devkit/patches/) replaces one function of Airflow, the amazon
-provider, FastAPI, botocore, jsonschema or the DataHub plugin. The proof needs the
+provider, FastAPI, botocore, jsonschema, Jinja or the DataHub plugin. The proof needs the
 unpatched run to pass through each of those functions, once: one table's lane of
 tickit__redshift_load up to its target's key check, after the sensor (6 of the night's
 46 tasks: one task of each operator kind of the DAG, the deferred sensor and the merge
