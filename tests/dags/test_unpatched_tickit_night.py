@@ -76,7 +76,7 @@ PATCHED_CODE = {
     # finishes this lane's statements and sensor at once, so none defers).
     "task_logs_and_deferrals": ("airflow.sdk.definitions.dag:_run_task",),
     "sqlite_commits_without_fsync": ("sqlalchemy.engine.default:DefaultDialect.do_commit",),
-    "one_dag_bag_per_in_process_api": (
+    "one_client_per_in_process_api": (
         "airflow.sdk.execution_time.supervisor:InProcessTestSupervisor._api_client",
     ),
     "compile_each_template_string_once": ("jinja2.environment:Environment.compile",),

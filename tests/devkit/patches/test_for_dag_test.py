@@ -1,12 +1,13 @@
-"""The dag.test() patches keep behaviour: the in-process API gets one DBDagBag for its
-lifetime, as Airflow's API server has, and its client is built as Airflow builds it."""
+"""The dag.test() patch keeps behaviour: every task talks to the one in-process API
+through one client built as Airflow builds it, and the API serves every request with
+its own DBDagBag, as Airflow's API server does."""
 
 from __future__ import annotations
 
 from devkit import patches
 
 
-def test_every_task_s_client_shares_one_dag_bag_and_talks_to_the_one_api():
+def test_every_task_shares_one_client_of_the_api_and_the_api_s_own_dag_bag():
     from airflow.api_fastapi.common.dagbag import dag_bag_from_app
     from airflow.models.dagbag import DBDagBag
     from airflow.sdk import DAG
@@ -14,24 +15,21 @@ def test_every_task_s_client_shares_one_dag_bag_and_talks_to_the_one_api():
 
     patches.apply_all()
     api = supervisor.in_process_api_server()
-    overrides = api.app.dependency_overrides
-    dag = DAG("tickit__shared_bag", schedule=None)
+    dag = DAG("tickit__shared_client", schedule=None)
 
-    first = supervisor.InProcessTestSupervisor._api_client(dag)
-    dependency = overrides[dag_bag_from_app]
-    bag = dependency()
-    second = supervisor.InProcessTestSupervisor._api_client(dag)
-    assert overrides[dag_bag_from_app] is dependency  # FastAPI analyses it once
-    assert isinstance(bag, DBDagBag) and dependency() is bag
-    for client in (first, second):
-        assert client._transport is api.transport
-        assert str(client.base_url) == "http://in-process.invalid./"
+    client = supervisor.InProcessTestSupervisor._api_client(dag)
+    assert supervisor.InProcessTestSupervisor._api_client(dag) is client
+    assert supervisor.InProcessTestSupervisor._api_client() is client  # a trigger's too
+    assert client._transport is api.transport
+    assert str(client.base_url) == "http://in-process.invalid./"
+    assert client.headers["airflow-api-version"]  # Airflow's own client class and headers
+    assert dag_bag_from_app not in api.app.dependency_overrides  # the app's own bag serves
+    assert isinstance(api.app.state.dag_bag, DBDagBag)
+    assert client.get("health").json() == {"status": "healthy"}  # requests still go through
 
-    # A trigger's client (no DAG) leaves the API's bag alone, as Airflow's does.
-    supervisor.InProcessTestSupervisor._api_client()
-    assert overrides[dag_bag_from_app] is dependency
-
-    # Another bag in the app's overrides (not this patch's) is replaced by a shared one.
-    overrides[dag_bag_from_app] = lambda: DBDagBag()
-    supervisor.InProcessTestSupervisor._api_client(dag)
-    assert overrides[dag_bag_from_app]() is overrides[dag_bag_from_app]()
+    # Another transport (Airflow's own per-task app, unpatched) gets a client of its own.
+    api.transport, kept = object(), api.transport
+    try:
+        assert supervisor.InProcessTestSupervisor._api_client(dag)._transport is api.transport
+    finally:
+        api.transport = kept
