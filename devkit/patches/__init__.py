@@ -1,7 +1,7 @@
 """Every local patch of a third-party package, behind one door.
 
 The local run and the tests patch private APIs of Airflow, the amazon provider,
-FastAPI, botocore, jsonschema and the DataHub plugin to make `dag.test()` cheap and
+FastAPI, botocore, jsonschema, Jinja and the DataHub plugin to make `dag.test()` cheap and
 its output readable. Each patch may change speed and plumbing only, never what a
 task does or emits (docs/local_emulation.md lists them and why each is safe). Each
 declares the package versions it was written for: on any other installed version
@@ -34,6 +34,8 @@ MODULES = (
     "devkit.patches.for_amazon_provider",
     "devkit.patches.for_jsonschema",
     "devkit.patches.for_datahub_plugin",
+    "devkit.patches.for_dag_test",
+    "devkit.patches.for_jinja2",
 )
 log = logging.getLogger(__name__)
 

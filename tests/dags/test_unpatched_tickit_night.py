@@ -1,7 +1,7 @@
 """TICKIT's load with DEVKIT_PATCHES=off: nothing the tests assert comes from a local patch.
 
 Each devkit patch (devkit/patches/) replaces one function of Airflow, the amazon
-provider, FastAPI, botocore, jsonschema or the DataHub plugin. The proof needs the
+provider, FastAPI, botocore, jsonschema, Jinja or the DataHub plugin. The proof needs the
 unpatched run to pass through each of those functions, once: one table's lane of
 tickit__redshift_load up to its target's key check, after the sensor (6 of the night's
 46 tasks: one task of each operator kind of the DAG, the deferred sensor and the merge
@@ -76,6 +76,10 @@ PATCHED_CODE = {
     # finishes this lane's statements and sensor at once, so none defers).
     "task_logs_and_deferrals": ("airflow.sdk.definitions.dag:_run_task",),
     "sqlite_commits_without_fsync": ("sqlalchemy.engine.default:DefaultDialect.do_commit",),
+    "one_client_per_in_process_api": (
+        "airflow.sdk.execution_time.supervisor:InProcessTestSupervisor._api_client",
+    ),
+    "compile_each_template_string_once": ("jinja2.environment:Environment.compile",),
     "find_aws_hook_callers_cheaply": (
         "airflow.providers.amazon.aws.hooks.base_aws:AwsGenericHook._find_operator_class_name",
     ),
