@@ -30,6 +30,7 @@ SWITCH = "DEVKIT_PATCHES"
 MODULES = (
     "devkit.patches.for_airflow",
     "devkit.patches.for_fastapi",
+    "devkit.patches.for_execution_api",
     "devkit.patches.for_botocore",
     "devkit.patches.for_amazon_provider",
     "devkit.patches.for_jsonschema",

@@ -91,6 +91,7 @@ PATCHED_CODE = {
         "botocore.useragent:sanitize_user_agent_string_component",
     ),
     "analyse_overridden_dependencies_once": ("fastapi.dependencies.utils:get_dependant",),
+    "serve_in_process_api_in_its_own_thread": ("a2wsgi.asgi:ASGIResponder.__call__",),
     "check_each_param_schema_once": ("jsonschema.validators:validate",),
     "append_only_file_emitter": (
         "datahub.emitter.synchronized_file_emitter:SynchronizedFileEmitter.emit",
