@@ -26,7 +26,7 @@ from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOpe
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator, SQLColumnCheckOperator
-from airflow.sdk import DAG, ParamsDict, TaskGroup, chain
+from airflow.sdk import DAG, TaskGroup, chain
 
 from lakehouse.conventions import (
     CATCHUP,
@@ -81,15 +81,11 @@ with DAG(
     chain(wait_for_extracts, create_schema)
 
     for table in TABLES:
-        # One ParamsDict per lane: its tasks share the same (immutable) Params instead of
-        # each building its own from the dict; what a task gets and serializes is the same.
-        params = ParamsDict(table.sql_params())
         is_fact = table.event_time_column is not None
         with TaskGroup(group_id=table.name) as lane:
             ensure_tables = RedshiftDataOperator(
                 task_id="ensure_tables",
                 sql=[f"tickit/ddl/{table.name}.sql", "tickit/ddl/create_staging.sql"],
-                params=params,
                 aws_conn_id=Conn.AWS,
                 deferrable=True,
                 **REDSHIFT_DATA_API,
@@ -111,7 +107,6 @@ with DAG(
                     task_id="check_staging_keys",
                     sql="tickit/checks/staging_keys_valid.sql",
                     conn_id=Conn.REDSHIFT_SQL,
-                    params=params,
                 )
             ]
             if is_fact:
@@ -120,7 +115,6 @@ with DAG(
                         task_id="check_staging_interval",
                         sql="tickit/checks/staging_inside_interval.sql",
                         conn_id=Conn.REDSHIFT_SQL,
-                        params=params,
                     )
                 )
             merge_sql = ["tickit/merge/delete_matching.sql", "tickit/merge/insert_from_staging.sql"]
@@ -129,7 +123,6 @@ with DAG(
             merge_into_target = RedshiftMergeOperator(  # its lineage: the tables in params
                 task_id="merge_into_target",
                 sql=merge_sql,  # a list runs as one BatchExecuteStatement: one transaction
-                params=params,
                 aws_conn_id=Conn.AWS,
                 deferrable=True,
                 **REDSHIFT_DATA_API,
@@ -149,7 +142,6 @@ with DAG(
                 task_id="check_reconciles",
                 sql=f"tickit/checks/reconciles_{'interval' if is_fact else 'snapshot'}.sql",
                 conn_id=Conn.REDSHIFT_SQL,
-                params=params,
                 outlets=[table.asset],
             )
             chain(
@@ -160,6 +152,12 @@ with DAG(
                 check_target_keys,
                 check_reconciles,
             )
+            # The SQL templates and the merge's lineage read the table from params. Given
+            # once built, not to each constructor, which copies and re-merges them at every
+            # level of its class (3 per task, issue 26); each task holds the same params.
+            params = table.task_params()
+            for task in (ensure_tables, *staging_checks, merge_into_target, check_reconciles):
+                task.params = params
         chain(create_schema, lane)
 
 

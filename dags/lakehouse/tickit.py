@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, Param, ParamsDict
 
 SCHEMA = "tickit"
 LANDING_PREFIX = "tickit"
@@ -51,6 +51,10 @@ class TickitTable:
             "key_column": self.key_column,
             "event_time_column": self.event_time_column,
         }
+
+    def task_params(self) -> ParamsDict:
+        """sql_params() as a task's own params: what Airflow makes of `params=` (source "task")."""
+        return ParamsDict({k: Param(v, source="task") for k, v in self.sql_params().items()})
 
 
 TABLES: tuple[TickitTable, ...] = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import jinja2.nodes
 import pendulum
 import pytest
 
@@ -189,3 +190,37 @@ def test_failures_notify(dag, dag_file):
 def _callbacks(task) -> list:
     callbacks = task.on_failure_callback
     return list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+
+
+def _params_read(env: jinja2.Environment, value) -> set[str]:
+    """Keys of `params` that the Jinja in a template field reads (the DagBag loaded the files)."""
+    if isinstance(value, str):
+        tree = env.parse(value)
+        named = [*tree.find_all(jinja2.nodes.Getattr), *tree.find_all(jinja2.nodes.Getitem)]
+        return {
+            getattr(node, "attr", None) or getattr(node.arg, "value", None)
+            for node in named
+            if getattr(node.node, "name", None) == "params"
+        } - {None}
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set)):
+        return set().union(*(_params_read(env, item) for item in value))
+    return set()
+
+
+@by_file
+def test_templates_read_only_params_their_task_has(dag, dag_file):
+    """Airflow renders with StrictUndefined: a param no one passed fails the task at run time."""
+    env = dag.get_template_env()
+    missing = {}
+    for task in dag.tasks:
+        fields = (getattr(task, field, None) for field in task.template_fields)
+        read = set().union(*(_params_read(env, value) for value in fields))
+        if unknown := read - {*task.params, *dag.params}:
+            missing[task.task_id] = sorted(unknown)
+    assert not missing, (
+        f"{dag.dag_id}: templates read params their task does not have: {missing}; the run "
+        "would fail rendering them: pass params= with every key they read "
+        "(TICKIT lanes: table.task_params())"
+    )

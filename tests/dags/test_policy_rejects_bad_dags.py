@@ -24,7 +24,7 @@ from devkit.tools.new_dag import render
 
 BREAKS_EVERY_RULE = """
 import pendulum
-from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
 with DAG(
@@ -34,7 +34,7 @@ with DAG(
     tags=["misc"],
     default_args={"owner": "airflow", "retries": 5, "email_on_failure": True},
 ) as dag:
-    EmptyOperator(task_id="noop")
+    BashOperator(task_id="noop", bash_command="echo {{ params.day }}")
 """
 
 READS_A_VARIABLE_AT_PARSE_TIME = """
@@ -76,6 +76,7 @@ RULES = {
     "test_run_policy_is_explicit": "e.g. schedule=NIGHTLY",
     "test_start_date_is_not_in_the_future": "is_paused_upon_creation=True",
     "test_failures_notify": "on_failure_callback=notify_failure",
+    "test_templates_read_only_params_their_task_has": "pass params= with every key they read",
 }
 
 CLASSIC_ASSIGNMENT_STYLE = """

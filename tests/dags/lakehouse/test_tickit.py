@@ -55,3 +55,16 @@ def test_sql_params_expose_what_the_templates_use():
 
 def test_copy_fails_on_the_first_bad_row():
     assert "MAXERROR 0" in COPY_OPTIONS
+
+
+def test_task_params_are_what_airflow_makes_of_the_sql_params():
+    """The DAG gives its SQL tasks task_params() once built; it must equal `params=`'s result."""
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.sdk import DAG
+
+    sales = TABLES_BY_NAME["sales"]
+    with DAG(dag_id="tickit__params", schedule=None):
+        given = EmptyOperator(task_id="given", params=sales.sql_params())
+    built = sales.task_params()
+    assert {k: p.dump() for k, p in built.items()} == {k: p.dump() for k, p in given.params.items()}
+    assert {p.source for p in built.values()} == {"task"}
