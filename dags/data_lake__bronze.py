@@ -73,7 +73,8 @@ with DAG(
         new_folders_only=True,
     )
 
-    @task(outlets=[table.bronze_asset for table in SOURCE_TABLES])
+    # multiple_outputs stated: inferring it evaluates the return annotation at every parse.
+    @task(outlets=[table.bronze_asset for table in SOURCE_TABLES], multiple_outputs=False)
     def publish_bronze(data_interval_start=None, outlet_events=None) -> str:
         """Update every bronze Asset; the extra tells silver which load_date to refine."""
         load_date = data_interval_start.strftime("%Y-%m-%d")
