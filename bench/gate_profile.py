@@ -110,7 +110,7 @@ def sampled(run):
     return result, machine
 
 
-def run_gate(gate_args: list[str], folder: Path) -> tuple[float, list[str], int]:
+def run_gate(gate_args: list[str], folder: Path) -> tuple[float, list[str], int, float]:
     env = {
         **os.environ,
         "GATE_PROFILE_DIR": str(folder),
@@ -119,7 +119,7 @@ def run_gate(gate_args: list[str], folder: Path) -> tuple[float, list[str], int]
             filter(None, [str(REPO / "bench"), os.environ.get("PYTHONPATH")])
         ),
     }
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     proc = subprocess.run(
         ["./run_tests_locally.sh", *gate_args, "-p", "gate_profile_plugin", "-q"],
         cwd=REPO,
@@ -131,7 +131,24 @@ def run_gate(gate_args: list[str], folder: Path) -> tuple[float, list[str], int]
     lines = (proc.stderr + proc.stdout).splitlines()
     keep = [line for line in lines if line.startswith("gate: ") or " passed" in line]
     start = next((i for i, line in enumerate(lines) if line.startswith("Gate summary")), len(lines))
-    return elapsed, keep + lines[start:], proc.returncode
+    return elapsed, keep + lines[start:], proc.returncode, started_at
+
+
+def head_and_tail(records: list[dict], started_at: float, elapsed: float, unit: float) -> None:
+    """The gate's fixed cost around the tests: from its start to the first test (the
+    bootstrap check, the plan, the cache key, pytest's and the workers' start-up and
+    collection), and from the end of the last test to its own end (session fixtures'
+    teardown, the workers' and the controller's exit, the checks' output, the summary,
+    the cache key again)."""
+    modules = [m for r in records if r["worker"] != "main" for m in r["modules"].values()]
+    if not modules:
+        return
+    first = min(m["started"] for m in modules) - started_at
+    tail = started_at + elapsed - max(m.get("call_ended", m["ended"]) for m in modules)
+    print(
+        f"head: first test at {first:.1f} s = {first / unit:.2f} units; tail: the gate ended"
+        f" {tail:.1f} s = {tail / unit:.2f} units after the last test"
+    )
 
 
 def table(title: str, rows: list[tuple[str, float, float, str]], unit: float, top: int) -> None:
@@ -249,7 +266,7 @@ def main() -> None:
     args, gate_args = parser.parse_known_args()
     print(f"before: {load()}")
     with tempfile.TemporaryDirectory() as folder:
-        ((elapsed, summary, code), machine), unit, ends = unit_around(
+        ((elapsed, summary, code, started_at), machine), unit, ends = unit_around(
             lambda: sampled(lambda: run_gate(gate_args, Path(folder)))
         )
         records = [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
@@ -258,6 +275,7 @@ def main() -> None:
     which = " ".join(gate_args) or "(full)"
     print(f"gate {which}: {elapsed:.1f} s = {elapsed / unit:.1f} units, exit {code}")
     print("\n".join(summary))
+    head_and_tail(records, started_at, elapsed, unit)
     report(records, unit, args.top)
     timeline(records, unit, args.top)
     machine.report(unit)

@@ -161,6 +161,7 @@ def _timed_phase(phase):
             record[f"{phase}_cpu"] += cpu
             if phase == "call":
                 record["tests"] += 1
+                record["call_ended"] = time.time()  # the last test's end: the gate's tail
 
     return hook
 
