@@ -14,16 +14,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from deploy.__main__ import main
 from deploy.aws import Clients
-from deploy.cloudformation import change_sets
+from deploy.cloudformation import change_sets, inputs
 from deploy.cloudformation.inputs import (
     MAX_TEMPLATE_BODY,
     read_parameters,
     read_template,
+    template_parameters,
     template_source,
 )
 from deploy.errors import DeployError
@@ -301,6 +303,24 @@ def test_parameters_from_either_file_shape_with_overrides(tmp_path):
 def test_a_missing_template_is_named(tmp_path):
     with pytest.raises(DeployError, match="missing.yaml not found: pass --template"):
         read_template(tmp_path / "missing.yaml")
+
+
+def test_template_parameters_are_the_declared_names_read_by_libyaml():
+    """The parameter names deploy up keeps or asks for, read by libyaml's loader (the run's
+    set-up parses the template once per process: 0.011 s instead of 0.098 s of CPU)."""
+    body = (REPO / "infra" / "pipelines.yaml").read_text()
+
+    class PurePython(yaml.SafeLoader):
+        pass
+
+    PurePython.add_multi_constructor("!", lambda loader, suffix, node: None)
+    declared = set(yaml.load(body, Loader=PurePython)["Parameters"])  # noqa: S506
+    assert template_parameters(body) == declared and "RedshiftSubnetIds" in declared
+    assert template_parameters("Resources: {B: {Type: AWS::S3::Bucket}}") == set()
+    assert template_parameters("Parameters: {Env: {Type: String}}\nX: !Ref Env") == {"Env"}
+    with pytest.raises(DeployError, match="the template is not valid YAML"):
+        template_parameters("Parameters: [unclosed")
+    assert not yaml.__with_libyaml__ or inputs._SAFE_LOADER is yaml.CSafeLoader
 
 
 def test_a_template_over_the_limit_only_by_its_comments_goes_inline_minified(stack, capsys):
