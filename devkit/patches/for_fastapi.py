@@ -14,8 +14,13 @@ def analyse_overridden_dependencies_once() -> None:
     app has any override, FastAPI's `solve_dependencies` re-analyses every
     sub-dependency of every request (signature, pydantic fields): about a tenth
     of a no-op task's time. The analysis depends only on its arguments, so it is
-    kept. Calls with other arguments (a route's first analysis) are left alone.
+    kept; calls with other arguments are left alone. Each call gets its own copy of
+    the kept Dependant's top level: APIRoute extends the one it gets with the route's
+    own dependencies (patched when FastAPI is imported after the patches), and routes
+    of one endpoint (Cadwyn's versions) must not share that list.
     """
+    import dataclasses
+
     from fastapi.dependencies import utils
 
     analyse = utils.get_dependant
@@ -29,7 +34,8 @@ def analyse_overridden_dependencies_once() -> None:
     def get_dependant(*, path, call, name=None, parent_oauth_scopes=None, scope=None, **other):
         if not other:
             try:
-                return analysed(path, call, name, tuple(parent_oauth_scopes or ()), scope)
+                kept = analysed(path, call, name, tuple(parent_oauth_scopes or ()), scope)
+                return dataclasses.replace(kept, dependencies=list(kept.dependencies))
             except TypeError:  # an unhashable dependency: analysed every time, as before
                 pass
         return analyse(
