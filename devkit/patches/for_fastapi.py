@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from devkit.patches import Patch
@@ -14,13 +15,10 @@ def analyse_overridden_dependencies_once() -> None:
     app has any override, FastAPI's `solve_dependencies` re-analyses every
     sub-dependency of every request (signature, pydantic fields): about a tenth
     of a no-op task's time. The analysis depends only on its arguments, so it is
-    kept; calls with other arguments are left alone. Each call gets its own copy of
-    the kept Dependant's top level: APIRoute extends the one it gets with the route's
-    own dependencies (patched when FastAPI is imported after the patches), and routes
-    of one endpoint (Cadwyn's versions) must not share that list.
+    kept (not for other arguments). Each call gets its own copy of its top level:
+    APIRoute extends it with the route's dependencies, and routes of one endpoint
+    (Cadwyn's versions) must not share that list.
     """
-    import dataclasses
-
     from fastapi.dependencies import utils
 
     analyse = utils.get_dependant
