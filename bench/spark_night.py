@@ -31,13 +31,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
+from run_cpu import TICKS, processes, tree
 from units import cold_import_airflow_cpu_seconds
 
 from deploy.sample_data import synthea, tickit
 from devkit.emulator.emr_serverless import local_spark
 from devkit.paths import SPARK_DIR
+from lakehouse.data_lake import SOURCE_TABLES
 
-TICKS = os.sysconf("SC_CLK_TCK")
 DAY = date(2008, 1, 5)
 # Linux keeps 15 characters of a thread's name.
 THREAD_KINDS = {
@@ -48,33 +49,18 @@ THREAD_KINDS = {
     "VM Thread": "GC (serial)",
     "spark-listener-": "listener bus",
 }
-TICKIT_TABLES = ("users", "venue", "category", "date", "event", "listing", "sales")
 
 
-def jvm_pids() -> list[int]:
-    """The java processes below this one (the session's JVM)."""
-    found = []
-    for name in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            command = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")[0]
-        except OSError:
-            continue
-        if command.endswith(b"java") and _below_me(int(name)):
-            found.append(int(name))
-    return found
+def _jvms(table: dict) -> list[int]:
+    """The java processes below this one (the session's JVM), in run_cpu's process table."""
+    return [
+        pid for pid in tree({os.getpid()}, table) if table[pid][2].split(" ", 1)[0].endswith("java")
+    ]
 
 
-def _below_me(pid: int) -> bool:
-    for _ in range(8):
-        try:
-            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            return False
-        if pid == os.getpid():
-            return True
-        if pid <= 1:
-            return False
-    return False
+def jvm_cpu() -> float:
+    table = processes()
+    return sum(table[pid][1] for pid in _jvms(table))
 
 
 def _cpu(stat_text: str) -> float:
@@ -82,14 +68,10 @@ def _cpu(stat_text: str) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def jvm_cpu() -> float:
-    return sum(_cpu(Path(f"/proc/{pid}/stat").read_text()) for pid in jvm_pids())
-
-
 def jvm_threads() -> Counter:
     """CPU seconds so far of the JVM's live threads, by name with numbers dropped."""
     by_kind: Counter = Counter()
-    for pid in jvm_pids():
+    for pid in _jvms(processes()):
         for task in Path(f"/proc/{pid}/task").iterdir():
             try:
                 text = (task / "stat").read_text()
@@ -115,7 +97,7 @@ def land_bronze(root: Path) -> None:
 
 def night_jobs(root: Path) -> dict[str, list[tuple[str, list[str]]]]:
     """(job file, arguments) of each phase: the DAGs' arguments, on local folders."""
-    silver = [("synthea", t) for t in synthea.TABLES] + [("tickit", t) for t in TICKIT_TABLES]
+    silver = [(table.source, table.name) for table in SOURCE_TABLES]
     synthea_silver, gold = root / "silver/synthea", root / "gold"
     return {
         "silver": [
